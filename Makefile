@@ -1,0 +1,51 @@
+# RNN Playground. `make run` serves the app; `make test` runs every test (browser ones included).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+STREAMLIT_FLAGS := --server.headless true --server.address 127.0.0.1 --server.port $(PORT) \
+	--browser.gatherUsageStats false --server.fileWatcherType none
+
+.PHONY: run test lint format chromium weights bench clean
+
+# Reinstall only when a requirements file changed.
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m streamlit run app.py $(STREAMLIT_FLAGS)
+
+# Browser tests drive Debian's Chromium (Playwright's own download does not work offline).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need /usr/bin/chromium: run 'sudo apt-get install chromium'"; exit 1; fi; }
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: $(VENV)/.dev-installed chromium lint
+	$(PY) -m pytest
+
+# Retrain every shipped checkpoint from its fixed-seed recipe (not part of `make test`).
+weights: $(VENV)/.installed
+	$(PY) -m core models build
+
+# Each bench/bench_*.py writes bench/results/NAME.json; report.py prints them as one table.
+bench: $(VENV)/.dev-installed chromium
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	$(PY) bench/report.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

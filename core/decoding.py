@@ -1,0 +1,289 @@
+"""Greedy, beam and sampling decoders shared by every autoregressive model in the app.
+
+A model is decoded through a step function::
+
+    step(tokens (B,), state) -> (logits (B, V), new_state, attention (B, S) or None)
+
+``state`` is any nesting of tuples/lists/dicts of tensors whose first dimension is the batch
+(encoder outputs and masks included), so beam search can reorder it with ``index_select``.
+Scores are sums of log-probabilities of the generated tokens, EOS included, so a returned
+score always equals the teacher-forced score of the same tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+StepFn = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any, "torch.Tensor | None"]]
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]  # generated ids, EOS included when finished (the start token is not)
+    score: float  # sum of log-probabilities of ``tokens``
+    normalized_score: float  # score / GNMT length penalty (== score when alpha = 0)
+    finished: bool  # ended with EOS (False: stopped at max_len)
+    attention: list[list[float]] | None = None  # (len(tokens), S) when the model returns attention
+
+
+@dataclass
+class BeamNode:
+    """One candidate considered by beam search, for drawing the search tree."""
+
+    id: int
+    parent: int  # -1 for children of the root
+    step: int
+    token: int
+    score: float  # cumulative log-probability
+    status: str  # "kept", "pruned" or "finished"
+
+
+@dataclass
+class BeamResult:
+    hypotheses: list[Hypothesis]  # n-best, best first
+    tree: list[BeamNode] = field(default_factory=list)
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT length penalty ((5 + |Y|) / 6) ** alpha (Wu et al. 2016)."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+def map_state(state: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """Apply ``fn`` to every tensor in a nested state."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return fn(state)
+    if isinstance(state, (tuple, list)):
+        return type(state)(map_state(s, fn) for s in state)
+    if isinstance(state, dict):
+        return {k: map_state(v, fn) for k, v in state.items()}
+    raise TypeError(f"decoder state holds a {type(state).__name__}; use tensors, tuples, lists or dicts")
+
+
+def select_state(state: Any, index: torch.Tensor) -> Any:
+    return map_state(state, lambda t: t.index_select(0, index))
+
+
+def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """Log-probabilities after temperature, top-k and nucleus (top-p) filtering; removed tokens get -inf.
+
+    ``temperature`` must be > 0 (use greedy for 0); ``top_k`` 0 keeps all; ``top_p`` 1.0 keeps all.
+    The most likely token always survives.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    logits = logits.float() / temperature  # (B, V)
+    if 0 < top_k < logits.size(-1):
+        kth = logits.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = logits.sort(dim=-1, descending=True)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        # drop a token when the tokens before it already reach top_p
+        drop_sorted = (cumulative - sorted_logits.softmax(-1)) >= top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits.log_softmax(-1)
+
+
+@dataclass
+class SampleStep:
+    """What one step of ``iter_sample`` chose, for streaming and per-step views."""
+
+    step: int
+    tokens: torch.Tensor  # (B,) chosen ids
+    log_probs: torch.Tensor  # (B,) log-probability of each chosen id under the unfiltered model
+    logits: torch.Tensor  # (B, V) raw logits before filtering
+    attention: torch.Tensor | None  # (B, S)
+
+
+def iter_sample(
+    step: StepFn,
+    state: Any,
+    start: torch.Tensor,
+    max_len: int,
+    eos_id: int | None = None,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    greedy: bool = False,
+    generator: torch.Generator | None = None,
+) -> Iterator[SampleStep]:
+    """Yield one ``SampleStep`` per generated position; stops when every row has produced EOS."""
+    tokens = start  # (B,)
+    done = torch.zeros_like(start, dtype=torch.bool)
+    for t in range(max_len):
+        logits, state, attention = step(tokens, state)  # (B, V)
+        if greedy:
+            tokens = logits.argmax(-1)
+        else:
+            probs = filter_logits(logits, temperature, top_k, top_p).exp()
+            tokens = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        if eos_id is not None:
+            tokens = tokens.masked_fill(done, eos_id)  # finished rows are padded with EOS, never extended
+        log_probs = logits.float().log_softmax(-1).gather(1, tokens[:, None]).squeeze(1)
+        yield SampleStep(t, tokens, log_probs.masked_fill(done, 0.0), logits, attention)
+        if eos_id is not None:
+            done = done | (tokens == eos_id)
+            if bool(done.all()):
+                return
+
+
+def _collect(steps: Iterator[SampleStep], batch: int, eos_id: int | None) -> list[Hypothesis]:
+    tokens: list[list[int]] = [[] for _ in range(batch)]
+    scores = [0.0] * batch
+    attention: list[list[list[float]]] = [[] for _ in range(batch)]
+    finished = [False] * batch
+    for s in steps:
+        for b in range(batch):
+            if finished[b]:
+                continue
+            token = int(s.tokens[b])
+            tokens[b].append(token)
+            scores[b] += float(s.log_probs[b])
+            if s.attention is not None:
+                attention[b].append(s.attention[b].tolist())
+            finished[b] = eos_id is not None and token == eos_id
+    return [Hypothesis(tokens[b], scores[b], scores[b], finished[b], attention[b] or None) for b in range(batch)]
+
+
+def greedy(step: StepFn, state: Any, start: torch.Tensor, max_len: int, eos_id: int | None) -> list[Hypothesis]:
+    """Argmax decoding; one hypothesis per batch row."""
+    return _collect(iter_sample(step, state, start, max_len, eos_id, greedy=True), start.size(0), eos_id)
+
+
+def sample(
+    step: StepFn,
+    state: Any,
+    start: torch.Tensor,
+    max_len: int,
+    eos_id: int | None,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> list[Hypothesis]:
+    """Ancestral sampling with temperature / top-k / top-p; scores are under the unfiltered model."""
+    steps = iter_sample(step, state, start, max_len, eos_id, temperature, top_k, top_p, generator=generator)
+    return _collect(steps, start.size(0), eos_id)
+
+
+def beam_search(
+    step: StepFn,
+    state: Any,
+    start: torch.Tensor,
+    max_len: int,
+    eos_id: int,
+    beam_size: int = 5,
+    alpha: float = 0.0,
+    n_best: int = 1,
+    record_tree: bool = False,
+) -> list[BeamResult]:
+    """Beam search per batch row, with GNMT length penalty and an n-best list.
+
+    Each row keeps ``beam_size`` live hypotheses; a candidate that emits EOS moves to the row's
+    finished list and is never extended. A row stops once it has ``n_best`` finished hypotheses
+    and no live one can still beat the worst of them: raw scores only fall as a hypothesis
+    grows, so a live score divided by the largest penalty reachable (at ``max_len``) bounds
+    what it can still reach. With ``beam_size=1, alpha=0`` this is exactly greedy decoding.
+    """
+    if not 1 <= n_best <= beam_size:
+        raise ValueError(f"n_best must be in 1..beam_size ({beam_size}), got {n_best}")
+    batch, k = start.size(0), beam_size
+    device = start.device
+    rows = torch.arange(batch, device=device).repeat_interleave(k)  # (B*K,)
+    state = select_state(state, rows)
+    tokens = start.repeat_interleave(k)  # (B*K,)
+    # only beam 0 is live at step 0, so the first expansion yields k distinct hypotheses
+    scores = torch.full((batch, k), float("-inf"), device=device)
+    scores[:, 0] = 0.0
+    history = [[[] for _ in range(k)] for _ in range(batch)]  # generated ids per live beam
+    attn_history: list[list[list]] = [[[] for _ in range(k)] for _ in range(batch)]
+    node_of = [[-1] * k for _ in range(batch)]  # tree node of each live beam
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+    trees: list[list[BeamNode]] = [[] for _ in range(batch)]
+    done = [False] * batch
+    best_lp = length_penalty(max_len, alpha)
+
+    for t in range(max_len):
+        logits, state, attention = step(tokens, state)
+        log_probs = logits.float().log_softmax(-1)  # (B*K, V)
+        vocab = log_probs.size(-1)
+        candidates = scores.unsqueeze(-1) + log_probs.view(batch, k, vocab)  # (B, K, V)
+        top_scores, top_index = candidates.view(batch, -1).topk(min(2 * k, k * vocab), dim=-1)  # (B, 2K)
+        top_scores, top_index = top_scores.tolist(), top_index.tolist()
+        attention_rows = attention.view(batch, k, -1) if attention is not None else None
+
+        origin = torch.zeros(batch, k, dtype=torch.long)
+        next_tokens = torch.full((batch, k), eos_id, dtype=torch.long)
+        new_scores = torch.full((batch, k), float("-inf"))
+        for b in range(batch):
+            if done[b]:
+                continue
+            new_history, new_attn, new_nodes, live = [], [], [], 0
+            for score, flat in zip(top_scores[b], top_index[b]):
+                if score == float("-inf"):
+                    break
+                beam, token = divmod(flat, vocab)
+                ids = history[b][beam] + [token]
+                attn = attn_history[b][beam]
+                if attention_rows is not None:
+                    attn = attn + [attention_rows[b, beam].tolist()]
+                status = "finished" if token == eos_id else ("kept" if live < k else "pruned")
+                if record_tree:
+                    node = BeamNode(len(trees[b]), node_of[b][beam], t, token, score, status)
+                    trees[b].append(node)
+                if token == eos_id:
+                    norm = score / length_penalty(len(ids), alpha)
+                    finished[b].append(Hypothesis(ids, score, norm, True, attn or None))
+                elif live < k:
+                    origin[b, live], next_tokens[b, live], new_scores[b, live] = beam, token, score
+                    new_history.append(ids)
+                    new_attn.append(attn)
+                    new_nodes.append(trees[b][-1].id if record_tree else -1)
+                    live += 1
+            history[b] = new_history + [[] for _ in range(k - live)]
+            attn_history[b] = new_attn + [[] for _ in range(k - live)]
+            node_of[b] = new_nodes + [-1] * (k - live)
+            finished[b].sort(key=lambda h: h.normalized_score, reverse=True)
+            if len(finished[b]) >= n_best:
+                worst_kept = finished[b][n_best - 1].normalized_score
+                best_live = max(new_scores[b].max().item() / best_lp, float("-inf"))
+                done[b] = live == 0 or worst_kept >= best_live
+        if all(done):
+            break
+        scores = new_scores.to(device)
+        beam_index = (torch.arange(batch).unsqueeze(1) * k + origin).view(-1).to(device)  # (B*K,)
+        state = select_state(state, beam_index)
+        tokens = next_tokens.view(-1).to(device)
+
+    results = []
+    for b in range(batch):
+        pool = list(finished[b])
+        if len(pool) < n_best:  # reached max_len: unfinished live beams fill the list
+            for beam in range(k):
+                if scores[b, beam].item() > float("-inf") and history[b][beam]:
+                    score = scores[b, beam].item()
+                    norm = score / length_penalty(len(history[b][beam]), alpha)
+                    pool.append(Hypothesis(history[b][beam], score, norm, False, attn_history[b][beam] or None))
+        pool.sort(key=lambda h: h.normalized_score, reverse=True)
+        results.append(BeamResult(pool[:n_best], trees[b]))
+    return results
+
+
+def teacher_forced_score(step: StepFn, state: Any, start: torch.Tensor, tokens: list[int]) -> float:
+    """Sum of log-probabilities the model gives ``tokens`` (one row), for checking decoders."""
+    current, total = start[:1], 0.0
+    for token in tokens:
+        logits, state, _ = step(current, state)
+        total += float(logits.float().log_softmax(-1)[0, token])
+        current = torch.tensor([token], device=start.device)
+    return total

@@ -1,0 +1,77 @@
+"""``python -m core models``: list, build (``make weights``) and push shipped checkpoints."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import time
+
+from core import checkpoints
+from core.cli import add_json_flag, print_json
+from core.errors import UserError
+
+# Each module holds RECIPES = {name: fn(directory) -> meta}: the fixed-seed recipe for a shipped model.
+RECIPE_MODULES = ("core.translation.recipes", "core.video.recipes", "core.generation.recipes")
+
+
+def recipes() -> dict:
+    found = {}
+    for name in RECIPE_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            found.update(importlib.import_module(name).RECIPES)
+    return found
+
+
+def _list(args) -> int:
+    rows = checkpoints.list_models()
+    if args.json:
+        for row in rows:
+            print_json(row)
+        return 0
+    print(f"{'name':<24} {'task':<34} {'size':>8}  metric")
+    for row in rows:
+        metric = f"{row['metric']} = {row['value']:.4g}" if row["value"] is not None else ""
+        print(f"{row['name']:<24} {row['task'][:34]:<34} {row['size_bytes'] / 2**20:>6.2f}MB  {metric}")
+    return 0
+
+
+def _build(args) -> int:
+    available = recipes()
+    names = args.names or sorted(available)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise UserError(f"no recipe for {', '.join(unknown)}; recipes: {', '.join(sorted(available))}")
+    for name in names:
+        start = time.perf_counter()
+        meta = available[name](checkpoints.ASSETS_DIR / name)
+        seconds = time.perf_counter() - start
+        if args.json:
+            print_json({"name": name, "seconds": seconds, "meta": meta})
+        else:
+            print(f"built {name} in {seconds:.0f}s: {meta.get('metrics', {})}", flush=True)
+    return 0
+
+
+def _push(args) -> int:
+    url = checkpoints.push(checkpoints.resolve(args.model), args.repo_id)
+    print_json({"url": url}) if args.json else print(url)
+    return 0
+
+
+def register(commands, train_commands) -> None:
+    models = commands.add_parser("models", help="list, build or push checkpoints")
+    sub = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="shipped checkpoints with size, task and headline metric")
+    add_json_flag(listing)
+    listing.set_defaults(func=_list)
+    build = sub.add_parser("build", help="retrain shipped checkpoints from their fixed-seed recipes (make weights)")
+    build.add_argument("names", nargs="*", help="models to build (default: all)")
+    add_json_flag(build)
+    build.set_defaults(func=_build)
+    push = sub.add_parser(
+        "push", help="upload a checkpoint to the Hugging Face Hub (needs RNNPLAY_ALLOW_NETWORK=1, HF_TOKEN)"
+    )
+    push.add_argument("model", help="shipped model name or checkpoint folder")
+    push.add_argument("repo_id", help="owner/name on the Hub")
+    add_json_flag(push)
+    push.set_defaults(func=_push)

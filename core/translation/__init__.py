@@ -1,0 +1,1 @@
+"""Translation with attention: data (numbers, dates, uploaded pairs), tokenizer, encoder-decoder models."""

@@ -1,0 +1,1 @@
+"""Variable-length sequences: padding, truncation, masking, packing, bucketing; static vs dynamic unrolling."""

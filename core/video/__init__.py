@@ -1,0 +1,1 @@
+"""Video classification: decoding and frame sampling, the synthetic motion classes, CNN+RNN models."""

@@ -1,0 +1,40 @@
+import time
+
+import pytest
+
+from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "home": "/",
+    "translation": "/Translation",
+    "video": "/Video",
+    "generator": "/Generator",
+    "variable_length": "/Variable_length",
+    "multi_gpu": "/Multi_GPU",
+}
+
+
+def test_home_shows_shapes_and_navigates(page):
+    page.goto("/")
+    wait_for_rerun(page)
+    assert page.get_by_text("Sequence to vector").first.is_visible()
+    assert page.locator(".js-plotly-plot").count() == 4
+    page.get_by_text("Classify motion in a video clip").click()
+    wait_for_rerun(page)
+    assert "/Video" in page.url
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_first_render(page, name):
+    page.goto(PAGES[name])  # warm the server's caches for this page
+    wait_for_rerun(page)
+    start = time.perf_counter()
+    page.reload()
+    wait_for_rerun(page)
+    record_timing(f"first_render.{name}", time.perf_counter() - start)
+    assert_no_exception(page)
+    assert page.locator("h1").count() >= 1
+    screenshot(page, name)

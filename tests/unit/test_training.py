@@ -1,0 +1,71 @@
+import threading
+
+import torch
+
+from core.training import Callback, TrainConfig, Trainer
+from tests.unit.toy_models import BoundedConfig, ToyLinear
+
+
+def regression_batches(epoch):
+    g = torch.Generator().manual_seed(epoch)
+    for _ in range(10):
+        x = torch.randn(16, 4, generator=g)
+        yield x, x.sum(1, keepdim=True)
+
+
+def mse(model, batch):
+    x, y = batch
+    return torch.nn.functional.mse_loss(model(x), y)
+
+
+class Recorder(Callback):
+    def __init__(self):
+        self.steps, self.epochs = [], []
+
+    def on_step(self, progress):
+        self.steps.append(progress)
+
+    def on_epoch(self, progress):
+        self.epochs.append(progress)
+
+
+def train(epochs=5, **kw):
+    torch.manual_seed(0)
+    model = ToyLinear(BoundedConfig(width=4))
+    recorder = Recorder()
+    history = Trainer(model, TrainConfig(epochs=epochs, lr=0.05, **kw), recorder).fit(
+        regression_batches,
+        mse,
+        evaluate=lambda m: {"val_loss": mse(m, next(regression_batches(99))).item()},
+        steps_per_epoch=10,
+    )
+    return model, history, recorder
+
+
+def test_loss_falls_callbacks_fire_and_model_ends_in_eval():
+    model, history, recorder = train()
+    assert history.epochs[-1]["loss"] < history.epochs[0]["loss"] / 5
+    assert len(recorder.steps) == 50 and len(recorder.epochs) == 5
+    assert recorder.epochs[-1].metrics["val_loss"] < 0.1
+    assert recorder.steps[-1].fraction == 1.0
+    assert not model.training
+
+
+def test_same_seed_same_weights():
+    a, _, _ = train(epochs=2)
+    b, _, _ = train(epochs=2)
+    assert torch.equal(a.linear.weight, b.linear.weight)
+
+
+def test_cancel_stops_at_the_next_step():
+    cancel = threading.Event()
+
+    class CancelAfterThree(Callback):
+        def on_step(self, progress):
+            if progress.step == 3:
+                cancel.set()
+
+    model = ToyLinear(BoundedConfig())
+    history = Trainer(model, TrainConfig(epochs=5), CancelAfterThree(), cancel).fit(regression_batches, mse)
+    assert history.cancelled
+    assert len(history.epochs) == 1

@@ -1,0 +1,23 @@
+"""Streamlit helpers shared by the pages (the only package besides pages/ that imports streamlit)."""
+
+from ui.common import (
+    StreamlitProgress,
+    environment_sidebar,
+    query_choice,
+    query_number,
+    query_text,
+    setup_page,
+    show_figure,
+    user_errors,
+)
+
+__all__ = [
+    "StreamlitProgress",
+    "environment_sidebar",
+    "query_choice",
+    "query_number",
+    "query_text",
+    "setup_page",
+    "show_figure",
+    "user_errors",
+]

@@ -1,0 +1,95 @@
+"""Page set-up, figures, errors, progress and URL-backed settings."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+import core.plots  # noqa: F401  (registers the app's plotly template)
+from core.errors import UserError
+from core.training import Callback, Progress
+
+
+def setup_page(title: str, icon: str = "🔁") -> None:
+    """Page config + the environment sidebar; call first on every page."""
+    st.set_page_config(page_title=f"{title} · RNN Playground", page_icon=icon, layout="wide")
+    environment_sidebar()
+
+
+def environment_sidebar() -> None:
+    with st.sidebar:
+        st.caption("Environment")
+        cuda = torch.cuda.device_count()
+        devices = ", ".join(torch.cuda.get_device_name(i) for i in range(cuda)) if cuda else "none"
+        st.markdown(
+            f"torch `{torch.__version__}` · threads `{torch.get_num_threads()}` · "
+            f"cores `{os.cpu_count()}` · CUDA devices: {devices}"
+        )
+
+
+def show_figure(fig: go.Figure, key: str, **kwargs):
+    """Render a core.plots figure with the app's template (not Streamlit's theme)."""
+    return st.plotly_chart(fig, key=key, theme=None, width="stretch", **kwargs)
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Show a UserError as st.error instead of a traceback; other errors stay bugs."""
+    try:
+        yield
+    except UserError as error:
+        st.error(str(error))
+
+
+def _query_value(name: str):
+    return st.query_params.get(name)
+
+
+def query_text(name: str, default: str, max_chars: int = 500) -> str:
+    """A text setting from the URL (``?name=...``), capped in length."""
+    value = _query_value(name)
+    return value[:max_chars] if value is not None else default
+
+
+def query_choice(name: str, options: list[str], default: str) -> str:
+    """A choice from the URL; a value not among ``options`` falls back to ``default``."""
+    value = _query_value(name)
+    return value if value in options else default
+
+
+def query_number(name: str, default: float, low: float, high: float, kind: type = int):
+    """A number from the URL, clamped to [low, high]; garbage falls back to ``default``."""
+    value = _query_value(name)
+    try:
+        number = kind(float(value)) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, kind(low)), kind(high))
+
+
+class StreamlitProgress(Callback):
+    """Trainer callback: a progress bar, a status line and a live loss chart in placeholders."""
+
+    def __init__(self, status_label: str = "Training", metric_names: tuple[str, ...] = ()):
+        self.bar = st.progress(0.0, text=status_label)
+        self.chart = st.empty()
+        self.metric_names = metric_names
+        self.rows: list[dict] = []
+
+    def on_step(self, progress: Progress) -> None:
+        text = f"epoch {progress.epoch}/{progress.epochs} · step {progress.step} · loss {progress.loss:.3f}"
+        self.bar.progress(progress.fraction, text=text)
+
+    def on_epoch(self, progress: Progress) -> None:
+        self.rows.append({"epoch": progress.epoch, "train loss": progress.loss, **progress.metrics})
+        fig = go.Figure()
+        epochs = [r["epoch"] for r in self.rows]
+        for name in ("train loss", *self.metric_names):
+            if name in self.rows[-1]:
+                fig.add_scatter(x=epochs, y=[r.get(name) for r in self.rows], mode="lines+markers", name=name)
+        fig.update_layout(title="Training curve", xaxis_title="epoch", height=300)
+        self.chart.plotly_chart(fig, theme=None, width="stretch")
