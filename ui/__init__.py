@@ -1,7 +1,6 @@
 """Streamlit helpers shared by the pages (the only package besides pages/ that imports streamlit)."""
 
 from ui.common import (
-    StreamlitProgress,
     environment_sidebar,
     query_choice,
     query_number,
@@ -12,7 +11,6 @@ from ui.common import (
 )
 
 __all__ = [
-    "StreamlitProgress",
     "environment_sidebar",
     "query_choice",
     "query_number",

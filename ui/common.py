@@ -11,7 +11,6 @@ import torch
 
 import core.plots  # noqa: F401  (registers the app's plotly template)
 from core.errors import UserError
-from core.training import Callback, Progress
 
 
 def setup_page(title: str, icon: str = "🔁") -> None:
@@ -69,27 +68,3 @@ def query_number(name: str, default: float, low: float, high: float, kind: type 
     except (TypeError, ValueError):
         return default
     return min(max(number, kind(low)), kind(high))
-
-
-class StreamlitProgress(Callback):
-    """Trainer callback: a progress bar, a status line and a live loss chart in placeholders."""
-
-    def __init__(self, status_label: str = "Training", metric_names: tuple[str, ...] = ()):
-        self.bar = st.progress(0.0, text=status_label)
-        self.chart = st.empty()
-        self.metric_names = metric_names
-        self.rows: list[dict] = []
-
-    def on_step(self, progress: Progress) -> None:
-        text = f"epoch {progress.epoch}/{progress.epochs} · step {progress.step} · loss {progress.loss:.3f}"
-        self.bar.progress(progress.fraction, text=text)
-
-    def on_epoch(self, progress: Progress) -> None:
-        self.rows.append({"epoch": progress.epoch, "train loss": progress.loss, **progress.metrics})
-        fig = go.Figure()
-        epochs = [r["epoch"] for r in self.rows]
-        for name in ("train loss", *self.metric_names):
-            if name in self.rows[-1]:
-                fig.add_scatter(x=epochs, y=[r.get(name) for r in self.rows], mode="lines+markers", name=name)
-        fig.update_layout(title="Training curve", xaxis_title="epoch", height=300)
-        self.chart.plotly_chart(fig, theme=None, width="stretch")

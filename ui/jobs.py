@@ -1,0 +1,125 @@
+"""Training in the background, one run per browser session at a time.
+
+A widget change reruns the page script and would kill a training loop run inside it, so
+training runs in a thread owned by the session (kept in ``st.session_state``). The thread never
+touches ``st``: it reports through a ``core.training.Callback`` into the job, and a fragment
+redraws progress every second until it ends. A second start while one runs is refused.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.errors import UserError
+from core.training import Callback, Progress
+
+# target(callback, cancel_event) -> result; it must pass both on to core.training.Trainer.
+Target = Callable[[Callback, threading.Event], Any]
+
+
+@dataclass
+class Job:
+    label: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    last_step: Progress | None = None
+    epochs: list[Progress] = field(default_factory=list)
+    result: Any = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the run ends (tests and the CLI; pages poll instead)."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
+class _JobCallback(Callback):
+    def __init__(self, job: Job):
+        self.job = job
+
+    def on_step(self, progress: Progress) -> None:
+        self.job.last_step = progress
+
+    def on_epoch(self, progress: Progress) -> None:
+        self.job.epochs = [*self.job.epochs, progress]  # replaced, never mutated: readers see a whole list
+
+
+def _run(job: Job, target: Target) -> None:
+    try:
+        job.result = target(_JobCallback(job), job.cancel)
+    except UserError as error:
+        job.error = str(error)
+    except Exception:  # noqa: BLE001 - shown to the user with its traceback; the server keeps serving
+        job.error = "training failed:\n" + traceback.format_exc(limit=3)
+
+
+def start_job(key: str, label: str, target: Target) -> Job | None:
+    """Start ``target`` in the background unless this session already runs a job under ``key``."""
+    current: Job | None = st.session_state.get(key)
+    if current is not None and current.running:
+        st.warning(f"{current.label} is still running in this session: wait for it or cancel it first.")
+        return None
+    job = Job(label)
+    job.thread = threading.Thread(target=_run, args=(job, target), name=f"rnnplay-{key}", daemon=True)
+    st.session_state[key] = job
+    job.thread.start()
+    return job
+
+
+def current_job(key: str) -> Job | None:
+    return st.session_state.get(key)
+
+
+def _curve(job: Job, metric_names: tuple[str, ...]) -> go.Figure:
+    fig = go.Figure()
+    epochs = [p.epoch for p in job.epochs]
+    fig.add_scatter(x=epochs, y=[p.loss for p in job.epochs], mode="lines+markers", name="train loss")
+    for name in metric_names:
+        fig.add_scatter(x=epochs, y=[p.metrics.get(name) for p in job.epochs], mode="lines+markers", name=name)
+    fig.update_layout(title="Training curve", xaxis_title="epoch", height=300)
+    return fig
+
+
+def show_job(key: str, metric_names: tuple[str, ...] = ()) -> Job | None:
+    """Progress, live curve and a cancel button for the session's job; reruns the page when it ends."""
+    job = current_job(key)
+    if job is None:
+        return None
+
+    @st.fragment(run_every=1.0 if job.running else None)
+    def _panel():
+        step = job.last_step
+        if job.running:
+            text = f"{job.label}: " + (
+                f"epoch {step.epoch}/{step.epochs}, loss {step.loss:.3f}" if step else "starting…"
+            )
+            st.progress(step.fraction if step else 0.0, text=text)
+            if st.button("Cancel training", key=f"{key}_cancel"):
+                job.cancel.set()
+        elif job.error:
+            st.error(job.error)
+        else:
+            seconds = (job.epochs[-1].elapsed if job.epochs else 0.0) or (time.monotonic() - job.started)
+            state = "cancelled" if job.cancel.is_set() else "finished"
+            st.success(f"{job.label} {state} after {seconds:.0f} s.")
+        if job.epochs:
+            st.plotly_chart(_curve(job, metric_names), key=f"{key}_curve", theme=None, width="stretch")
+        if not job.running and st.session_state.get(f"{key}_shown") is not job:
+            st.session_state[f"{key}_shown"] = job
+            st.rerun()  # the whole page picks up the finished model once
+
+    _panel()
+    return job
