@@ -1,5 +1,6 @@
 """AppTest fixtures: every test starts with empty Streamlit caches."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,23 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60  # seconds per script run; first loads of torch models are slow on 2 cores
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Pages must work offline: any connection beyond loopback fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self, address):
+        host = address[0] if isinstance(address, tuple) else ""
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not (
+            host.startswith("127.") or host in ("localhost", "::1", "")
+        ):
+            raise AssertionError(f"network access to {address!r} during a page test")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.delenv("RNNPLAY_ALLOW_NETWORK", raising=False)
 
 
 @pytest.fixture(autouse=True)
