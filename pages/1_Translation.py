@@ -1,9 +1,47 @@
-"""Translation with attention (placeholder until issue 3 lands)."""
+"""Translation with attention: encoder–decoder RNNs, the attention heatmap, beam search, and length."""
 
 import streamlit as st
 
-from ui import setup_page
+from ui import setup_page, user_errors
+from ui import translation as tr
 
 setup_page("Translation with attention")
 st.title("Translation with attention")
-st.info("This page is being built; its live model arrives with issue 3.")
+st.markdown(
+    "An **encoder–decoder** RNN reads the whole input, then writes an output of any length, one token at a time, "
+    "until it emits end-of-sequence. Without attention, everything about the input must squeeze through the "
+    "encoder's last state; with **attention**, every output step looks back at all encoder states (the heatmap). "
+    "A **plain sequence-to-sequence** RNN, which must write one output per input as it reads, cannot reorder: "
+    "see it fail on dates, where the year comes last in the input but first in ISO."
+)
+
+name, model = tr.choose_model()
+options = tr.decoding_controls()
+
+st.header("Translate")
+with user_errors():
+    result = tr.translate_section(model, options)
+    if result is not None:
+        st.subheader("Attention")
+        tr.attention_section(result, name)
+        if options["method"] == "beam":
+            st.subheader("Beam search: n-best and search tree")
+            tr.beam_section(model, result)
+
+        st.header("Side by side")
+        st.caption("The same input through every model of this task: with attention, without, and plain seq2seq.")
+        tr.side_by_side(model, result.input)
+
+st.header("Accuracy by input length")
+st.caption("Bahdanau et al. (2014), Figure 2, on our tasks: exact match and chrF per input-length bucket.")
+with user_errors():
+    tr.length_section(model, name)
+    tr.delay_section()
+
+st.header("Train your own")
+with user_errors():
+    tr.train_section()
+
+st.header("Batch mode")
+with user_errors():
+    tr.batch_section(model, name, options)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 SPECIALS = [PAD, BOS, EOS, UNK]
 PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
+NEVER_GENERATED = (PAD_ID, BOS_ID, UNK_ID)  # ids a decoder must not emit
 LEVELS = ("word", "char")
 SPACE = "▁"
 _WORD_RE = re.compile(r"(\s*)(\w+|[^\w\s])")

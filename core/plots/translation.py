@@ -1,0 +1,151 @@
+"""Figures for the translation page: attention heatmap, beam-search tree, accuracy by input length."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from core.decoding import BeamNode
+from core.plots.theme import COLORS, base_figure
+
+SPACE = "▁"
+
+
+def _labels(tokens: list[str]) -> list[str]:
+    """Unique axis labels (plotly merges equal categories): position + visible whitespace."""
+    return [f"{i + 1}:{t.replace(SPACE, '␣').replace(' ', '␣')}" for i, t in enumerate(tokens)]
+
+
+def attention_heatmap(
+    source_tokens: list[str],
+    target_tokens: list[str],
+    attention: list[list[float]],
+    highlight: int | None = None,
+    unknown: list[int] | None = None,
+) -> go.Figure:
+    """Source tokens on x, generated tokens on y (first at the top); hover shows each weight.
+
+    ``highlight`` outlines one target row (its distribution over the source); ``unknown`` source
+    positions get a red tick label.
+    """
+    x, y = _labels(source_tokens), _labels(target_tokens)
+    unknown = set(unknown or [])
+    ticks = [
+        f"<span style='color:{COLORS[3]}'><b>{label}</b></span>" if i in unknown else label for i, label in enumerate(x)
+    ]
+    fig = base_figure("Attention: which source tokens each output token looked at", height=max(320, 26 * len(y) + 160))
+    fig.add_heatmap(
+        z=attention,
+        x=x,
+        y=y,
+        colorscale="Blues",
+        zmin=0,
+        zmax=1,
+        colorbar=dict(title="weight"),
+        hovertemplate="output %{y}<br>source %{x}<br>weight %{z:.3f}<extra></extra>",
+    )
+    if highlight is not None and 0 <= highlight < len(y):
+        fig.add_shape(
+            type="rect",
+            x0=-0.5,
+            x1=len(x) - 0.5,
+            y0=highlight - 0.5,
+            y1=highlight + 0.5,
+            line=dict(color=COLORS[3], width=3),
+        )
+    fig.update_xaxes(side="top", tickangle=-60, tickmode="array", tickvals=x, ticktext=ticks, title="source")
+    fig.update_yaxes(autorange="reversed", title="output")
+    return fig
+
+
+def source_distribution(source_tokens: list[str], weights: list[float], token: str) -> go.Figure:
+    """One output token's attention over the source, as bars."""
+    fig = base_figure(f"Where “{token.replace(SPACE, ' ').strip() or token}” looked", height=260)
+    fig.add_bar(
+        x=_labels(source_tokens), y=weights, marker_color=COLORS[0], hovertemplate="%{x}: %{y:.3f}<extra></extra>"
+    )
+    fig.update_yaxes(range=[0, 1], title="weight")
+    return fig
+
+
+def beam_tree(nodes: list[BeamNode], labels: dict[int, str], steps: int | None = None) -> go.Figure:
+    """The beam search tree up to ``steps``: x = step, one row per candidate; pruned ones grey.
+
+    ``labels`` maps token id -> text. Kept candidates are blue, finished (EOS) green, pruned grey.
+    """
+    shown = [n for n in nodes if steps is None or n.step < steps]
+    by_id = {n.id: n for n in shown}
+    rows: dict[int, float] = {}
+    for step in sorted({n.step for n in shown}):
+        layer = sorted((n for n in shown if n.step == step), key=lambda n: -n.score)
+        for rank, n in enumerate(layer):
+            rows[n.id] = -rank
+    fig = base_figure("Beam search tree (node = partial hypothesis, label = token, hover = log-prob)", height=460)
+    for n in shown:
+        parent = by_id.get(n.parent)
+        if parent is not None:
+            fig.add_scatter(
+                x=[parent.step, n.step],
+                y=[rows[parent.id], rows[n.id]],
+                mode="lines",
+                line=dict(color="#c8c8c8" if n.status == "pruned" else "#7f9cc0", width=1),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+    colors = {"kept": COLORS[0], "finished": COLORS[2], "pruned": "#bdbdbd"}
+    for status in ("kept", "finished", "pruned"):
+        group = [n for n in shown if n.status == status]
+        if not group:
+            continue
+        fig.add_scatter(
+            x=[n.step for n in group],
+            y=[rows[n.id] for n in group],
+            mode="markers+text",
+            marker=dict(size=11, color=colors[status]),
+            text=[labels.get(n.token, str(n.token)).replace(SPACE, "␣") for n in group],
+            textposition="top center",
+            textfont=dict(size=10, color="#888" if status == "pruned" else "#1f2430"),
+            customdata=[[n.score] for n in group],
+            hovertemplate="%{text}<br>log-prob %{customdata[0]:.3f}<extra>" + status + "</extra>",
+            name=status,
+        )
+    fig.update_xaxes(title="step", dtick=1)
+    fig.update_yaxes(title="rank in step", showticklabels=False)
+    return fig
+
+
+def accuracy_by_length(series: dict[str, list[dict]], metric: str = "exact") -> go.Figure:
+    """Per-bucket exact match (or chrF) for several models: {model name: accuracy_by_length rows}."""
+    percent = metric == "exact"
+    fig = base_figure(
+        f"{'Exact match' if percent else 'chrF'} by input length (held-out test split)",
+        height=380,
+    )
+    for color, (name, buckets) in zip(COLORS, series.items()):
+        fig.add_scatter(
+            x=[b["bucket"] for b in buckets],
+            y=[100 * b[metric] if percent else b[metric] for b in buckets],
+            mode="lines+markers",
+            name=name,
+            line=dict(color=color),
+            customdata=[[b["count"]] for b in buckets],
+            hovertemplate="%{x} tokens: %{y:.1f}<br>%{customdata[0]} inputs<extra>" + name + "</extra>",
+        )
+    fig.update_xaxes(title="input length (source tokens)", type="category")
+    fig.update_yaxes(title="exact match (%)" if percent else "chrF", range=[0, 102 if percent else 101])
+    return fig
+
+
+def delay_sweep(rows: list[dict]) -> go.Figure:
+    """Plain seq2seq exact match against its output delay."""
+    fig = base_figure("Plain seq2seq on dates → ISO: exact match vs delay", height=320)
+    fig.add_scatter(
+        x=[r["delay"] for r in rows],
+        y=[100 * r["test_exact"] for r in rows],
+        mode="lines+markers",
+        line=dict(color=COLORS[3]),
+        hovertemplate="delay %{x}: %{y:.1f} %<extra></extra>",
+        name="plain seq2seq",
+    )
+    fig.update_xaxes(title="delay d (input steps read before the first output)")
+    fig.update_yaxes(title="exact match (%)", range=[0, 102])
+    return fig

@@ -1,0 +1,230 @@
+"""Translate texts with a trained model; plain results for pages, the CLI and benchmarks.
+
+    translate(model, texts, method="greedy" | "beam" | "sample", beam_size=5, alpha=0.0, n_best=1,
+              temperature=1.0, max_len=None, stop_at_eos=True, seed=0, record_tree=False)
+        -> list[Translation]
+
+``max_len`` caps the generated tokens (default: the model's own maximum); with
+``stop_at_eos=False`` decoding ignores EOS and always runs ``max_len`` steps, which shows what a
+model (or a data pipeline) without an end-of-sequence token would do. All decoding is done by
+``core.decoding`` through the model's ``start_state`` / ``step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from core import decoding
+from core.errors import UserError
+from core.translation.tokenizer import BOS_ID, EOS_ID, PAD_ID, Encoded
+
+METHODS = ("greedy", "beam", "sample")
+MAX_BEAM = 10
+CHUNK = 256  # texts decoded together
+
+
+@dataclass
+class Candidate:
+    output: str
+    tokens: list[str]
+    score: float  # sum of log-probabilities (EOS included)
+    normalized_score: float  # score / GNMT length penalty
+    finished: bool  # ended with EOS
+
+
+@dataclass
+class Translation:
+    input: str
+    output: str
+    source_tokens: list[str]  # as read (after truncation); unknown ones as written
+    target_tokens: list[str]  # generated tokens, EOS included when produced
+    attention: list[list[float]] | None  # (len(target_tokens), len(source_tokens)); None without attention
+    score: float
+    normalized_score: float
+    finished: bool  # False: stopped at max_len without EOS
+    unknown: list[int] = field(default_factory=list)  # positions in source_tokens the model has never seen
+    truncated: bool = False  # the input was longer than the model's max_source_len
+    n_best: list[Candidate] = field(default_factory=list)  # beam search only, best first
+    tree: list[decoding.BeamNode] = field(default_factory=list)  # beam search with record_tree
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.split())
+
+
+def exact(output: str, reference: str) -> bool:
+    """The issue's exact match: equal after collapsing whitespace."""
+    return normalize(output) == normalize(reference)
+
+
+def encode_sources(model, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[Encoded]]:
+    """Texts -> padded ids (B, S), lengths (B,), per-text encodings (unknown tokens, truncation)."""
+    encoded = []
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise UserError(f"input {i + 1} is empty: type a sentence, a number in words or a date")
+        encoded.append(model.src_tokenizer.encode(text, max_len=model.config.max_source_len))
+    lengths = torch.tensor([len(e.ids) for e in encoded])
+    src = torch.full((len(texts), int(lengths.max())), PAD_ID, dtype=torch.long)
+    for row, e in enumerate(encoded):
+        src[row, : len(e.ids)] = torch.tensor(e.ids)
+    return src, lengths, encoded
+
+
+def _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos) -> None:
+    if method not in METHODS:
+        raise UserError(f"decoding method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not 1 <= beam_size <= MAX_BEAM:
+        raise UserError(f"beam width must be in 1..{MAX_BEAM}, got {beam_size}")
+    if not 0.0 <= alpha <= 2.0:
+        raise UserError(f"length penalty alpha must be in 0..2, got {alpha}")
+    if not 1 <= n_best <= beam_size:
+        raise UserError(f"n-best must be in 1..beam width ({beam_size}), got {n_best}")
+    if temperature <= 0 or temperature > 10:
+        raise UserError(f"temperature must be in (0, 10], got {temperature}")
+    if max_len is not None and not 1 <= max_len <= 2000:
+        raise UserError(f"max_len must be in 1..2000, got {max_len}")
+    if method == "beam" and not stop_at_eos:
+        raise UserError("beam search always stops at EOS; use greedy or sampling to decode past it")
+
+
+def translate(
+    model,
+    texts: list[str],
+    method: str = "greedy",
+    beam_size: int = 5,
+    alpha: float = 0.0,
+    n_best: int = 1,
+    temperature: float = 1.0,
+    max_len: int | None = None,
+    stop_at_eos: bool = True,
+    seed: int = 0,
+    record_tree: bool = False,
+) -> list[Translation]:
+    """Translate ``texts`` (any number; decoded in chunks of similar length)."""
+    _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos)
+    if isinstance(texts, str):
+        texts = [texts]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    results: list[Translation | None] = [None] * len(texts)
+    generator = torch.Generator().manual_seed(seed)
+    for begin in range(0, len(order), CHUNK):
+        rows = order[begin : begin + CHUNK]
+        chunk = [texts[i] for i in rows]
+        options = (method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, generator, record_tree)
+        for i, result in zip(rows, _translate_chunk(model, chunk, *options)):
+            results[i] = result
+    return results
+
+
+def _translate_chunk(
+    model, texts, method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, generator, tree
+):
+    with torch.inference_mode():
+        src, lengths, encoded = encode_sources(model, texts)
+        state = model.start_state(src, lengths)
+        start = torch.full((len(texts),), BOS_ID, dtype=torch.long)
+        limit = min(max_len or 10**9, model.max_output_len(lengths))
+        eos = EOS_ID if stop_at_eos else None
+        if method == "beam":
+            found = decoding.beam_search(model.step, state, start, limit, EOS_ID, beam_size, alpha, n_best, tree)
+            hypotheses = [(r.hypotheses, r.tree) for r in found]
+        elif method == "sample":
+            found = decoding.sample(model.step, state, start, limit, eos, temperature, generator=generator)
+            hypotheses = [([h], []) for h in found]
+        else:
+            hypotheses = [([h], []) for h in decoding.greedy(model.step, state, start, limit, eos)]
+    per_row_limit = [model.max_output_len(lengths[i : i + 1]) for i in range(len(texts))]
+    results = []
+    for text, e, (hyps, search_tree), row_limit in zip(texts, encoded, hypotheses, per_row_limit):
+        candidates = [_candidate(model, h, row_limit, stop_at_eos) for h in hyps]
+        best, first = candidates[0], hyps[0]
+        attention = None
+        if first.attention is not None:
+            attention = [row[: len(e.tokens)] for row in first.attention[: len(best.tokens)]]
+        results.append(
+            Translation(
+                input=text,
+                output=best.output,
+                source_tokens=e.tokens,
+                target_tokens=best.tokens,
+                attention=attention,
+                score=best.score,
+                normalized_score=best.normalized_score,
+                finished=best.finished,
+                unknown=e.unknown,
+                truncated=e.truncated,
+                n_best=candidates if method == "beam" else [],
+                tree=search_tree,
+            )
+        )
+    return results
+
+
+def _candidate(model, hyp: decoding.Hypothesis, row_limit: int, stop_at_eos: bool) -> Candidate:
+    ids = hyp.tokens[:row_limit]  # a plain seq2seq model emits at most one token per input token
+    if stop_at_eos and EOS_ID in ids:
+        ids = ids[: ids.index(EOS_ID) + 1]
+    output = model.tgt_tokenizer.decode(ids, stop_at_eos=stop_at_eos)
+    finished = bool(ids) and ids[-1] == EOS_ID and stop_at_eos
+    return Candidate(output, model.tgt_tokenizer.tokens(ids), hyp.score, hyp.normalized_score, finished)
+
+
+def evaluate_pairs(
+    model,
+    pairs: list[tuple[str, str]],
+    progress: Callable[[float], None] | None = None,
+    chunk: int = CHUNK,
+) -> list[dict]:
+    """Greedy translation of every pair: one row {input, reference, output, exact, source_len} each."""
+    rows = []
+    for begin in range(0, len(pairs), chunk):
+        part = pairs[begin : begin + chunk]
+        for (source, reference), t in zip(part, translate(model, [s for s, _ in part])):
+            rows.append(
+                {
+                    "input": source,
+                    "reference": reference,
+                    "output": t.output,
+                    "exact": exact(t.output, reference),
+                    "source_len": len(t.source_tokens),
+                }
+            )
+        if progress is not None:
+            progress(min(1.0, (begin + len(part)) / len(pairs)))
+    return rows
+
+
+def accuracy_by_length(rows: list[dict], edges: list[int]) -> list[dict]:
+    """Exact match and chrF per source-length bucket [edges[i], edges[i+1])."""
+    from sacrebleu.metrics import CHRF
+
+    buckets = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = [r for r in rows if low <= r["source_len"] < high]
+        if not inside:
+            continue
+        chrf = CHRF().corpus_score([r["output"] for r in inside], [[r["reference"] for r in inside]]).score
+        buckets.append(
+            {
+                "bucket": f"{low}–{high - 1}",
+                "low": low,
+                "high": high - 1,
+                "count": len(inside),
+                "exact": sum(r["exact"] for r in inside) / len(inside),
+                "chrf": chrf,
+            }
+        )
+    return buckets
+
+
+def length_edges(rows: list[dict], buckets: int = 6) -> list[int]:
+    """Bucket edges by quantiles of the source length, so every bucket holds a fair share of inputs."""
+    lengths = sorted(r["source_len"] for r in rows)
+    if not lengths:
+        return [0, 1]
+    edges = sorted({lengths[int(q * (len(lengths) - 1) / buckets)] for q in range(buckets)} | {lengths[-1] + 1})
+    return edges

@@ -1,0 +1,165 @@
+"""Fixed-seed, fixed-step recipes for the shipped translation checkpoints (``make weights``).
+
+Each recipe generates its data from the task's seed, trains with ``core.translation.train``
+(one thread, so the numbers are comparable across machines), evaluates greedy exact match and
+chrF on held-out test pairs (never used for model selection) and saves the checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from core import checkpoints
+from core.training import Callback
+from core.translation import data, inference
+from core.translation.train import TrainSettings, seeded_model, train
+
+TEST_PAIRS = 2000
+DELAYS = (0, 8, 16, 24, 32)  # delays tried for the plain seq2seq sweep on dates
+
+
+def _pairs(task: str, counts: tuple[int, int, int]) -> tuple[list, list, list]:
+    return tuple(data.task_pairs(task, n, seed=0, split=s) for n, s in zip(counts, data.SPLITS))
+
+
+def _evaluate(model, test: list) -> dict:
+    rows = inference.evaluate_pairs(model, test)
+    buckets = inference.accuracy_by_length(rows, inference.length_edges(rows, 5))
+    overall = inference.accuracy_by_length(rows, [0, 10**6])[0]
+    return {"test_exact": overall["exact"], "test_chrf": overall["chrf"], "test_pairs": len(rows)}, buckets
+
+
+class _PrintEpochs(Callback):
+    def __init__(self, name: str):
+        self.name = name
+
+    def on_epoch(self, progress) -> None:
+        metrics = " ".join(f"{k} {v:.4f}" for k, v in progress.metrics.items())
+        print(
+            f"{self.name} epoch {progress.epoch}/{progress.epochs} {progress.elapsed:.0f}s loss {progress.loss:.4f} {metrics}",
+            flush=True,
+        )
+
+
+def _fit_and_save(directory: Path, name: str, description: str, kind: str, task: str, counts, sizes, settings):
+    torch.set_num_threads(1)
+    train_pairs, valid_pairs, test_pairs = _pairs(task, counts)
+    model = seeded_model(0, kind, task, train_pairs, **sizes)
+    start = time.perf_counter()
+    history = train(model, train_pairs, valid_pairs, settings, _PrintEpochs(name))
+    seconds = time.perf_counter() - start
+    metrics, buckets = _evaluate(model, test_pairs)
+    metrics["train_seconds"] = round(seconds, 1)
+    meta = {
+        "task": task,
+        "description": description,
+        "metrics": metrics,
+        "headline": "test_exact",
+        "by_length": buckets,
+        "history": history.epochs,
+        "trained_with": f"python -m core models build {name} (1 thread)",
+        "data": f"{counts[0]} train / {counts[1]} valid / {counts[2]} test pairs, seed 0, splits by hash",
+        "steps": settings.epochs * settings.steps_per_epoch,
+        "batch_size": settings.batch_size,
+    }
+    model.meta = meta
+    checkpoints.save(model, directory, meta)
+    return meta
+
+
+NUMBERS = dict(counts=(60_000, 500, TEST_PAIRS), task="numbers:en-fr")
+NUMBERS_SETTINGS = TrainSettings(epochs=10, steps_per_epoch=300, batch_size=128, lr=3e-3, lr_decay=0.8)
+DATES = dict(counts=(40_000, 500, TEST_PAIRS), task="dates")
+DATES_SETTINGS = TrainSettings(epochs=4, steps_per_epoch=150, batch_size=128, lr=3e-3, lr_decay=0.7)
+SIZES = dict(cell="gru", bidirectional=True, embed=64, hidden=128)
+
+
+def numbers_en_fr(directory: Path) -> dict:
+    return _fit_and_save(
+        directory,
+        "numbers-en-fr",
+        "English number words -> French, bi-GRU encoder, Luong 'general' attention",
+        "encoder-decoder",
+        sizes={**SIZES, "attention": "general"},
+        settings=NUMBERS_SETTINGS,
+        **NUMBERS,
+    )
+
+
+def numbers_en_fr_noattn(directory: Path) -> dict:
+    return _fit_and_save(
+        directory,
+        "numbers-en-fr-noattn",
+        "English number words -> French, bi-GRU encoder, no attention (same budget)",
+        "encoder-decoder",
+        sizes={**SIZES, "attention": "none"},
+        settings=NUMBERS_SETTINGS,
+        **NUMBERS,
+    )
+
+
+def dates_iso(directory: Path) -> dict:
+    return _fit_and_save(
+        directory,
+        "dates-iso",
+        "Human-written dates (5 locales x full/long/medium) -> ISO, bi-GRU encoder, additive attention",
+        "encoder-decoder",
+        sizes={**SIZES, "attention": "additive", "max_target_len": 16},
+        settings=DATES_SETTINGS,
+        **DATES,
+    )
+
+
+def dates_iso_noattn(directory: Path) -> dict:
+    return _fit_and_save(
+        directory,
+        "dates-iso-noattn",
+        "Human-written dates -> ISO, bi-GRU encoder, no attention (same budget)",
+        "encoder-decoder",
+        sizes={**SIZES, "attention": "none", "max_target_len": 16},
+        settings=DATES_SETTINGS,
+        **DATES,
+    )
+
+
+def dates_iso_plain(directory: Path) -> dict:
+    """The shipped plain model has no delay; the sweep over delays is recorded in its meta."""
+    sweep = []
+    for delay in DELAYS[1:]:
+        with_delay = _fit_and_save(
+            directory / f"delay-{delay}",
+            "sweep",
+            "",
+            "plain",
+            sizes={"cell": "gru", "embed": 64, "hidden": 128, "delay": delay},
+            settings=DATES_SETTINGS,
+            **DATES,
+        )
+        sweep.append({"delay": delay, **with_delay["metrics"]})
+        for path in (directory / f"delay-{delay}").iterdir():
+            path.unlink()
+        (directory / f"delay-{delay}").rmdir()
+    meta = _fit_and_save(
+        directory,
+        "dates-iso-plain",
+        "Human-written dates -> ISO, plain seq2seq GRU (one output per input step, no delay; same budget)",
+        "plain",
+        sizes={"cell": "gru", "embed": 64, "hidden": 128, "delay": 0},
+        settings=DATES_SETTINGS,
+        **DATES,
+    )
+    meta["delay_sweep"] = [{"delay": 0, **meta["metrics"]}, *sweep]
+    checkpoints.save(checkpoints.load_folder(directory), directory, meta)
+    return meta
+
+
+RECIPES = {
+    "numbers-en-fr": numbers_en_fr,
+    "numbers-en-fr-noattn": numbers_en_fr_noattn,
+    "dates-iso": dates_iso,
+    "dates-iso-noattn": dates_iso_noattn,
+    "dates-iso-plain": dates_iso_plain,
+}

@@ -1,0 +1,157 @@
+"""Training translation models (shipped recipes, the CLI and the page all come through here).
+
+    build_model(kind, task, train_pairs, **sizes) -> Translator | PlainSeq2Seq (vocabularies from train_pairs)
+    train(model, train_pairs, valid_pairs, TrainSettings(...), callback, cancel) -> History
+
+Batches group pairs of similar source length (less padding, faster steps); the encoder packs
+sequences and the loss ignores padding, so a batch and its rows one at a time give the same
+translations.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+import torch
+
+from core.errors import UserError
+from core.training import Callback, History, TrainConfig, Trainer, seed_everything
+from core.translation import inference
+from core.translation.model import Translator, TranslatorConfig
+from core.translation.plain import PlainConfig, PlainSeq2Seq
+from core.translation.tokenizer import BOS_ID, EOS_ID, PAD_ID, build_vocab
+
+KINDS = ("encoder-decoder", "plain")
+WORD_LANGS = ("en", "fr", "es")  # languages num2words writes as separate words; de and it glue them
+
+
+def levels_for(task: str) -> tuple[str, str]:
+    """Tokenisation per task: words where the language spaces them, characters for dates and compounds."""
+    if task.startswith("numbers:"):
+        src, tgt = task.split(":", 1)[1].split("-")
+        return ("word" if src in WORD_LANGS else "char", "word" if tgt in WORD_LANGS else "char")
+    if task == "dates":
+        return "char", "char"
+    return "word", "word"
+
+
+def build_model(
+    kind: str, task: str, train_pairs: list[tuple[str, str]], levels: tuple[str, str] | None = None, **sizes
+):
+    """A fresh model whose vocabularies are the training pairs' tokens (seed before calling)."""
+    if kind not in KINDS:
+        raise UserError(f"model kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    src_level, tgt_level = levels or levels_for(task)
+    vocabs = dict(
+        src_vocab=build_vocab((s for s, _ in train_pairs), src_level),
+        tgt_vocab=build_vocab((t for _, t in train_pairs), tgt_level),
+        src_level=src_level,
+        tgt_level=tgt_level,
+        task=task,
+    )
+    if kind == "plain":
+        config = PlainConfig(**vocabs, **sizes)
+        config.validate()
+        return PlainSeq2Seq(config)
+    config = TranslatorConfig(**vocabs, **sizes)
+    config.validate()
+    return Translator(config)
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 10  # passes of ``steps_per_epoch`` batches
+    steps_per_epoch: int = 200  # batches per epoch (the data is reshuffled and cycled)
+    batch_size: int = 128  # pairs per batch
+    lr: float = 3e-3  # Adam learning rate
+    lr_decay: float = 1.0  # learning rate factor after every epoch
+    seed: int = 0  # data order
+    eval_pairs: int = 500  # validation pairs translated (greedy) after every epoch
+    max_seconds: float = 0.0  # stop after this much wall time (benchmarks only; recipes use fixed steps)
+
+
+def encode_pairs(model, pairs: list[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+    src_max = model.config.max_source_len
+    tgt_max = getattr(model.config, "max_target_len", src_max)
+    encoded = []
+    for source, target in pairs:
+        s = model.src_tokenizer.encode(source, max_len=src_max).ids
+        t = model.tgt_tokenizer.encode(target, max_len=tgt_max - 1).ids + [EOS_ID]
+        if s:
+            encoded.append((s, t))
+    return encoded
+
+
+def collate(rows: list[tuple[list[int], list[int]]]) -> dict[str, torch.Tensor]:
+    """Pad a batch: src (B, S), src_len (B,), tgt_in = BOS + target (B, T), tgt_out = target + EOS (B, T)."""
+    batch = len(rows)
+    src_len = torch.tensor([len(s) for s, _ in rows])
+    tgt_len = max(len(t) for _, t in rows)
+    src = torch.full((batch, int(src_len.max())), PAD_ID, dtype=torch.long)
+    tgt_in = torch.full((batch, tgt_len), PAD_ID, dtype=torch.long)
+    tgt_out = torch.full((batch, tgt_len), PAD_ID, dtype=torch.long)
+    for i, (s, t) in enumerate(rows):
+        src[i, : len(s)] = torch.tensor(s)
+        tgt_out[i, : len(t)] = torch.tensor(t)
+        tgt_in[i, : len(t)] = torch.tensor([BOS_ID] + t[:-1])
+    return {"src": src, "src_len": src_len, "tgt_in": tgt_in, "tgt_out": tgt_out}
+
+
+def bucketed_batches(encoded, batch_size: int, rng: random.Random):
+    """Endless batches: shuffle, sort pools of 50 batches by length, cut, shuffle the batches."""
+    while True:
+        order = list(range(len(encoded)))
+        rng.shuffle(order)
+        pool = 50 * batch_size
+        batches = []
+        for begin in range(0, len(order), pool):
+            chunk = sorted(order[begin : begin + pool], key=lambda i: len(encoded[i][0]))
+            batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+        rng.shuffle(batches)
+        for rows in batches:
+            yield collate([encoded[i] for i in rows])
+
+
+def train(
+    model,
+    train_pairs: list[tuple[str, str]],
+    valid_pairs: list[tuple[str, str]],
+    settings: TrainSettings,
+    callback: Callback | None = None,
+    cancel: threading.Event | None = None,
+) -> History:
+    """Fit ``model`` with core.training.Trainer; metrics per epoch: val_loss, val_exact."""
+    encoded = encode_pairs(model, train_pairs)
+    if not encoded:
+        raise UserError("no training pairs left after tokenisation")
+    valid = valid_pairs[: settings.eval_pairs]
+    valid_batch = collate(encode_pairs(model, valid)) if valid else None
+    stream = bucketed_batches(encoded, settings.batch_size, random.Random(settings.seed))
+
+    def make_batches(epoch: int):
+        for _ in range(settings.steps_per_epoch):
+            yield next(stream)
+
+    def evaluate(m) -> dict[str, float]:
+        if valid_batch is None:
+            return {}
+        rows = inference.evaluate_pairs(m, valid)
+        return {"val_loss": float(m.loss(valid_batch)), "val_exact": sum(r["exact"] for r in rows) / len(rows)}
+
+    config = TrainConfig(
+        epochs=settings.epochs,
+        lr=settings.lr,
+        lr_decay=settings.lr_decay,
+        seed=settings.seed,
+        max_seconds=settings.max_seconds,
+    )
+    trainer = Trainer(model, config, callback, cancel)
+    return trainer.fit(make_batches, lambda m, batch: m.loss(batch), evaluate, settings.steps_per_epoch)
+
+
+def seeded_model(seed: int, *args, **kwargs):
+    """build_model after seeding, so a recipe's initial weights are reproducible."""
+    seed_everything(seed)
+    return build_model(*args, **kwargs)

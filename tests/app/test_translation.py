@@ -1,0 +1,110 @@
+"""The translation page through AppTest: translate, attention, beam search, side by side, length chart, train, batch."""
+
+import json
+
+from core.translation import data
+
+PAGE = "pages/1_Translation.py"
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def table_with(at, column: str):
+    """The dataframe that has ``column`` (AppTest cannot look dataframes up by key)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def titles(at) -> list[str]:
+    return [(c["layout"].get("title") or {}).get("text", "") for c in charts(at)]
+
+
+def test_default_view_translates_with_attention(open_page):
+    at = open_page(PAGE)
+    assert at.selectbox(key="tr_model").value == "numbers-en-fr"
+    text = at.text_input(key="tr_text").value
+    reference = data.reference_for("numbers:en-fr", text)
+    assert reference is not None
+    assert any(reference in s.value for s in at.success), [e.value for e in at.error]
+    heatmap = next(c for c in charts(at) if c["data"] and c["data"][0]["type"] == "heatmap")
+    for row in heatmap["data"][0]["z"]:
+        assert abs(sum(row) - 1) < 1e-4
+    assert at.query_params["model"] == ["numbers-en-fr"] or at.query_params["model"] == "numbers-en-fr"
+
+
+def test_query_params_set_model_text_and_beam(open_page):
+    at = open_page(PAGE, {"model": "dates-iso", "text": "25 novembre 2026", "method": "beam", "beam": "4"})
+    assert at.text_input(key="tr_text").value == "25 novembre 2026"
+    assert any("2026-11-25" in m.value for m in at.markdown)
+    assert at.slider(key="tr_beam").value == 4
+    table = table_with(at, "rank")
+    assert len(table) >= 1 and table["output"].iloc[0] == "2026-11-25"
+    assert any(t.startswith("Beam search tree") for t in titles(at))
+    side = table_with(at, "kind")
+    assert set(side["model"]) >= {"dates-iso", "dates-iso-noattn", "dates-iso-plain"}
+
+
+def test_random_example_and_no_attention_model(open_page):
+    at = open_page(PAGE, {"model": "dates-iso-plain"})
+    before = at.text_input(key="tr_text").value
+    at.button(key="tr_random").click().run()
+    assert not at.exception
+    assert at.text_input(key="tr_text").value != before
+    assert any("no attention" in i.value for i in at.info)
+
+
+def test_accuracy_by_length_chart(open_page):
+    at = open_page(PAGE, {"model": "dates-iso"})
+    at.select_slider(key="tr_eval_n").set_value(200).run()
+    at.button(key="tr_length").click().run()
+    assert not at.exception
+    exact = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Exact match by input length"))
+    names = {trace["name"] for trace in exact["data"]}
+    assert {"dates-iso", "dates-iso-noattn", "dates-iso-plain"} <= names
+    with_attention = next(t for t in exact["data"] if t["name"] == "dates-iso")
+    assert min(with_attention["y"]) >= 90
+
+
+def test_train_your_own_then_select_and_download(open_page):
+    at = open_page(PAGE)
+    at.radio(key="tr_train_task").set_value("dates → ISO")
+    at.slider(key="tr_train_epochs").set_value(1)
+    at.select_slider(key="tr_train_steps").set_value(5)
+    at.select_slider(key="tr_train_hidden").set_value(32)
+    at.radio(key="tr_train_att").set_value("dot").run()
+    at.button(key="tr_train_start").click().run()
+    job = at.session_state["translation_job"]
+    job.wait(120)
+    assert job.error is None, job.error
+    at.run()
+    assert not at.exception
+    assert any("my-dates-dot-1" in s.value for s in at.success)
+    assert "my-dates-dot-1" in at.selectbox(key="tr_model").options
+    at.selectbox(key="tr_model").set_value("my-dates-dot-1").run()
+    assert not at.exception
+
+
+def test_train_on_uploaded_pairs(open_page):
+    at = open_page(PAGE)
+    at.radio(key="tr_train_task").set_value("uploaded pairs").run()
+    pairs = "".join(f"I see {i} cats.\tJe vois {i} chats.\n" for i in range(60)).encode()
+    at.file_uploader(key="tr_pairs_file").set_value(("pairs.tsv", pairs, "text/tab-separated-values")).run()
+    assert any("60 pairs read" in c.value for c in at.caption)
+    at.slider(key="tr_train_epochs").set_value(1)
+    at.select_slider(key="tr_train_steps").set_value(5).run()
+    at.button(key="tr_train_start").click().run()
+    job = at.session_state["translation_job"]
+    job.wait(120)
+    at.run()
+    assert job.error is None and not at.exception
+    assert any(n.startswith("my-pairs-") for n in at.selectbox(key="tr_model").options)
+
+
+def test_batch_mode_translates_an_uploaded_file(open_page):
+    at = open_page(PAGE, {"model": "dates-iso"})
+    inputs = "\n".join(s for s, _ in data.dates_pairs(20, seed=9, split="test")).encode()
+    at.file_uploader(key="tr_batch_file").set_value(("inputs.txt", inputs, "text/plain")).run()
+    assert not at.exception
+    table = table_with(at, "unknown_tokens")
+    assert len(table) == 20 and table["output"].str.match(r"^\d{4}-\d\d-\d\d$").mean() > 0.9

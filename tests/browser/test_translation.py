@@ -1,0 +1,43 @@
+"""The translation page in Chromium: a URL that reproduces a view, a click, and an upload."""
+
+import time
+
+import pytest
+
+from core.translation import data
+from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
+
+pytestmark = pytest.mark.browser
+
+
+def test_translation_click_upload_and_screenshot(page, tmp_path):
+    page.goto("/Translation?model=dates-iso&text=25+novembre+2026&method=beam&beam=4")
+    wait_for_rerun(page)
+    assert_no_exception(page)
+    assert page.get_by_text("→ 2026-11-25").first.is_visible()
+    assert page.locator(".js-plotly-plot").count() >= 3  # heatmap, row bars, beam tree
+
+    field = page.get_by_label("Input")
+    start = time.perf_counter()
+    page.get_by_role("button", name="🎲 Random example").click()
+    wait_for_rerun(page)
+    record_timing("interaction.translation_random_example", time.perf_counter() - start)
+    assert field.input_value() != "25 novembre 2026"
+    assert page.get_by_text("Correct (reference:").first.is_visible()
+    assert_no_exception(page)
+
+    inputs = tmp_path / "dates.txt"
+    inputs.write_text("\n".join(s for s, _ in data.dates_pairs(12, seed=4, split="test")), encoding="utf-8")
+    uploader = page.get_by_test_id("stFileUploaderDropzone").last  # batch mode is the page's last uploader
+    with page.expect_file_chooser() as chooser:
+        uploader.click()
+    chooser.value.set_files(str(inputs))
+    wait_for_rerun(page)
+    page.get_by_role("button", name="Download 12 translations (CSV)").wait_for()
+    assert_no_exception(page)
+
+    page.goto("/Translation?model=numbers-en-fr&text=seventy-three+thousand+and+ninety-one")
+    wait_for_rerun(page)
+    assert page.get_by_text("→ soixante-treize mille quatre-vingt-onze").first.is_visible()
+    assert_no_exception(page)
+    screenshot(page, "translation_attention")

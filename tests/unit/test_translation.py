@@ -1,0 +1,255 @@
+"""core.translation: data, tokenizer, models (masking, decoding invariants), training, checkpoints."""
+
+import datetime
+
+import pytest
+import torch
+
+from core import checkpoints, decoding
+from core.errors import UserError
+from core.translation import data, inference
+from core.translation.tokenizer import BOS_ID, EOS_ID, Tokenizer, build_vocab, split
+from core.translation.train import TrainSettings, collate, encode_pairs, seeded_model, train
+
+# ---------------------------------------------------------------- data
+
+
+def test_numbers_pairs_are_deterministic_and_correct():
+    from num2words import num2words
+
+    first = data.numbers_pairs(20, seed=3, split="train")
+    assert first == data.numbers_pairs(20, seed=3, split="train")
+    for source, target in first:
+        n = data.english_number(source)
+        assert num2words(n, lang="en") == source and num2words(n, lang="fr") == target
+
+
+def test_splits_are_disjoint_by_meaning():
+    train = {data.english_number(s) for s, _ in data.numbers_pairs(400, split="train")}
+    test = {data.english_number(s) for s, _ in data.numbers_pairs(400, split="test")}
+    assert train and test and not train & test
+    train_dates = {t for _, t in data.dates_pairs(300, split="train")}
+    test_dates = {t for _, t in data.dates_pairs(300, split="test")}
+    assert not train_dates & test_dates
+
+
+def test_numbers_cover_short_and_long_inputs():
+    lengths = [len(split(s, "word")) for s, _ in data.numbers_pairs(500, seed=1)]
+    assert min(lengths) <= 3 and max(lengths) >= 30
+
+
+def test_dates_are_iso_and_in_range():
+    for source, target in data.dates_pairs(50, seed=2):
+        date = datetime.date.fromisoformat(target)
+        assert data.FIRST_DATE <= date <= data.LAST_DATE
+        assert data.reference_for("dates", source) == target
+
+
+def test_reference_only_for_generator_output():
+    assert data.reference_for("numbers:en-fr", "seventy-three") == "soixante-treize"
+    assert data.reference_for("numbers:en-fr", "seventy three") is None  # not what num2words writes
+    assert data.reference_for("dates", "25 novembre 2026") == "2026-11-25"
+    assert data.reference_for("pairs", "anything") is None
+
+
+def test_task_pairs_rejects_unknown_tasks():
+    with pytest.raises(UserError, match="unknown task"):
+        data.task_pairs("weather", 3)
+    with pytest.raises(UserError, match="unknown language"):
+        data.task_pairs("numbers:en-xx", 3)
+
+
+GOOD_PAIRS = "".join(f"go {i}.\tva {i} !\tCC-BY 2.0\n" for i in range(30)).encode()
+
+
+def test_parse_pairs_accepts_tatoeba_format():
+    pairs = data.parse_pairs(GOOD_PAIRS)
+    assert pairs[0] == ("go 0.", "va 0 !") and len(pairs) == 30
+    assert sum(len(data.split_pairs(pairs, s)) for s in data.SPLITS) == 30
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "is empty"),
+        (b"\x00\x01\x02binary\x00", "looks binary"),
+        ("héllo\tbonjour\n".encode("latin-1") * 30, "not UTF-8"),
+        (b"one column only\n" * 30, "has one column"),
+        (b"a\tb\n" * 10 + b"a\tb\tc\n", "ragged lines"),
+        (b"a\tb\n" * 5, "at least 20"),
+    ],
+)
+def test_parse_pairs_refuses_bad_files(raw, message):
+    with pytest.raises(UserError, match=message):
+        data.parse_pairs(raw)
+
+
+# ---------------------------------------------------------------- tokenizer
+
+
+@pytest.mark.parametrize("level", ["word", "char"])
+def test_tokenizer_is_lossless_and_reports_unknown(level):
+    pairs = data.numbers_pairs(200, seed=4)
+    tok = Tokenizer(build_vocab([t for _, t in pairs], level), level)
+    for _, target in pairs[:50]:
+        assert tok.decode(tok.encode(target).ids) == target
+    encoded = tok.encode("quatre-vingt zzz", max_len=3)
+    assert encoded.truncated and len(encoded.ids) == 3
+    assert tok.encode("quatre £").unknown == [len(tok.encode("quatre £").tokens) - 1]
+
+
+# ---------------------------------------------------------------- models
+
+
+def tiny(kind="encoder-decoder", task="numbers:en-fr", **sizes):
+    pairs = data.task_pairs(task, 200, seed=0)
+    base = {"embed": 8, "hidden": 16}
+    model = seeded_model(0, kind, task, pairs, **base, **sizes).eval()
+    return model, pairs
+
+
+ATTENTIONS = [dict(attention=a) for a in ("none", "additive", "dot", "general")]
+
+
+@pytest.mark.parametrize("sizes", [*ATTENTIONS, dict(attention="general", cell="lstm", bidirectional=False, layers=2)])
+def test_attention_rows_sum_to_one_and_skip_padding(sizes):
+    model, pairs = tiny(**sizes)
+    batch = collate(encode_pairs(model, pairs[:6]))
+    with torch.no_grad():
+        logits, weights = model(batch["src"], batch["src_len"], batch["tgt_in"])
+    assert logits.shape[:2] == batch["tgt_in"].shape
+    if sizes["attention"] == "none":
+        assert weights is None
+        return
+    assert torch.allclose(weights.sum(-1), torch.ones_like(weights.sum(-1)), atol=1e-5)
+    for row, length in enumerate(batch["src_len"].tolist()):
+        assert weights[row, :, length:].abs().max() == 0 if length < weights.size(-1) else True
+
+
+@pytest.mark.parametrize(
+    "kind, task, sizes",
+    [
+        ("encoder-decoder", "numbers:en-fr", dict(attention="additive")),
+        ("encoder-decoder", "dates", dict(attention="none", cell="lstm")),
+        ("plain", "dates", dict(delay=3)),
+    ],
+)
+def test_batched_equals_one_at_a_time(kind, task, sizes):
+    model, pairs = tiny(kind, task, **sizes)
+    texts = [s for s, _ in pairs[:5]]
+    for method in ("greedy", "beam"):
+        together = inference.translate(model, texts, method=method, beam_size=3, max_len=12)
+        for text, t in zip(texts, together):
+            alone = inference.translate(model, [text], method=method, beam_size=3, max_len=12)[0]
+            assert alone.target_tokens == t.target_tokens
+            assert alone.score == pytest.approx(t.score, abs=1e-4)
+
+
+def test_beam_width_one_is_greedy_and_scores_rescore():
+    model, pairs = tiny(attention="dot")
+    texts = [s for s, _ in pairs[:4]]
+    greedy = inference.translate(model, texts, max_len=10)
+    beam1 = inference.translate(model, texts, method="beam", beam_size=1, n_best=1, max_len=10)
+    assert [g.target_tokens for g in greedy] == [b.target_tokens for b in beam1]
+    beams = inference.translate(model, texts, method="beam", beam_size=4, n_best=4, alpha=0.6, max_len=10)
+    for text, result in zip(texts, beams):
+        outputs = [tuple(c.tokens) for c in result.n_best]
+        assert len(set(outputs)) == len(outputs)  # unique
+        norms = [c.normalized_score for c in result.n_best]
+        assert norms == sorted(norms, reverse=True)  # sorted
+        src, lengths, _ = inference.encode_sources(model, [text])
+        for c in result.n_best:
+            ids = [model.tgt_tokenizer.index[t] for t in c.tokens]
+            with torch.no_grad():
+                state = model.start_state(src, lengths)
+                rescored = decoding.teacher_forced_score(model.step, state, torch.tensor([BOS_ID]), ids)
+            assert c.score == pytest.approx(rescored, abs=1e-4)
+            assert EOS_ID not in ids[:-1]  # finished hypotheses are never extended
+
+
+def test_plain_step_matches_forward():
+    model, pairs = tiny("plain", "dates", delay=4)
+    batch = collate(encode_pairs(model, pairs[:1]))
+    with torch.no_grad():
+        logits = model(batch["src"])[0]  # (S, V)
+        state = model.start_state(batch["src"], batch["src_len"])
+        for t in range(logits.size(0)):
+            step_logits, state, attention = model.step(torch.tensor([BOS_ID]), state)
+            finite = step_logits[0].isfinite()
+            assert torch.allclose(step_logits[0][finite], logits[t][finite], atol=1e-5)
+            assert attention is None
+
+
+def test_stop_at_eos_and_max_len_are_explicit():
+    model, pairs = tiny(attention="general")
+    ran = inference.translate(model, [pairs[0][0]], max_len=7, stop_at_eos=False)[0]
+    assert len(ran.target_tokens) == 7 and not ran.finished
+    capped = inference.translate(model, [pairs[0][0]], max_len=2)[0]
+    assert len(capped.target_tokens) <= 2
+    with pytest.raises(UserError, match="beam search always stops"):
+        inference.translate(model, ["one"], method="beam", stop_at_eos=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(method="nucleus"), "decoding method"),
+        (dict(method="beam", beam_size=11), "beam width"),
+        (dict(method="beam", beam_size=2, n_best=3), "n-best"),
+        (dict(temperature=0), "temperature"),
+        (dict(alpha=-1), "alpha"),
+    ],
+)
+def test_translate_refuses_bad_options(kwargs, message):
+    model, _ = tiny()
+    with pytest.raises(UserError, match=message):
+        inference.translate(model, ["one"], **kwargs)
+    with pytest.raises(UserError, match="empty"):
+        inference.translate(model, ["  "])
+
+
+def test_long_input_is_truncated_and_unknown_tokens_reported():
+    model, _ = tiny()
+    result = inference.translate(model, ["one " * 200 + "blorp"])[0]
+    assert result.truncated and len(result.source_tokens) == model.config.max_source_len
+    result = inference.translate(model, ["one blorp"])[0]
+    assert result.unknown == [1]
+
+
+@pytest.mark.parametrize("kind, sizes", [("encoder-decoder", dict(attention="additive")), ("plain", dict(delay=2))])
+def test_training_smoke_and_checkpoint_round_trip(tmp_path, kind, sizes):
+    model, pairs = tiny(kind, "dates", **sizes)
+    history = train(model, pairs, pairs[:20], TrainSettings(epochs=1, steps_per_epoch=2, batch_size=16, eval_pairs=10))
+    assert len(history.epochs) == 1 and history.epochs[0]["loss"] > 0 and "val_exact" in history.epochs[0]
+    checkpoints.save(model, tmp_path / "m", {"task": "dates"})
+    loaded = checkpoints.load(str(tmp_path / "m"))
+    assert type(loaded) is type(model)
+    text = pairs[0][0]
+    assert inference.translate(loaded, [text])[0].target_tokens == inference.translate(model, [text])[0].target_tokens
+    again = checkpoints.load_zip(checkpoints.to_zip(model, {"task": "dates"}))
+    assert again.config == model.config
+
+
+def test_bad_configs_are_refused():
+    model, _ = tiny()
+    values = {**model.config.__dict__, "attention": "magic"}
+    with pytest.raises(UserError, match="attention must be one of"):
+        checkpoints.config_from_dict(type(model.config), values)
+
+
+# ---------------------------------------------------------------- shipped checkpoints
+
+SHIPPED = ["numbers-en-fr", "numbers-en-fr-noattn", "dates-iso", "dates-iso-noattn", "dates-iso-plain"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_matches_its_recorded_quality(name):
+    model = checkpoints.load(name)
+    pairs = data.task_pairs(model.config.task, 100, seed=5, split="test")
+    rows = inference.evaluate_pairs(model, pairs)
+    accuracy = sum(r["exact"] for r in rows) / len(rows)
+    recorded = model.meta["metrics"]["test_exact"]
+    assert abs(accuracy - recorded) <= 0.1, (accuracy, recorded)
+    if model.config.attention != "none":
+        assert accuracy >= 0.97
+    assert (checkpoints.ASSETS_DIR / name / "model.safetensors").stat().st_size <= 5 * 2**20
