@@ -1,0 +1,61 @@
+import json
+
+PAGE = "pages/4_Variable_length.py"
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def text_of(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):
+    at = open_page(PAGE)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    for expected in (
+        "Padded batch",
+        "Truncated, then padded",
+        "Mask",
+        "Packing",
+        "Bucketed batch",
+        "Cost",
+        "Static vs",
+    ):
+        assert any(t.startswith(expected) for t in titles), (expected, titles)
+    text = text_of(at)
+    assert "of the computed cells are padding" in text
+    assert "Not supported here" in text and "multi-GPU" in text
+    assert at.query_params["dist"] == ["long-tailed"] and at.query_params["T"] == ["50"]
+    table = at.dataframe[0].value
+    assert set(table["method"]) >= {"packed", "padded + masked (post)", "padded, no mask (post)"}
+    assert table.set_index("method").loc["packed", "final h"] < 1e-5
+    assert table.set_index("method").loc["padded, no mask (post)", "final h"] > 1e-3
+
+
+def test_url_sets_distribution_batch_size_and_t(open_page):
+    at = open_page(PAGE, query={"dist": "uniform", "batch": "6", "T": "12"})
+    assert at.selectbox(key="varlen_dist").value == "uniform"
+    assert at.number_input(key="varlen_batch").value == 6
+    assert at.number_input(key="varlen_T").value == 12
+    pad = next(c for c in charts(at) if c["layout"]["title"]["text"] == "Padded batch")
+    assert len(pad["data"][0]["y"]) == 6
+
+
+def test_typed_sequences_are_padded_exactly(open_page):
+    at = open_page(PAGE)
+    at.radio(key="varlen_source").set_value("typed sequences").run()
+    at.text_area(key="varlen_typed").input("1 2 3 4\n5 6").run()
+    assert not at.exception
+    assert "**25% of the computed cells are padding**" in text_of(at)
+    pad = next(c for c in charts(at) if c["layout"]["title"]["text"] == "Padded batch")
+    assert pad["data"][0]["text"] == [["1", "2", "3", "4"], ["5", "6", "0", "0"]]
+
+
+def test_real_lengths_and_a_live_static_graph(open_page):
+    at = open_page(PAGE, query={"dist": "dates", "batch": "8", "T": "15"})
+    assert "dates: 8 real examples" in " ".join(c.value for c in at.caption)
+    at.button(key="varlen_build").click().run()
+    assert not at.exception
+    assert "**Live, T = 15**" in text_of(at)

@@ -1,0 +1,46 @@
+"""Bad inputs of the variable-length page: each shows its message and the page keeps working."""
+
+import pytest
+
+PAGE = "pages/4_Variable_length.py"
+
+TYPED = [
+    ("", "error", "no sequences typed"),
+    ("1 two 3", "error", "line 1: 'two' is not a token id"),
+    ("4 5\n" + " ".join(["7"] * 300), "error", "line 2 has 300 tokens; at most 200 per sequence"),
+    ("1 5000", "error", "line 1: token id 5000 is above 999"),
+    ("\n".join(["1 2"] * 40), "error", "40 sequences typed; at most 32 are accepted"),
+    ("0 1 2\n3", "warning", "The pad value 0 is also a real token in this batch"),
+]
+
+
+@pytest.mark.parametrize("text, kind, message", TYPED)
+def test_typed_sequences(open_page, text, kind, message):
+    at = open_page(PAGE)
+    at.radio(key="varlen_source").set_value("typed sequences").run()
+    at.text_area(key="varlen_typed").input(text).run()
+    assert not at.exception
+    shown = [e.value for e in getattr(at, kind)]
+    assert any(message in value for value in shown), shown
+    assert at.header[-1].value.endswith("Static vs dynamic unrolling")  # the rest of the page still renders
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"batch": "100000"}, "Batch size 100,000 is above the cap of 128; using 128."),
+        ({"dist": "uniform", "len": "1000000"}, "Maximum length 1,000,000 is above the cap of 500; using 500."),
+        ({"T": "5000"}, "T 5,000 is above the cap of 200; using 200."),
+    ],
+)
+def test_sizes_that_would_exhaust_memory_are_capped_with_a_notice(open_page, query, message):
+    at = open_page(PAGE, query=query)
+    assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("query", [{"batch": "lots"}, {"dist": "zipf"}, {"T": "-3"}])
+def test_garbage_in_the_url_falls_back_to_defaults(open_page, query):
+    at = open_page(PAGE, query=query)
+    assert not at.error
+    assert at.selectbox(key="varlen_dist").value in ("long-tailed", "uniform")
+    assert at.number_input(key="varlen_T").value >= 1

@@ -1,0 +1,235 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from core.cli import main
+from core.errors import UserError
+from core.plots.varlen import CUT, PAD, TOKEN
+from core.varlen import batching, correctness, cost, sources, unrolling, views
+
+SEQS = [[5, 6, 7, 8, 9], [1, 2], [3, 4, 3], [7]]
+
+
+def test_pad_post_and_pre():
+    post = batching.pad(SEQS, value=0, side="post")
+    assert post.tolist()[1] == [1, 2, 0, 0, 0]
+    pre = batching.pad(SEQS, value=9, side="pre", length=6)
+    assert pre.tolist()[3] == [9, 9, 9, 9, 9, 7]
+    with pytest.raises(ValueError, match="truncate first"):
+        batching.pad(SEQS, length=3)
+
+
+@pytest.mark.parametrize("side", batching.SIDES)
+def test_mask_marks_exactly_the_real_tokens(side):
+    lengths = [len(s) for s in SEQS]
+    valid = batching.mask(lengths, 5, side)
+    grid = batching.pad(SEQS, value=-1, side=side)
+    assert valid.sum(1).tolist() == lengths
+    assert (grid[valid] != -1).all() and (grid[~valid] == -1).all()
+
+
+def test_truncate_keeps_the_chosen_end():
+    assert batching.truncate(SEQS, 2, "post")[0] == [5, 6]
+    assert batching.truncate(SEQS, 2, "pre")[0] == [8, 9]
+    assert batching.truncate(SEQS, 2, "pre")[3] == [7]
+    with pytest.raises(UserError):
+        batching.truncate(SEQS, 0)
+
+
+def test_padding_fraction():
+    assert batching.padding_fraction([5, 2, 3, 1]) == pytest.approx(1 - 11 / 20)
+    assert batching.padding_fraction([4, 4]) == 0.0
+
+
+def test_pack_layout_matches_pytorch_and_holds_every_token_once():
+    layout = batching.pack_layout(SEQS)
+    assert layout.batch_sizes == [4, 3, 2, 1, 1]
+    assert sum(layout.batch_sizes) == sum(len(s) for s in SEQS)
+    assert layout.sorted_indices == [0, 2, 1, 3]
+    for slot, row in enumerate(layout.sorted_indices):
+        assert [t for t in layout.grid[slot] if t is not None] == SEQS[row]
+    positions = sorted(p for row in layout.data_order for p in row if p is not None)
+    assert positions == list(range(sum(layout.batch_sizes)))
+
+
+def test_buckets_partition_sorted_and_pad_less():
+    lengths = [9, 1, 5, 2, 8, 3, 7, 4]
+    groups = batching.buckets(lengths, 3)
+    flat = [i for g in groups for i in g]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert [lengths[i] for i in flat] == sorted(lengths)
+    assert batching.bucketed_padding_fraction(lengths, groups) < batching.padding_fraction(lengths)
+    assert batching.bucketed_padding_fraction(lengths, batching.buckets(lengths, len(lengths))) == 0.0
+
+
+def test_make_batch_caps_with_a_notice_and_is_seeded():
+    batch = batching.make_batch("uniform", 10_000, 9_999, seed=1)
+    assert len(batch.sequences) == batching.MAX_BATCH
+    assert max(batch.lengths) <= batching.MAX_LEN
+    assert len(batch.notices) == 2 and "cap of 128" in batch.notices[0]
+    assert (
+        batching.make_batch("long-tailed", 8, 50, 3).sequences == batching.make_batch("long-tailed", 8, 50, 3).sequences
+    )
+    with pytest.raises(UserError, match="choose one of"):
+        batching.make_batch("zipf", 8)
+
+
+def test_long_tailed_batches_are_mostly_padding():
+    lengths = batching.make_batch("long-tailed", 64, 200, 0).lengths
+    assert batching.padding_fraction(lengths) > 0.5
+    assert min(lengths) >= 1
+
+
+def test_real_lengths_come_from_the_app_datasets():
+    dates = batching.make_batch("dates", 16, seed=0)
+    assert len(dates.sequences) == 16 and all(1 <= n < 60 for n in dates.lengths)
+    assert any("," in t or " " in t for t in sources.texts("dates")[:20])
+    with pytest.raises(UserError):
+        sources.texts("poems")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "no sequences typed"),
+        ("  \n \n", "no sequences typed"),
+        ("1 2 x", "'x' is not a token id"),
+        ("1.5 2", "'1.5' is not a token id"),
+        ("-3 2", "'-3' is not a token id"),
+        ("1 2000", "above 999"),
+        (" ".join(["1"] * 201), "at most 200 per sequence"),
+        ("\n".join(["1 2"] * 33), "at most 32 are accepted"),
+    ],
+)
+def test_parse_sequences_rejects_bad_input(text, message):
+    with pytest.raises(UserError, match=message):
+        batching.parse_sequences(text)
+
+
+def test_parse_sequences_accepts_spaces_and_commas():
+    assert batching.parse_sequences("3, 1 4\n\n 1,5 ").sequences == [[3, 1, 4], [1, 5]]
+    with pytest.raises(UserError, match="must be text"):
+        batching.parse_sequences(b"1 2")
+
+
+def test_correctness_packed_and_masked_agree_unmasked_post_does_not():
+    batch = batching.make_batch("long-tailed", 12, 40, seed=2)
+    result = correctness.check(batch.sequences, pad_value=0)
+    diffs = result["max_abs_diff"]
+    for name in ("packed", "padded + masked (post)", "padded + masked (pre)"):
+        assert max(diffs[name].values()) < 1e-5, name
+    # post-padding without a mask: outputs at real positions still right, final state wrong
+    assert diffs["padded, no mask (post)"]["outputs"] < 1e-5
+    assert diffs["padded, no mask (post)"]["h"] > 1e-2
+    assert diffs["padded, no mask (pre)"]["outputs"] > 1e-2
+    longest = max(batch.lengths)
+    for row in result["per_sequence"]:
+        if row["length"] == longest:
+            assert row["post_h_error"] < 1e-5  # read no pads
+        else:
+            assert row["post_h_error"] > 0
+
+
+def test_pad_value_collision_is_reported():
+    assert correctness.check([[0, 1], [2]], pad_value=0)["pad_value_is_a_real_token"]
+    assert not correctness.check([[3, 1], [2]], pad_value=0)["pad_value_is_a_real_token"]
+
+
+def test_views_count_the_same_padding_as_batching():
+    lengths = [len(s) for s in SEQS]
+    assert views.padding_view(SEQS).padding_fraction == pytest.approx(batching.padding_fraction(lengths))
+    groups = batching.buckets(lengths, 2)
+    assert views.bucket_view(SEQS, 2).padding_fraction == pytest.approx(
+        batching.bucketed_padding_fraction(lengths, groups)
+    )
+    for side in batching.SIDES:
+        grid = views.truncation_view(SEQS, 3, side)
+        kinds = [k for row in grid.kinds for k in row]
+        assert kinds.count(CUT) == 2 and kinds.count(TOKEN) == 9 and kinds.count(PAD) == 3
+        assert len(grid.x) == len(grid.tokens[0]) == 5
+    assert views.truncation_view(SEQS, 3, "pre").x[0] == -2
+
+
+def test_cost_measures_every_strategy():
+    lengths = [30, 2, 3, 4, 2, 5, 3, 2]
+    costs = cost.measure(lengths, hidden=8, input_size=4, repeats=1, n_buckets=2)
+    assert [c.strategy for c in costs] == list(cost.STRATEGIES)
+    by = {c.strategy: c for c in costs}
+    assert by["naive padding"].cells == 8 * 30 and by["packing"].cells == sum(lengths)
+    assert by["packing"].padding_fraction == 0.0
+    assert by["packing"].saved_bytes < by["naive padding"].saved_bytes
+    assert set(cost.speedups(costs)) == set(cost.STRATEGIES)
+
+
+def test_packed_and_padded_losses_are_the_same_number():
+    torch.manual_seed(0)
+    model = cost.CharLM(vocab=10, embed=4, hidden=8)
+    batch = [[1, 2, 3, 4, 5, 6], [7, 8], [9, 1, 2]]
+    naive = model.loss("naive padding", batch)
+    assert model.loss("packing", batch).item() == pytest.approx(naive.item(), abs=1e-5)
+
+
+def test_training_speed_smoke():
+    sequences = [[1 + (i * j) % 9 for j in range(2 + i % 7)] for i in range(16)]
+    runs = cost.training_speed(sequences, vocab=10, batch_size=4, steps=2, hidden=8)
+    assert [r["strategy"] for r in runs] == list(cost.STRATEGIES)
+    assert all(r["steps"] == 2 and r["seconds_per_step"] > 0 for r in runs)
+    assert runs[2]["padding_fraction"] <= runs[0]["padding_fraction"]
+
+
+def test_static_graph_equals_dynamic_and_grows_linearly():
+    points = [unrolling.measure_point(t, batch_size=4, hidden=8, input_size=4, repeats=1) for t in (5, 10, 15)]
+    assert all(p.max_abs_diff < 1e-5 for p in points)
+    nodes = [p.static_nodes for p in points]
+    assert nodes[1] - nodes[0] == nodes[2] - nodes[1] > 0
+    assert len({p.dynamic_nodes for p in points}) == 1
+
+
+def test_longer_input_is_silently_truncated_by_the_static_graph():
+    result = unrolling.longer_than_t(steps=6, length=12)
+    assert result["static_vs_truncated_h_diff"] < 1e-5
+    assert result["static_vs_full_h_diff"] > 1e-3
+    with pytest.raises(UserError):
+        unrolling.longer_than_t(steps=6, length=6)
+    with pytest.raises(UserError, match="T must be in"):
+        unrolling.build_static(torch.nn.LSTM(2, 2), unrolling.MAX_T + 1)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "core", "varlen", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_json_reports_fractions_diffs_and_ratios():
+    result = run_cli("--json", "--batch-size", "8", "--max-len", "30", "--repeats", "1")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert 0 < report["batch"]["padding_fraction"] < 1
+    assert report["max_abs_diff"]["packed"]["h"] < 1e-5
+    assert set(report["speedup_vs_naive_padding"]) == set(cost.STRATEGIES)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sequences", "1 2 x"], "is not a token id"),
+        (["--sequences", ""], "no sequences typed"),
+        (["--pad-value", "5000"], "--pad-value must be in"),
+        (["--unroll", "0,10"], "--unroll values must be in"),
+        (["--unroll", "ten"], "comma-separated whole numbers"),
+        (["--distribution", "zipf"], "invalid choice"),
+        (["--repeats", "0"], "--repeats is out of range"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(args, message, capsys):
+    # in-process through core.cli.main: the same parser and error path as `python -m core`, minus a torch import
+    try:
+        code = main(["varlen", *args])
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert message in err and "Traceback" not in err
