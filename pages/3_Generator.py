@@ -1,9 +1,39 @@
-"""Text and music generator (placeholder until issue 5 lands)."""
+"""Text and music generator: char-level RNN language models and the decoders that drive them."""
 
 import streamlit as st
 
-from ui import setup_page
+from ui import generation as gen
+from ui import setup_page, user_errors
 
 setup_page("Text and music generator")
 st.title("Text and music generator")
-st.info("This page is being built; its live model arrives with issue 5.")
+st.markdown(
+    "A character-level GRU reads text one character at a time and predicts the next. **Sequence to sequence**: "
+    "it continues your prime. **Vector to sequence**: the folk-tune model also gets a style vector (meter, key, "
+    "tune type) and writes a tune in that style. Compare greedy decoding, beam search and sampling, see every "
+    "step's distribution, and hear the tunes."
+)
+
+name, model = gen.choose_model()
+tab_generate, tab_gallery, tab_train = st.tabs(["Generate", "Loss vs samples", "Train your own"])
+
+with tab_generate:
+    if model is not None:
+        prime, settings = gen.decoding_settings(name)
+        style = gen.style_settings(model)
+        if st.button("Generate", key="gen_run", type="primary"):
+            with user_errors():
+                gen.run_generation(name, model, prime, settings, style)
+        result = st.session_state.get("gen_result")
+        if result is not None and result["model"] == name:
+            with user_errors():
+                gen.show_result(model, result)
+                if result["style"] is not None:
+                    gen.show_music(result)
+
+with tab_gallery:
+    if model is not None:
+        gen.show_gallery(model)
+
+with tab_train:
+    gen.training_section()

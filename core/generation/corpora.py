@@ -226,6 +226,11 @@ def split_by_item(items, valid_fraction: float = 0.1, seed: int = 0) -> tuple[li
 # ---------------------------------------------------------------------------------------------
 # Uploaded text
 
+# tried first among encodings charset-normalizer finds about equally clean, in this order
+COMMON_ENCODINGS = (
+    *("cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r"),
+    *("gb18030", "big5", "shift_jis", "euc_jp", "euc_kr"),
+)
 TRAIN_MAX_CHARS = 2_000_000  # larger uploads are sampled down to this for in-browser training
 _SAMPLE_PIECES = 20  # a sample is this many evenly spaced contiguous pieces
 
@@ -282,12 +287,16 @@ def decode_upload(data: bytes, max_mb: int = TEXT_MAX_MB) -> UploadedText:
         except UnicodeDecodeError:
             import charset_normalizer
 
-            best = charset_normalizer.from_bytes(data[: 2**20]).best()
+            results = charset_normalizer.from_bytes(data[: 2**20])
+            best = results.best()
             if best is None:
                 raise UserError(
                     "could not detect the file's text encoding: save it as UTF-8 (or UTF-16/Latin-1) and upload again"
                 ) from None
-            encoding = best.encoding
+            # on short texts the detector ranks rare code pages (mac_turkish) first among equals:
+            # prefer a common one that reads the file about as cleanly
+            close = [r.encoding for r in results if r.chaos <= best.chaos + 0.1]
+            encoding = next((e for e in COMMON_ENCODINGS if e in close), best.encoding)
             notices.append(f"decoded as {encoding} (detected; the file is not UTF-8)")
     try:
         text = data.decode(encoding)
@@ -299,8 +308,9 @@ def decode_upload(data: bytes, max_mb: int = TEXT_MAX_MB) -> UploadedText:
     return UploadedText(text, encoding, notices)
 
 
-def sample_for_training(text: str, max_chars: int = TRAIN_MAX_CHARS) -> tuple[str, str | None]:
-    """A text cut to ``max_chars`` as evenly spaced contiguous pieces, and a notice saying so (or None)."""
+def sample_for_training(text: str, max_chars: int | None = None) -> tuple[str, str | None]:
+    """A text cut to ``max_chars`` (default TRAIN_MAX_CHARS) as evenly spaced pieces, and a notice saying so (or None)."""
+    max_chars = max_chars or TRAIN_MAX_CHARS
     if len(text) <= max_chars:
         return text, None
     piece = max_chars // _SAMPLE_PIECES

@@ -1,0 +1,308 @@
+"""Training data and the training run for ``CharRNN`` (shipped recipes, CLI and page share it).
+
+A corpus is a list of texts (tunes or documents) with an optional style per text. Training reads
+them as one long stream (re-shuffled by text each pass), cut into ``batch`` parallel rows and
+``bptt``-long chunks, with the hidden state carried from chunk to chunk (truncated BPTT, as in
+pytorch/examples' word_language_model). A "round" (the Trainer's epoch) is a fixed number of
+steps, so runs of any corpus size get the same number of validation points and samples.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from core.errors import UserError
+from core.generation import corpora
+from core.generation.generate import Settings, generate, prepare_prime
+from core.generation.model import BOUNDARY, CharRNN, CharRNNConfig
+from core.training import Callback, Progress, TrainConfig, Trainer, seed_everything
+
+FOLK_STYLE_FIELDS = ["meter", "key", "type"]
+_QUOTED = re.compile(r'"[^"\n]*"')  # chord symbols and text annotations: not notes
+
+
+@dataclass
+class Corpus:
+    name: str
+    train: list[str]
+    valid: list[str]
+    train_styles: list[dict] | None = None  # one style per text, for conditioned models
+    valid_styles: list[dict] | None = None
+    style_fields: list[str] = field(default_factory=list)
+    style_values: list[list[str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def train_chars(self) -> int:
+        return sum(len(t) for t in self.train)
+
+
+def folk_text(tune: corpora.Tune) -> str:
+    """What the folk model reads for a tune: the unit length line and the music, annotations removed.
+
+    Meter and key are not in the text: they come in through the style vector.
+    """
+    body = _QUOTED.sub("", tune.body).replace("\t", " ")
+    return f"L:{tune.unit}\n{body}\n"
+
+
+def folk_style(tune: corpora.Tune) -> dict:
+    return {"meter": tune.meter, "key": tune.key, "type": tune.tune_type}
+
+
+def _common(values: list[str], min_count: int) -> list[str]:
+    counts = Counter(values)
+    return [v for v, c in counts.most_common() if c >= min_count] + ["other"]
+
+
+def folk_corpus(valid_fraction: float = 0.05, seed: int = 0, min_style_count: int = 5) -> Corpus:
+    """music21's tunes, split by tune; style values seen in at least ``min_style_count`` training tunes."""
+    train, valid = corpora.split_by_item(corpora.folk_tunes(), valid_fraction, seed)
+    train_styles = [folk_style(t) for t in train]
+    values = [_common([s[f] for s in train_styles], min_style_count) for f in FOLK_STYLE_FIELDS]
+    return Corpus(
+        "folk-abc",
+        [folk_text(t) for t in train],
+        [folk_text(t) for t in valid],
+        train_styles,
+        [folk_style(t) for t in valid],
+        list(FOLK_STYLE_FIELDS),
+        values,
+    )
+
+
+def prose_corpus(valid_fraction: float = 0.1, seed: int = 0) -> Corpus:
+    train, valid = corpora.split_by_item(corpora.prose_documents(), valid_fraction, seed)
+    return Corpus("python-prose", [d.text for d in train], [d.text for d in valid])
+
+
+def text_corpus(text: str, name: str = "upload", valid_fraction: float = 0.1, seed: int = 0) -> Corpus:
+    """An uploaded text: sampled down if huge, cut into ~2k-character documents at paragraphs, split by document."""
+    text, notice = corpora.sample_for_training(text)
+    documents = corpora.text_documents(text)
+    train, valid = corpora.split_by_item(documents, valid_fraction, seed)
+    return Corpus(name, [d.text for d in train], [d.text for d in valid], notices=[notice] if notice else [])
+
+
+def build_vocab(texts: list[str], min_count: int = 1) -> list[str]:
+    """Boundary token '' first, then characters seen at least ``min_count`` times, most frequent first."""
+    counts = Counter()
+    for text in texts:
+        counts.update(text)
+    return ["", *sorted((ch for ch, c in counts.items() if c >= min_count), key=lambda ch: (-counts[ch], ch))]
+
+
+class StreamData:
+    """Texts encoded once; ``chunks`` yields (x, y, style, new_pass) batches forever."""
+
+    def __init__(self, model: CharRNN, texts: list[str], styles: list[dict] | None):
+        known = model.char_to_id
+        self.texts = [torch.tensor([BOUNDARY, *(known[ch] for ch in t if ch in known)]) for t in texts]
+        self.styles = [model.style_ids(s) for s in styles] if styles and model.config.style_fields else None
+
+    def stream(self, order: list[int]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One long (N,) token stream in ``order``, an end boundary after the last text; styles (N, F)."""
+        tokens = torch.cat([*(self.texts[i] for i in order), torch.tensor([BOUNDARY])])
+        if self.styles is None:
+            return tokens, None
+        styles = torch.cat([self.styles[i][None].expand(len(self.texts[i]), -1) for i in order])
+        return tokens, torch.cat([styles, styles[-1:]])
+
+    def chunks(self, batch: int, bptt: int, seed: int, shuffle: bool = True) -> Iterator[tuple]:
+        passes = 0
+        while True:
+            generator = torch.Generator().manual_seed(seed + passes)
+            n = len(self.texts)
+            order = torch.randperm(n, generator=generator).tolist() if shuffle else list(range(n))
+            tokens, styles = self.stream(order)
+            width = (len(tokens) - 1) // batch
+            if width < 2:
+                raise UserError(f"the corpus is too small for {batch} rows: use a smaller batch or more text")
+            rows = tokens[: width * batch + 1]
+            x_rows = rows[:-1].view(batch, width)  # (B, W)
+            y_rows = rows[1:].view(batch, width)
+            s_rows = styles[: width * batch].view(batch, width, -1) if styles is not None else None  # (B, W, F)
+            for start in range(0, width, bptt):
+                end = min(start + bptt, width)
+                s = s_rows[:, start:end] if s_rows is not None else None
+                yield x_rows[:, start:end], y_rows[:, start:end], s, start == 0
+            passes += 1
+            if not shuffle:
+                return
+
+
+def evaluate_loss(model: CharRNN, data: StreamData, max_chars: int = 0, batch: int = 16, bptt: int = 256) -> float:
+    """Mean cross-entropy in nats per character over the validation stream (the first ``max_chars`` if set)."""
+    total, count, state = 0.0, 0, None
+    with torch.inference_mode():
+        for x, y, s, _ in data.chunks(batch, bptt, seed=0, shuffle=False):
+            logits, state = model(x, s, state)
+            total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum"))
+            count += y.numel()
+            if max_chars and count >= max_chars:
+                break
+    return total / max(count, 1)
+
+
+@dataclass
+class GeneratorTraining:
+    cell: str = "gru"  # "gru" or "lstm"
+    hidden: int = 512  # RNN width
+    layers: int = 1
+    embed: int = 64
+    dropout: float = 0.0
+    batch: int = 64  # parallel rows of the stream
+    bptt: int = 128  # characters per truncated-BPTT chunk
+    lr: float = 3e-3
+    lr_decay: float = 1.0  # per round
+    rounds: int = 10  # Trainer epochs
+    steps_per_round: int = 100
+    seed: int = 0
+    threads: int = 0  # torch threads for this run; 0 leaves the process setting alone (the app shares it)
+    min_char_count: int = 1  # rarer characters are left out of the vocabulary (and the text)
+    eval_chars: int = 40_000  # validation characters per round (0 = all); the final check reads all
+    gallery_steps: list[int] = field(default_factory=list)  # extra steps at which to keep a sample
+    sample_chars: int = 300  # length of the samples kept per round
+    sample_prime: str = ""
+    sample_style: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        for name, low, high in (("hidden", 8, 1024), ("layers", 1, 3), ("batch", 1, 512), ("bptt", 8, 1024)):
+            if not low <= getattr(self, name) <= high:
+                raise UserError(f"{name} must be in {low}..{high}, got {getattr(self, name)}")
+        if not 1 <= self.rounds <= 1000 or not 1 <= self.steps_per_round <= 100_000:
+            raise UserError("rounds must be in 1..1000 and steps per round in 1..100000")
+
+
+def _snapshot(model: CharRNN, cfg: GeneratorTraining, step: int, train_loss: float, valid_loss: float) -> dict:
+    prime = prepare_prime(model, cfg.sample_prime)
+    settings = Settings("sample", cfg.sample_chars, 1, temperature=1.0, seed=cfg.seed)
+    was_training = model.training
+    model.eval()
+    text = generate(model, prime, settings, cfg.sample_style or None)[0].text
+    model.train(was_training)
+    return {
+        "step": step,
+        "chars_seen": step * cfg.batch * cfg.bptt,
+        "train_loss": round(train_loss, 4),
+        "valid_loss": round(valid_loss, 4),
+        "sample": cfg.sample_prime + text,
+    }
+
+
+class _Recorder(Callback):
+    """Keeps samples at gallery steps and after every round; forwards progress to the caller's callback."""
+
+    def __init__(self, model, cfg, valid: StreamData, outer: Callback | None):
+        self.model, self.cfg, self.valid, self.outer = model, cfg, valid, outer or Callback()
+        self.gallery: list[dict] = []
+        self.step = 0
+
+    def on_step(self, progress: Progress) -> None:
+        self.step += 1
+        if self.step in self.cfg.gallery_steps:
+            with torch.no_grad():
+                self.model.eval()
+                loss = evaluate_loss(self.model, self.valid, self.cfg.eval_chars)
+                self.model.train()
+            self.gallery.append(_snapshot(self.model, self.cfg, self.step, progress.loss, loss))
+        self.outer.on_step(progress)
+
+    def on_epoch(self, progress: Progress) -> None:
+        valid = progress.metrics.get("valid_loss", float("nan"))
+        snap = _snapshot(self.model, self.cfg, self.step, progress.loss, valid)
+        self.gallery.append(snap)
+        progress.metrics["sample"] = snap["sample"]  # the page shows it under the live curve
+        self.outer.on_epoch(progress)
+
+
+@dataclass
+class TrainResult:
+    model: CharRNN
+    meta: dict
+    history: list[dict]
+
+
+def train_char_rnn(
+    corpus: Corpus,
+    cfg: GeneratorTraining,
+    callback: Callback | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainResult:
+    """Train a CharRNN on ``corpus`` with the shared Trainer; returns the model and its checkpoint meta."""
+    cfg.validate()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    vocab = build_vocab(corpus.train, cfg.min_char_count)
+    config = CharRNNConfig(
+        vocab=vocab,
+        cell=cfg.cell,
+        embed=cfg.embed,
+        hidden=cfg.hidden,
+        layers=cfg.layers,
+        dropout=cfg.dropout,
+        style_fields=list(corpus.style_fields),
+        style_values=[list(v) for v in corpus.style_values],
+    )
+    config.validate()
+    model = CharRNN(config)
+    train = StreamData(model, corpus.train, corpus.train_styles)
+    valid = StreamData(model, corpus.valid, corpus.valid_styles)
+    chunks = train.chunks(cfg.batch, cfg.bptt, cfg.seed)
+    carried = {"state": None}
+
+    def make_batches(_round: int):
+        for _ in range(cfg.steps_per_round):
+            yield next(chunks)
+
+    def loss_fn(m: CharRNN, batch) -> torch.Tensor:
+        x, y, s, new_pass = batch
+        state = None if new_pass else carried["state"]
+        logits, state = m(x, s, state)
+        carried["state"] = tuple(h.detach() for h in state) if isinstance(state, tuple) else state.detach()
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+
+    def evaluate(m: CharRNN) -> dict:
+        loss = evaluate_loss(m, valid, cfg.eval_chars)
+        return {"valid_loss": loss, "valid_bits": loss / math.log(2)}
+
+    recorder = _Recorder(model, cfg, valid, callback)
+    trainer = Trainer(
+        model, TrainConfig(epochs=cfg.rounds, lr=cfg.lr, lr_decay=cfg.lr_decay, seed=cfg.seed), recorder, cancel
+    )
+    start = time.perf_counter()
+    history = trainer.fit(make_batches, loss_fn, evaluate, cfg.steps_per_round)
+    seconds = time.perf_counter() - start
+    final = evaluate_loss(model, valid)
+    meta = {
+        "task": "text generation" if not corpus.style_fields else "folk-tune generation (style-conditioned)",
+        "corpus": corpus.name,
+        "metrics": {
+            "valid_loss": round(final, 4),
+            "valid_bits_per_char": round(final / math.log(2), 4),
+            "train_loss": round(history.epochs[-1]["loss"], 4) if history.epochs else None,
+        },
+        "headline": "valid_loss",
+        "data": {
+            "train_texts": len(corpus.train),
+            "valid_texts": len(corpus.valid),
+            "train_chars": corpus.train_chars,
+            "valid_chars": sum(len(t) for t in corpus.valid),
+            "vocab": len(vocab),
+        },
+        "training": {**asdict(cfg), "seconds": round(seconds, 1), "cancelled": history.cancelled},
+        "gallery": recorder.gallery,
+        "history": [{k: v for k, v in e.items() if k != "sample"} for e in history.epochs],
+    }
+    model.meta = meta
+    return TrainResult(model, meta, meta["history"])

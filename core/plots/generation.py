@@ -1,0 +1,94 @@
+"""Figures for the generator page: next-character distributions, piano roll, loss vs characters seen."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+from core.plots.theme import COLORS, base_figure
+
+_NAMES = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def char_label(ch: str) -> str:
+    """A visible label for a character (space, newline, end of text)."""
+    return _NAMES.get(ch, ch) if ch else "⏹"
+
+
+def step_distribution_figure(view, title: str | None = None) -> go.Figure:
+    """Top next-character probabilities before and after temperature/top-k/top-p; the chosen one outlined."""
+    labels = [char_label(c) for c in view.chars]
+    chosen = char_label(view.chosen)
+    if chosen not in labels:  # a sampled character outside the top list: add it at the end
+        labels.append(chosen)
+        raw, filtered = [*view.raw, view.chosen_raw], [*view.filtered, view.chosen_filtered]
+    else:
+        raw, filtered = list(view.raw), list(view.filtered)
+    outline = [3 if label == chosen else 0 for label in labels]
+    fig = base_figure(title or f"Next character at position {view.position}: chose {chosen!r}", height=330)
+    fig.add_bar(
+        x=labels, y=raw, name="model (raw)", marker=dict(color=COLORS[0], line=dict(width=outline, color="#000"))
+    )
+    fig.add_bar(
+        x=labels,
+        y=filtered,
+        name="after temperature / top-k / top-p",
+        marker=dict(color=COLORS[1], line=dict(width=outline, color="#000")),
+    )
+    fig.update_layout(barmode="group", yaxis_title="probability", xaxis=dict(type="category", title="character"))
+    fig.add_annotation(
+        x=chosen, y=max(raw[labels.index(chosen)], filtered[labels.index(chosen)]), text="chosen", showarrow=True
+    )
+    return fig
+
+
+def piano_roll_figure(notes, title: str = "Piano roll") -> go.Figure:
+    """Notes as horizontal bars: time (s) across, MIDI pitch up."""
+    fig = base_figure(title, height=320)
+    if notes:
+        fig.add_bar(
+            base=[n.start for n in notes],
+            x=[n.duration for n in notes],
+            y=[n.pitch for n in notes],
+            orientation="h",
+            marker=dict(color=COLORS[0]),
+            hovertemplate="pitch %{y}<br>start %{base:.2f}s<br>length %{x:.2f}s<extra></extra>",
+            width=0.8,
+        )
+    fig.update_layout(xaxis_title="seconds", yaxis_title="MIDI pitch", showlegend=False, bargap=0)
+    return fig
+
+
+def loss_curve_figure(history: list[dict], gallery: list[dict], steps_per_round: int, batch_chars: int) -> go.Figure:
+    """Training and validation loss (nats/char) against characters read, gallery points marked."""
+    fig = base_figure("Loss vs characters read", height=320)
+    chars = [e["epoch"] * steps_per_round * batch_chars for e in history]
+    fig.add_scatter(x=chars, y=[e["loss"] for e in history], mode="lines+markers", name="train")
+    fig.add_scatter(x=chars, y=[e.get("valid_loss") for e in history], mode="lines+markers", name="validation")
+    if gallery:
+        fig.add_scatter(
+            x=[g["chars_seen"] for g in gallery],
+            y=[g["valid_loss"] for g in gallery],
+            mode="markers",
+            marker=dict(size=11, symbol="star", color=COLORS[3]),
+            name="gallery sample",
+        )
+    fig.update_layout(xaxis_title="characters read", yaxis_title="nats / char", xaxis_type="log")
+    return fig
+
+
+def probability_color(p: float) -> str:
+    """Background colour for a character the model gave probability ``p``: red (surprising) to green (expected)."""
+    p = min(max(p, 0.0), 1.0)
+    red, green = int(255 * (1 - p) ** 0.7), int(200 * p**0.5 + 55)
+    return f"rgba({red},{green},80,0.35)"
+
+
+def colored_text_html(text: str, probabilities: list[float]) -> str:
+    """The text as HTML spans coloured by probability (hover shows the value), newlines kept."""
+    spans = []
+    for ch, p in zip(text, probabilities):
+        shown = "<br>" if ch == "\n" else html.escape(ch).replace(" ", "&nbsp;")
+        spans.append(f'<span title="p={p:.3f}" style="background:{probability_color(p)}">{shown}</span>')
+    return '<div style="font-family:monospace;line-height:1.6">' + "".join(spans) + "</div>"

@@ -1,0 +1,334 @@
+"""Generation: corpora, char-RNN, decoding glue, music checks, training and the CLI (tiny configs)."""
+
+import io
+import json
+import subprocess
+import sys
+import wave
+
+import pytest
+import torch
+
+from core import checkpoints
+from core.errors import UserError
+from core.generation import corpora, generate, music
+from core.generation.model import BOUNDARY, CharRNN, CharRNNConfig
+from core.generation.train import (
+    Corpus,
+    GeneratorTraining,
+    StreamData,
+    build_vocab,
+    evaluate_loss,
+    folk_text,
+    text_corpus,
+    train_char_rnn,
+)
+
+TEXTS = ["abc abc abd\n", "cab bad dab\n", "add a cab\n", "bad cab dad\n"]
+
+
+def tiny_model(styled: bool = False, cell: str = "gru") -> CharRNN:
+    torch.manual_seed(0)
+    config = CharRNNConfig(vocab=build_vocab(TEXTS), cell=cell, embed=8, hidden=16)
+    if styled:
+        config.style_fields, config.style_values = ["meter", "key"], [["6/8", "2/4", "other"], ["D", "G", "other"]]
+    return CharRNN(config).eval()
+
+
+# ---- corpora ---------------------------------------------------------------------------------
+
+
+def test_folk_tunes_have_headers_and_music():
+    tunes = corpora.folk_tunes()
+    assert len(tunes) > 12_000
+    meters = {t.meter for t in tunes}
+    assert {"2/4", "6/8", "4/4", "3/4", "2/2"} <= meters and "C" not in meters and "C|" not in meters
+    tune = next(t for t in tunes if t.meter == "6/8" and t.key == "D")
+    assert tune.abc.startswith("X:1\nM:6/8\nL:") and "\nK:D\n" in tune.abc
+    assert all(t.body and "%" not in t.body.split("\n")[0][:1] for t in tunes[:200])
+    assert {t.tune_type for t in tunes} >= {"song", "reel", "jig", "hornpipe"}
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("D", "D"),
+        ("E Minor", "Em"),
+        ("Ador", "Ador"),
+        ("AMix", "Amix"),
+        ("E phr bass", "Ephr"),
+        ("Bb", "Bb"),
+        ("HP", None),
+    ],
+)
+def test_normalize_key(raw, key):
+    assert corpora.normalize_key(raw) == key
+
+
+def test_key_label_and_meter():
+    assert corpora.key_label("Ador") == "A dorian" and corpora.key_label("Bbm") == "Bb minor"
+    assert corpora.normalize_meter("C|") == "2/2" and corpora.normalize_meter("none") == "free"
+
+
+def test_split_is_by_item_and_disjoint():
+    docs = corpora.prose_documents()
+    assert len(docs) == 79
+    train, valid = corpora.split_by_item(docs, 0.1, seed=0)
+    assert len(valid) == 8 and not {d.title for d in train} & {d.title for d in valid}
+    assert corpora.split_by_item(docs, 0.1, seed=0) == (train, valid)
+
+
+TEXT = "Der Bär läuft über die Straße. Ça va très bien, merci. " * 4
+
+
+@pytest.mark.parametrize(
+    "data, encoding",
+    [
+        (TEXT.encode("utf-8"), "utf_8"),
+        (TEXT.encode("utf-16"), "utf_16"),
+        (TEXT.encode("utf-16-le"), "utf_16_le"),
+        (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), "utf_8_sig"),
+    ],
+)
+def test_decode_upload_encodings(data, encoding):
+    decoded = corpora.decode_upload(data)
+    assert decoded.encoding == encoding and decoded.text.startswith("Der Bär")
+
+
+def test_decode_upload_latin1_is_detected_and_said():
+    decoded = corpora.decode_upload(TEXT.encode("latin-1"))
+    assert "Bär" in decoded.text and "not UTF-8" in decoded.notices[0]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b" \n\t ", "empty"),
+        (bytes(range(256)) * 40, "binary"),
+        (b"too short", "at least 100"),
+        (b"x" * (2 * 2**20), "limit is 1 MB"),
+    ],
+)
+def test_decode_upload_refuses(data, message):
+    with pytest.raises(UserError, match=message):
+        corpora.decode_upload(data, max_mb=1)
+
+
+def test_huge_text_is_sampled_with_a_notice():
+    text, notice = corpora.sample_for_training("abcdefghij\n" * 50_000, max_chars=10_000)
+    assert len(text) < 11_000 and "sample" in notice
+    assert corpora.sample_for_training("short", 100) == ("short", None)
+
+
+# ---- model and decoding -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_step_matches_forward(cell):
+    model = tiny_model(styled=True, cell=cell)
+    ids = [BOUNDARY, *model.encode("abc dab")]
+    style = model.style_ids({"meter": "6/8", "key": "G"})
+    logits, _ = model(torch.tensor([ids]), style[None])
+    prime = generate.Prime("", [], [])
+    start, state = generate._start(model, prime, 1, {"meter": "6/8", "key": "G"})
+    token = start
+    for t, next_id in enumerate(ids[1:]):
+        step_logits, state, _ = model.step(token, state)
+        assert torch.allclose(step_logits[0], logits[0, t], atol=1e-5)
+        token = torch.tensor([next_id])
+
+
+def test_unknown_style_uses_fallback_and_checkpoint_roundtrip(tmp_path):
+    model = tiny_model(styled=True)
+    assert model.style_ids({"meter": "7/8"}).tolist() == [2, 2]
+    checkpoints.save(model, tmp_path / "m", {"task": "t"})
+    loaded = checkpoints.load(str(tmp_path / "m"))
+    x = torch.tensor([[0, 1, 2]])
+    s = torch.tensor([[0, 1]])
+    assert torch.equal(loaded(x, s)[0], model(x, s)[0])
+
+
+def test_prime_maps_and_drops_visibly():
+    model = tiny_model()
+    prime = generate.prepare_prime(model, "ab\u00e1\u201c€c")
+    assert prime.text == "abac"
+    assert any("'á' → 'a'" in n for n in prime.notices)
+    assert any("'€'" in n and "dropped" in n for n in prime.notices)
+    assert any("whitespace" in n for n in generate.prepare_prime(model, "   ").notices)
+
+
+def test_settings_cap_and_refuse():
+    capped = generate.Settings(length=10**9, n=1000).checked()
+    assert capped.length == generate.MAX_LENGTH and capped.n == generate.MAX_SAMPLES and len(capped.notices) == 2
+    for bad in (dict(length=0), dict(temperature=0.0), dict(top_p=0.0), dict(top_k=-1), dict(method="x")):
+        with pytest.raises(UserError):
+            generate.Settings(**bad).checked()
+
+
+def test_beam_scores_match_rescoring_and_sampling_is_seeded():
+    model = tiny_model()
+    prime = generate.prepare_prime(model, "ab")
+    greedy = generate.generate(model, prime, generate.Settings("greedy", 20))[0]
+    assert greedy.text == model.decode(greedy.ids) and (greedy.finished or len(greedy.ids) == 20)
+    beams = generate.generate(model, prime, generate.Settings("beam", 20, n=3, beam=3))
+    assert [b.log_prob for b in beams] == sorted((b.log_prob for b in beams), reverse=True)
+    best = beams[0]
+    logits = generate.trace(model, prime, best.text)
+    rescored = torch.tensor(generate.char_probabilities(logits, model, best.text)).log().sum().item()
+    if best.finished:  # the beam's score also counts the end token, whose log-probability is < 0
+        assert rescored > best.log_prob
+    else:
+        assert rescored == pytest.approx(best.log_prob, abs=1e-4)
+    settings = generate.Settings("sample", 30, n=1, seed=3)
+    first = generate.generate(model, prime, settings)[0]
+    assert generate.generate(model, prime, settings)[0].ids == first.ids
+    streamed = "".join(generate.stream(model, prime, settings))
+    assert streamed == first.text  # the streamed sample is the batch-1 sample
+
+
+def test_trace_rescores_the_sample_and_step_view():
+    model = tiny_model()
+    prime = generate.prepare_prime(model, "ab")
+    sample = next(
+        s
+        for seed in range(20)
+        if len((s := generate.generate(model, prime, generate.Settings(length=25, seed=seed))[0]).text) > 4
+    )
+    logits = generate.trace(model, prime, sample.text)
+    probs = generate.char_probabilities(logits, model, sample.text)
+    rescored = torch.tensor(probs).log().sum().item()
+    if sample.finished:  # add the end token's log-probability after the text
+        after = generate.trace(model, generate.prepare_prime(model, "ab" + sample.text), "a")
+        rescored += after[0].log_softmax(-1)[BOUNDARY].item()
+    assert rescored == pytest.approx(sample.log_prob, abs=1e-3)
+    view = generate.step_view(model, logits, sample.text, 3, generate.Settings(top_k=2))
+    assert sum(v > 0 for v in view.filtered) <= 2 and view.chosen == sample.text[3]
+    assert view.raw == sorted(view.raw, reverse=True)
+
+
+# ---- music -----------------------------------------------------------------------------------
+
+GOOD = "L:1/8\n|:A|dfa afd|g2e f2d|cBA ded|e3 e2:|\n"
+
+
+def test_assemble_parse_audio_midi():
+    abc = music.assemble_abc(GOOD, "6/8", "D")
+    assert abc.startswith("X:1\nT:") and "M:6/8\nL:1/8\nK:D\n" in abc
+    parsed = music.parse_abc(abc)
+    assert parsed.ok and parsed.notes == 13
+    notes = music.score_notes(parsed.score)
+    with wave.open(io.BytesIO(music.synthesize(notes))) as w:
+        assert w.getframerate() == music.SAMPLE_RATE and w.getnframes() > music.SAMPLE_RATE * 3
+    assert music.midi_bytes(parsed.score)[:4] == b"MThd"
+    full, bars = music.bar_fraction(parsed.score, "6/8")
+    assert bars >= 4 and full == bars - 2  # pickup bar and last bar are short
+
+
+def test_parse_failure_says_where():
+    abc = music.assemble_abc("L:1/8\n|:A|dfa afd|\ncBA [ded|e2 :|\nfff|\n", "6/8", "D")
+    parsed = music.parse_abc(abc)
+    assert not parsed.ok and "chord" in parsed.error
+    assert abc.split("\n")[parsed.line - 1] == "cBA [ded|e2 :|"
+
+
+def test_real_tunes_honour_meter_and_key():
+    tunes = [t for t in corpora.folk_tunes() if t.meter == "6/8" and t.key == "D"][:4]
+    summary = music.summarize([music.check_tune(t.abc, t.meter, t.key) for t in tunes])
+    assert summary["parse_rate"] == 1.0 and summary["full_bar_fraction"] > 0.6 and summary["key_match_rate"] >= 0.5
+
+
+# ---- training ----------------------------------------------------------------------------------
+
+
+def test_stream_chunks_carry_style_per_character():
+    model = tiny_model(styled=True)
+    data = StreamData(model, TEXTS, [{"meter": "6/8", "key": "D"}, {"meter": "2/4", "key": "G"}] * 2)
+    x, y, s, new_pass = next(data.chunks(batch=2, bptt=5, seed=0))
+    assert x.shape == y.shape == (2, 5) and s.shape == (2, 5, 2) and new_pass
+    assert torch.equal(x[:, 1:], y[:, :-1])
+
+
+def test_train_two_steps_records_gallery_and_loss_falls():
+    corpus = Corpus("toy", TEXTS * 20, TEXTS)
+    cfg = GeneratorTraining(hidden=16, embed=8, batch=4, bptt=16, rounds=2, steps_per_round=15, gallery_steps=[1])
+    result = train_char_rnn(corpus, cfg)
+    gallery = result.meta["gallery"]
+    assert [g["step"] for g in gallery] == [1, 15, 30]
+    assert gallery[-1]["valid_loss"] < gallery[0]["valid_loss"]
+    assert result.meta["metrics"]["valid_loss"] == pytest.approx(
+        evaluate_loss(result.model, StreamData(result.model, TEXTS, None)), abs=1e-3
+    )
+
+
+def test_folk_text_drops_annotations():
+    tune = next(t for t in corpora.folk_tunes() if '"' in t.body)
+    assert '"' not in folk_text(tune) and folk_text(tune).startswith(f"L:{tune.unit}\n")
+
+
+def test_text_corpus_splits_by_paragraph():
+    corpus = text_corpus("\n\n".join(f"Paragraph {i} " + "word " * 100 for i in range(30)))
+    assert len(corpus.train) > len(corpus.valid) >= 1
+
+
+# ---- shipped checkpoints ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, limit", [("folk-abc", 1.6), ("python-prose", 2.0)])
+def test_shipped_model_on_held_out_texts(name, limit):
+    from core.generation.train import folk_corpus, prose_corpus
+
+    model = checkpoints.load(name)
+    corpus = folk_corpus() if name == "folk-abc" else prose_corpus()
+    held_out = StreamData(model, corpus.valid[:30], (corpus.valid_styles or [])[:30] or None)
+    assert evaluate_loss(model, held_out, max_chars=8000) < limit
+    assert model.meta["gallery"] and model.meta["metrics"]["valid_loss"] < limit
+
+
+def test_shipped_folk_model_writes_a_tune_that_parses():
+    model = checkpoints.load("folk-abc")
+    prime = generate.prepare_prime(model, "")
+    samples = generate.generate(
+        model, prime, generate.Settings("sample", 400, n=3, seed=0), {"meter": "6/8", "key": "D"}
+    )
+    checks = [music.check_tune(music.assemble_abc(s.text, "6/8", "D"), "6/8", "D") for s in samples]
+    assert any(c.parses for c in checks)
+
+
+# ---- CLI ---------------------------------------------------------------------------------------
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["generate", "--model", "no-such-model"], "no model"),
+        (["generate", "--model", "folk-abc", "--meter", "7/9"], "--meter '7/9'"),
+        (["generate", "--model", "python-prose", "--key", "D"], "not conditioned"),
+        (["generate", "--model", "python-prose", "--length", "0"], "length must be"),
+        (["generate", "--model", "python-prose", "--temperature", "0"], "temperature must be"),
+        (["generate", "--model", "python-prose", "--beam", "3", "--greedy"], "one of --beam"),
+        (["train", "generator", "--corpus", "/no/such/file"], "--corpus must be"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_cli_generate_json_and_train_dry_run(tmp_path):
+    result = run_cli(
+        "generate", "--model", "folk-abc", "--meter", "6/8", "--key", "D", "--n", "2", "--length", "200", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 2 and {"text", "log_prob", "parses", "abc"} <= set(rows[0])
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n\n".join(f"Paragraph {i}: " + "the cat sat on the mat. " * 20 for i in range(20)))
+    result = run_cli("train", "generator", "--corpus", str(corpus), "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["dry_run"] is True
