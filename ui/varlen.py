@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.plots import varlen as plots
-from core.varlen import batching, correctness, cost, unrolling, views
+from core.varlen import batching, correctness, cost, outputs, unrolling, views
 from ui.common import query_choice, query_number, show_figure, user_errors
 
 MEASURED = Path(batching.__file__).with_name("measured.json")  # written by `python -m core varlen ... --save`
@@ -346,5 +346,76 @@ def conclusions(points: list[dict]) -> None:
     )
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _translator(name: str):
+    from core import checkpoints
+
+    return checkpoints.load(name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _compare(name: str, count: int) -> dict:
+    return outputs.compare(_translator(name), count)
+
+
 def outputs_section() -> None:
-    st.info("The outputs section needs the shipped translation models; it arrives with them.")
+    """Stop at EOS vs fixed length, greedy vs beam, on a shipped translation model (on request)."""
+    models = outputs.available_models()
+    if not models:
+        st.info(
+            "No translation model is shipped in this build yet (looked for "
+            f"{', '.join(outputs.MODELS)}); this section needs one. Build them with `make weights`."
+        )
+        return
+    a, b, c = st.columns([2, 1, 2])
+    name = a.selectbox("Translation model", models, index=len(models) - 1, key="varlen_out_model")
+    count = int(b.number_input("Held-out examples", 4, outputs.MAX_EXAMPLES, 24, key="varlen_out_count"))
+    c.write("")
+    if c.button("Decode them three ways", key="varlen_decode"):
+        with st.status(f"Loading {name} and decoding {count} examples…") as status:
+            with user_errors():
+                st.session_state["varlen_outputs"] = (name, count, _compare(name, count))
+            status.update(label="Decoded", state="complete")
+    stored = st.session_state.get("varlen_outputs")
+    if not stored or stored[:2] != (name, count):
+        st.caption("Press the button: loading a model and decoding takes a few seconds.")
+        return
+    result = stored[2]
+    runs = result["runs"]
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "decoding": label,
+                    "exact match": r["exact"],
+                    "mean length": r["mean_length"],
+                    "ended with EOS": r["ended_with_eos"],
+                    "decoder steps": r["decoder_steps"],
+                    "cells computed": r["cells_computed"],
+                }
+                for label, r in runs.items()
+            ]
+        ).style.format({"exact match": "{:.0%}", "mean length": "{:.1f}", "ended with EOS": "{:.0%}"}),
+        hide_index=True,
+        key="varlen_outputs_table",
+    )
+    fixed, eos = runs["greedy, fixed length"], runs["greedy, stop at EOS"]
+    st.markdown(
+        f"References average **{result['reference_mean_length']:.1f}** target tokens. Stopping at EOS gives "
+        f"{eos['mean_length']:.1f} and the batch stops after {eos['decoder_steps']} steps (its longest output). "
+        f"Running a fixed {result['max_len']} steps computes {fixed['cells_computed']:,} cells instead of "
+        f"{eos['cells_computed']:,}, and without looking for EOS the text runs on past the answer: exact match "
+        f"{fixed['exact']:.0%} vs {eos['exact']:.0%}. A model trained without an EOS token has no way to stop at all."
+    )
+    left, right = st.columns(2)
+    with left:
+        series = {"references": result["reference_lengths"], **{k: r["lengths"] for k, r in runs.items()}}
+        show_figure(plots.length_histogram(series, "Output lengths vs references"), key="varlen_fig_lengths")
+    with right:
+        shown = 12
+        grid = views.decoded_view(fixed["tokens"][:shown], stop_at_eos=False, width=result["max_len"])
+        show_figure(
+            plots.token_grid(grid.tokens, grid.kinds, "Fixed length: what comes after EOS", grid.x, grid.rows),
+            key="varlen_fig_fixed",
+        )
+    st.dataframe(pd.DataFrame(result["examples"][:12]), hide_index=True, key="varlen_outputs_examples")

@@ -9,9 +9,9 @@ from plotly.subplots import make_subplots
 from core.plots.theme import COLORS, base_figure
 
 # Cell kinds of a token grid, and their colours.
-PAD, TOKEN, CUT = 0, 1, 2
-KIND_NAMES = {PAD: "pad", TOKEN: "token", CUT: "cut by truncation"}
-KIND_COLORS = {PAD: "#F4C27A", TOKEN: COLORS[0], CUT: "#B0B0B0"}
+PAD, TOKEN, CUT, EOS, PAST_EOS = 0, 1, 2, 3, 4
+KIND_NAMES = {PAD: "pad", TOKEN: "token", CUT: "cut by truncation", EOS: "EOS", PAST_EOS: "decoded past EOS"}
+KIND_COLORS = {PAD: "#F4C27A", TOKEN: COLORS[0], CUT: "#B0B0B0", EOS: COLORS[2], PAST_EOS: COLORS[3]}
 TEXT_CELLS = 1200  # print token ids inside cells only when the grid is this small
 
 
@@ -25,7 +25,7 @@ def _discrete_scale(kinds: list[int]) -> list[list]:
 
 
 def token_grid(
-    tokens: list[list[int | None]],
+    tokens: list[list[int | str | None]],
     kinds: list[list[int | None]],
     title: str,
     x: list[int] | None = None,

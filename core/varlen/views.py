@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.plots.varlen import CUT, PAD, TOKEN
+from core.plots.varlen import CUT, EOS, PAD, PAST_EOS, TOKEN
 from core.varlen.batching import buckets, mask, pad, truncate
 
 
@@ -75,3 +75,25 @@ def bucket_view(sequences: list[list[int]], n_buckets: int, value: int = 0) -> G
             kinds.append([TOKEN if t < len(seq) else (PAD if t < longest else None) for t in range(width)])
             labels.append(f"seq {i} · bucket {number + 1}")
     return Grid(tokens, kinds, list(range(width)), labels, _fraction(kinds))
+
+
+def decoded_view(outputs: list[list[str]], stop_at_eos: bool, width: int) -> Grid:
+    """Decoded target tokens per example: stopped at EOS and padded, or run on for ``width`` steps."""
+    tokens, kinds = [], []
+    for row in outputs:
+        end = row.index("</s>") if "</s>" in row else len(row)
+        row_tokens: list = list(row[:width]) + [None] * (width - len(row[:width]))
+        row_kinds: list[int | None] = []
+        for t, token in enumerate(row_tokens):
+            if t < end:
+                row_kinds.append(TOKEN)
+            elif t == end and token is not None:
+                row_kinds.append(EOS)
+            elif not stop_at_eos and token is not None:
+                row_kinds.append(PAST_EOS)
+            else:
+                row_tokens[t] = "·"
+                row_kinds.append(PAD)
+        tokens.append(row_tokens)
+        kinds.append(row_kinds)
+    return Grid(tokens, kinds, list(range(width)), [f"ex {i}" for i in range(len(outputs))], _fraction(kinds))

@@ -233,3 +233,19 @@ def test_cli_bad_input_is_one_line_exit_2(args, message, capsys):
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert message in err and "Traceback" not in err
+
+
+def test_outputs_stop_at_eos_vs_fixed_length_on_a_shipped_translator():
+    from core import checkpoints
+    from core.varlen import outputs
+
+    assert "dates-iso" in outputs.available_models()
+    result = outputs.compare(checkpoints.load("dates-iso"), count=4)
+    eos, fixed, beam = (result["runs"][k] for k in outputs.METHODS)
+    assert eos["exact"] >= 0.75 and beam["exact"] >= 0.75  # held-out quality of the shipped model
+    assert eos["ended_with_eos"] == 1.0 and fixed["ended_with_eos"] == 0.0
+    assert fixed["decoder_steps"] == result["max_len"] > eos["decoder_steps"]
+    assert fixed["exact"] < eos["exact"]  # decoding past EOS appends junk to the answer
+    assert eos["lengths"] == result["reference_lengths"]
+    with pytest.raises(UserError):
+        outputs.compare(None, count=0)
