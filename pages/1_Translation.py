@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import setup_page, user_errors
 from ui import translation as tr
+from ui.checkpoint_upload import checkpoint_uploader
 
 setup_page("Translation with attention")
 st.title("Translation with attention")
@@ -15,6 +16,10 @@ st.markdown(
     "see it fail on dates, where the year comes last in the input but first in ISO."
 )
 
+with st.expander("Use your own checkpoint (zip)"):
+    uploaded = checkpoint_uploader("tr_ckpt_upload", tr.MODEL_TYPES)
+    if uploaded is not None:
+        st.caption(f"Selectable below as **{tr.add_session_model(uploaded, 'uploaded')}**.")
 name, model = tr.choose_model()
 options = tr.decoding_controls()
 
@@ -23,7 +28,7 @@ with user_errors():
     result = tr.translate_section(model, options)
     if result is not None:
         st.subheader("Attention")
-        tr.attention_section(result, name)
+        tr.attention_section(model, result, name)
         if options["method"] == "beam":
             st.subheader("Beam search: n-best and search tree")
             tr.beam_section(model, result)

@@ -40,6 +40,18 @@ def get_model(name: str):
     return session_models()[name] if name in session_models() else load_shipped(name)
 
 
+def add_session_model(model, prefix: str) -> str:
+    """Make a trained or uploaded model selectable in this session; returns its name."""
+    models = session_models()
+    for name, known in models.items():
+        if known is model:
+            return name
+    task = (model.config.task or "pairs").replace(":", "-")
+    name = f"{prefix}-{task}-{getattr(model.config, 'attention', 'none')}-{len(models) + 1}"
+    models[name] = model
+    return name
+
+
 def describe(model) -> str:
     c = model.config
     if type(model).__name__ == "PlainSeq2Seq":
@@ -49,6 +61,9 @@ def describe(model) -> str:
 
 
 def choose_model() -> tuple[str, object]:
+    job = current_job(JOB_KEY)
+    if job is not None and not job.running and job.result is not None:
+        add_session_model(job.result, "my")  # a model finished since the last run joins the list first
     names = shipped_names() + [n for n in session_models() if n not in shipped_names()]
     if not names:
         st.error("No translation models found: run `make weights` (python -m core models build).")
@@ -94,10 +109,8 @@ def decoding_controls() -> dict:
 def show_source_tokens(result: inference.Translation) -> None:
     """Source tokens as the model read them; unknown ones highlighted in red."""
     unknown = set(result.unknown)
-    shown = [
-        f":red-background[{t.replace('▁', '␣') or '␣'}]" if i in unknown else f"`{t.replace('▁', '␣')}`"
-        for i, t in enumerate(result.source_tokens)
-    ]
+    visible = [t.replace("▁", "␣").replace(" ", "␣") for t in result.source_tokens]
+    shown = [f":red-background[{t}]" if i in unknown else f"`{t}`" for i, t in enumerate(visible)]
     st.markdown("Source tokens: " + " ".join(shown))
 
 
@@ -152,9 +165,12 @@ def translate_section(model, options: dict) -> inference.Translation | None:
     return result
 
 
-def attention_section(result: inference.Translation, name: str) -> None:
+def attention_section(model, result: inference.Translation, name: str) -> None:
     if result.attention is None:
-        st.info("This model has no attention: the decoder sees the source only through the encoder's final state.")
+        if getattr(model.config, "delay", None) is not None:
+            st.info("A plain seq2seq RNN has no attention: output i sees only the first i + delay input tokens.")
+        else:
+            st.info("This model has no attention: the decoder sees the source only through the encoder's final state.")
         return
     if not result.target_tokens:
         return
@@ -287,7 +303,7 @@ def delay_section() -> None:
     if sweep:
         show_figure(plots.delay_sweep(sweep), key="tr_delay")
         st.caption(
-            "Each point is a plain seq2seq GRU trained with the same budget and a different delay. ISO dates start "
+            "Each point is a plain seq2seq GRU with another delay, trained on twice the shipped models' budget. ISO dates start "
             "with the year, which human-written dates give last: only a delay that covers that distance lets "
             "the synchronous RNN read the year before it must write it."
         )
@@ -368,11 +384,7 @@ def train_section() -> None:
     job = show_job(JOB_KEY, ("val_loss", "val_exact"))
     if job is not None and not job.running and job.result is not None and not job.error:
         model = job.result
-        models = session_models()
-        name = next((n for n, m in models.items() if m is model), None)
-        if name is None:
-            name = f"my-{task.replace(':', '-')}-{getattr(model.config, 'attention', 'none')}-{len(models) + 1}"
-            models[name] = model
+        name = add_session_model(model, "my")
         st.success(f"Your model is selectable above as **{name}**.")
         st.download_button(
             "Download checkpoint (zip: config.json + model.safetensors)",

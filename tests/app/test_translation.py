@@ -90,7 +90,10 @@ def test_train_on_uploaded_pairs(open_page):
     at.radio(key="tr_train_task").set_value("uploaded pairs").run()
     pairs = "".join(f"I see {i} cats.\tJe vois {i} chats.\n" for i in range(60)).encode()
     at.file_uploader(key="tr_pairs_file").set_value(("pairs.tsv", pairs, "text/tab-separated-values")).run()
-    assert any("60 pairs read" in c.value for c in at.caption)
+    assert any("60 pairs read" in c.value for c in at.caption), (
+        [c.value for c in at.caption],
+        [e.value for e in at.error],
+    )
     at.slider(key="tr_train_epochs").set_value(1)
     at.select_slider(key="tr_train_steps").set_value(5).run()
     at.button(key="tr_train_start").click().run()
