@@ -30,7 +30,7 @@ import psutil
 import torch
 
 from core.distributed.model import activation_bytes_per_token, parameter_count
-from core.distributed.worker import PROGRESS_PREFIX, RunSpec, cores_available, threads_per_rank
+from core.distributed.worker import LAUNCHER_ENV, PROGRESS_PREFIX, RunSpec, cores_available, threads_per_rank
 from core.errors import UserError
 from core.training import Callback, Progress
 
@@ -217,6 +217,7 @@ def launch(
             "LOCAL_WORLD_SIZE": str(world),
             "OMP_NUM_THREADS": str(threads),
             "PYTHONUNBUFFERED": "1",
+            LAUNCHER_ENV: str(os.getpid()),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
         command = [sys.executable, "-m", "core.distributed.worker", "--spec", str(folder / "spec.json")]

@@ -39,6 +39,7 @@ SCALINGS = ("weak", "strong")
 BACKENDS = ("auto", "gloo", "nccl")
 PROBE_BYTES = (4_096, 262_144, 4_194_304)  # all-reduce sizes timed after start-up to calibrate the link
 PROGRESS_PREFIX = "progress "
+LAUNCHER_ENV = "RNNPLAY_LAUNCHER_PID"  # set by the runner; torchrun's ranks watch their own parent
 
 
 @dataclass
@@ -151,8 +152,14 @@ def choose_backend(requested: str, local_processes: int) -> str:
 
 
 def _watch_parent() -> None:
-    """Exit when the launcher dies, so a killed page or CLI never leaves ranks behind."""
-    parent = os.getppid()
+    """Exit when the launcher dies, so a killed page or CLI never leaves ranks behind.
+
+    The runner passes its pid: the launcher may have died while this process was still
+    importing torch, and then ``getppid()`` would already name the reaper.
+    """
+    parent = int(os.environ.get(LAUNCHER_ENV) or os.getppid())
+    if os.getppid() != parent:
+        os._exit(3)
 
     def watch():
         while True:

@@ -1,10 +1,12 @@
 """Deep RNN stages, run settings, the results store, and real multi-process runs on gloo (tiny model)."""
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 
 import psutil
 import pytest
@@ -236,3 +238,30 @@ def test_cli_bad_input_is_one_line_exit_2(args, message, capsys):
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
     assert message in err and "Traceback" not in err
+
+
+def test_ranks_exit_when_the_launcher_is_killed(tmp_path):
+    script = tmp_path / "launch.py"
+    script.write_text(
+        "from core.distributed.runner import launch\n"
+        "from core.distributed.worker import RunSpec\n"
+        "from core.distributed.model import DeepRNNConfig\n"
+        "launch(RunSpec(world_size=2, steps=10_000, model=DeepRNNConfig(hidden_size=8, layers=2)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(runner.ROOT)}
+    launcher = subprocess.Popen([sys.executable, str(script)], cwd=runner.ROOT, env=env)
+    try:
+        ranks = []
+        for _ in range(600):  # importing torch takes seconds on a loaded machine
+            ranks = psutil.Process(launcher.pid).children()
+            if len(ranks) == 2:
+                break
+            time.sleep(0.05)
+        assert len(ranks) == 2
+    finally:
+        launcher.kill()  # SIGKILL: no cleanup code runs in the launcher
+        launcher.wait()
+    gone, alive = psutil.wait_procs(ranks, timeout=30)
+    for process in alive:
+        process.kill()
+    assert not alive, "ranks outlived their launcher"
