@@ -125,7 +125,7 @@ def attention_csv(result: inference.Translation) -> str:
 
 def translate_section(model, options: dict) -> inference.Translation | None:
     task = model.config.task
-    if st.button("🎲 Random example", key="tr_random", disabled=task in ("", "pairs")):
+    if st.button("Random example", key="tr_random", disabled=task in ("", "pairs")):
         example = random_example(task, random.randrange(10**9))
         st.session_state[TEXT_KEY] = example[0]
     if TEXT_KEY not in st.session_state:
@@ -178,11 +178,14 @@ def attention_section(model, result: inference.Translation, name: str) -> None:
     choice = st.selectbox("Highlight an output token", labels, key="tr_highlight")
     row = labels.index(choice)
     fig = plots.attention_heatmap(result.source_tokens, result.target_tokens, result.attention, row, result.unknown)
-    show_figure(fig, key="tr_heatmap", config={"toImageButtonOptions": {"format": "png", "filename": "attention"}})
-    show_figure(
-        plots.source_distribution(result.source_tokens, result.attention[row], result.target_tokens[row]),
-        key="tr_row",
-    )
+    left, right = st.columns([3, 2])
+    with left:
+        show_figure(fig, key="tr_heatmap", config={"toImageButtonOptions": {"format": "png", "filename": "attention"}})
+    with right:
+        show_figure(
+            plots.source_distribution(result.source_tokens, result.attention[row], result.target_tokens[row]),
+            key="tr_row",
+        )
     st.download_button(
         "Download attention matrix (CSV)",
         attention_csv(result),

@@ -17,9 +17,9 @@ def test_translation_click_upload_and_screenshot(page, tmp_path):
     assert page.get_by_text("→ 2026-11-25").first.is_visible()
     assert page.locator(".js-plotly-plot").count() >= 3  # heatmap, row bars, beam tree
 
-    field = page.get_by_label("Input")
+    field = page.get_by_test_id("stTextInputField").first
     start = time.perf_counter()
-    page.get_by_role("button", name="🎲 Random example").click()
+    page.get_by_role("button", name="Random example").click()
     wait_for_rerun(page)
     record_timing("interaction.translation_random_example", time.perf_counter() - start)
     assert field.input_value() != "25 novembre 2026"
@@ -40,4 +40,5 @@ def test_translation_click_upload_and_screenshot(page, tmp_path):
     wait_for_rerun(page)
     assert page.get_by_text("→ soixante-treize mille quatre-vingt-onze").first.is_visible()
     assert_no_exception(page)
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     screenshot(page, "translation_attention")

@@ -253,3 +253,70 @@ def test_shipped_checkpoint_matches_its_recorded_quality(name):
     if model.config.attention != "none":
         assert accuracy >= 0.97
     assert (checkpoints.ASSETS_DIR / name / "model.safetensors").stat().st_size <= 5 * 2**20
+
+
+# ---------------------------------------------------------------- CLI
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """python -m core in-process (a subprocess per case would spend most of the test importing torch)."""
+    from types import SimpleNamespace
+
+    from core.cli import main
+
+    def run(*args):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:
+            code = exit.code
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+    return run
+
+
+def test_cli_translate_json_and_file(run_cli, tmp_path):
+    import json
+
+    result = run_cli("translate", "--model", "dates-iso", "--json", "--beam", "3", "25 novembre 2026", "May 8, 2085")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["output"] for r in rows] == ["2026-11-25", "2085-05-08"]
+    for row in rows:
+        assert {"input", "output", "source_tokens", "target_tokens", "attention", "score"} <= set(row)
+        assert len(row["attention"]) == len(row["target_tokens"])
+        assert all(len(line) == len(row["source_tokens"]) for line in row["attention"])
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("seventy-three\n\ntwelve\n", encoding="utf-8")
+    result = run_cli("translate", "--model", "numbers-en-fr", "--file", str(inputs))
+    assert result.stdout.splitlines() == ["soixante-treize", "douze"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["translate", "--model", "dates-iso", ""], "is empty"),
+        (["translate", "--model", "no-such-model", "x"], "no model"),
+        (["translate", "--model", "dates-iso", "--beam", "11", "x"], "beam width"),
+        (["translate", "--model", "dates-iso", "--file", "/no/such/file"], "No such file"),
+        (["translate", "--model", "dates-iso"], "nothing to translate"),
+        (["train", "translation", "--task", "weather", "--dry-run"], "unknown task"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(run_cli, args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_cli_train_dry_run_saves_a_loadable_checkpoint(run_cli, tmp_path):
+    import json
+
+    out = tmp_path / "model"
+    result = run_cli(
+        "train", "translation", "--task", "dates", "--dry-run", "--json", "--threads", "1", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["dry_run"] is True
+    assert checkpoints.load(str(out)).config.task == "dates"
