@@ -15,6 +15,7 @@ from ui.common import query_choice, query_number, show_figure, user_errors
 
 MEASURED = Path(batching.__file__).with_name("measured.json")  # written by `python -m core varlen ... --save`
 SOURCES = ("length distribution", "typed sequences")
+VIEWS = ("Padding", "Truncation", "Mask", "Packing", "Bucketing")
 EXAMPLE = "3 1 4 1 5 9 2 6\n5 3 5\n8 9 7 9 3 2 3 8 4 6 2\n6 4"
 
 
@@ -100,17 +101,21 @@ def layout_section(batch: batching.Batch) -> int:
             f"The pad value {pad_value} is also a real token in this batch: a mask rebuilt from the pad value "
             "would hide real tokens. Build masks from the lengths (as here) or pick an unused pad value."
         )
-    padding, truncation, masking, packing, bucketing = st.tabs(
-        ["Padding", "Truncation", "Mask", "Packing", "Bucketing"]
+    cut_fraction = views.truncation_view(batch.sequences, cut_len, cut_side, pad_value, side).padding_fraction
+    st.markdown(
+        f"Share of computed cells that are padding: **naive {s['padding_fraction']:.0%}** · truncated to {cut_len} "
+        f"{cut_fraction:.0%} · bucketed ({n_buckets}) "
+        f"{batching.bucketed_padding_fraction(lengths, batching.buckets(lengths, n_buckets)):.0%} · packed 0%"
     )
-    with padding:
+    view = st.radio("Picture", VIEWS, horizontal=True, key="varlen_view")  # one heatmap built per run
+    if view == "Padding":
         grid = views.padding_view(batch.sequences, pad_value, side)
         st.markdown(
             f"**{grid.padding_fraction:.0%} of the computed cells are padding**: every sequence is padded "
             f"({side}) to the longest, {s['max_length']} steps."
         )
         show_figure(plots.token_grid(grid.tokens, grid.kinds, "Padded batch", grid.x, grid.rows), key="varlen_fig_pad")
-    with truncation:
+    elif view == "Truncation":
         grid = views.truncation_view(batch.sequences, cut_len, cut_side, pad_value, side)
         cut = sum(max(n - cut_len, 0) for n in lengths)
         st.markdown(
@@ -121,14 +126,14 @@ def layout_section(batch: batching.Batch) -> int:
             plots.token_grid(grid.tokens, grid.kinds, "Truncated, then padded", grid.x, grid.rows),
             key="varlen_fig_cut",
         )
-    with masking:
+    elif view == "Mask":
         valid = batching.mask(lengths, s["max_length"], side).tolist()
         st.markdown(
             "The mask is 1 on real tokens and 0 on pads, built **from the lengths**, never by comparing with the "
             "pad value. Losses, attention and state updates multiply by it."
         )
         show_figure(plots.mask_grid(valid, "Mask (1 = real token)"), key="varlen_fig_mask")
-    with packing:
+    elif view == "Packing":
         layout = batching.pack_layout(batch.sequences)
         st.markdown(
             f"`pack_sequence` sorts by length and stores the batch time-major: at step t only the "
@@ -136,7 +141,7 @@ def layout_section(batch: batching.Batch) -> int:
             f"{len(layout.batch_sizes)} steps, widths {layout.batch_sizes[0]} → {layout.batch_sizes[-1]}."
         )
         show_figure(plots.packing_figure(layout.batch_sizes, layout.grid, layout.sorted_indices), key="varlen_fig_pack")
-    with bucketing:
+    else:
         grid = views.bucket_view(batch.sequences, n_buckets, pad_value)
         st.markdown(
             f"Sorted by length and cut into {n_buckets} bucket(s), each padded only to its own longest: "
@@ -208,7 +213,11 @@ def cost_section(batch: batching.Batch) -> None:
         shipped = _measured()
         costs = shipped.get("cost", [])
         b = shipped.get("batch", {})
-        label = f"shipped measurement: {b.get('source', '?')}, {b.get('batch_size', '?')} sequences"
+        label = "shipped measurement"
+        st.caption(
+            f"Until you press the button: the shipped measurement ({b.get('source', '?')}, "
+            f"{b.get('batch_size', '?')} sequences, {b.get('padding_fraction', 0):.0%} padding)."
+        )
     if not costs:
         st.info("No cost measurement yet: press the button.")
         return
@@ -218,7 +227,7 @@ def cost_section(batch: batching.Batch) -> None:
         show_figure(plots.cost_figure(costs, label), key="varlen_fig_cost")
     with right:
         st.markdown(
-            f"One LSTM layer (32 → 64), median of forward+backward passes ({label}; shared CPU: "
+            f"One LSTM layer (32 → 64), fastest of several forward+backward passes ({label}; shared CPU: "
             "compare the bars with each other, not with other runs).\n\n"
             + "\n".join(
                 f"- **{c['strategy']}**: ×{naive / c['seconds']:.2f} vs naive, {c['padding_fraction']:.0%} padding"
@@ -412,7 +421,7 @@ def outputs_section() -> None:
         series = {"references": result["reference_lengths"], **{k: r["lengths"] for k, r in runs.items()}}
         show_figure(plots.length_histogram(series, "Output lengths vs references"), key="varlen_fig_lengths")
     with right:
-        shown = 12
+        shown = 8
         grid = views.decoded_view(fixed["tokens"][:shown], stop_at_eos=False, width=result["max_len"])
         show_figure(
             plots.token_grid(grid.tokens, grid.kinds, "Fixed length: what comes after EOS", grid.x, grid.rows),

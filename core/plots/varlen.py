@@ -44,6 +44,9 @@ def token_grid(
     names = [[None if k is None else KIND_NAMES[k] for k in row] for row in kinds]
     labels = row_labels or [f"seq {i}" for i in range(rows)]
     small = rows * cols <= TEXT_CELLS
+    text = [["" if t is None else str(t) for t in row] for row in tokens] if small else None
+    # ids inside the cells only when they fit; hover always shows them on small grids
+    inside = small and cols <= 40 and max((len(t) for row in text for t in row), default=0) <= 3
     fig = base_figure(title, height=height or min(620, 90 + 22 * rows))
     # Per-cell text and hover labels only on small grids: a 128 x 500 batch would ship megabytes of strings.
     fig.add_heatmap(
@@ -51,14 +54,14 @@ def token_grid(
         x=x if x is not None else list(range(cols)),
         y=labels,
         customdata=names if small else None,
-        text=[["" if t is None else str(t) for t in row] for row in tokens] if small else None,
-        texttemplate="%{text}" if small else None,
+        text=text,
+        texttemplate="%{text}" if inside else None,
         textfont=dict(size=9, color="white"),
         hovertemplate="%{y}, t=%{x}: %{customdata} %{text}<extra></extra>" if small else "%{y}, t=%{x}<extra></extra>",
         colorscale=_discrete_scale(present),
         zmin=-0.5,
         zmax=len(present) - 0.5,
-        xgap=1 if small else 0,
+        xgap=1 if inside else 0,
         ygap=1 if rows <= 40 else 0,
         colorbar=dict(
             tickvals=list(range(len(present))),
@@ -150,7 +153,7 @@ def correctness_figure(per_sequence: list[dict]) -> go.Figure:
 def cost_figure(costs: list[dict], label: str = "this batch") -> go.Figure:
     """Forward+backward time and memory saved for backward, per batching strategy."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("forward+backward time (ms)", "saved for backward (MB)"))
-    fig.update_layout(title=f"Cost of one LSTM layer ({label})", height=360, showlegend=False)
+    fig.update_layout(title=f"Cost of one LSTM layer ({label})", height=380, showlegend=False, margin=dict(t=90))
     names = [c["strategy"] for c in costs]
     colors = COLORS[: len(costs)]
     fig.add_bar(
@@ -191,7 +194,12 @@ def unrolling_figure(points: list[dict]) -> go.Figure:
         vertical_spacing=0.16,
         horizontal_spacing=0.1,
     )
-    fig.update_layout(title="Static vs dynamic unrolling as T grows (log–log)", height=620)
+    fig.update_layout(
+        title="Static vs dynamic unrolling as T grows (log–log)",
+        height=660,
+        margin=dict(t=120),
+        legend=dict(y=1.12),
+    )
     ts = [p["T"] for p in points]
     series = [
         (1, 1, "static_nodes", "dynamic_nodes", 1),

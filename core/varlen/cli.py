@@ -111,7 +111,7 @@ def register(commands, train_commands) -> None:
     p.add_argument("--sequences", help="typed sequences instead of a distribution: '3 1 4; 1 5 9 2' (';' between)")
     p.add_argument("--pad-value", type=int, default=0, help="token id used for padding")
     p.add_argument("--buckets", type=int, default=4, help="buckets for bucketing")
-    p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median reported)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (the fastest is reported)")
     p.add_argument("--seed", type=int, default=0, help="seed for lengths, tokens and weights")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--train-steps", type=int, default=0, help="also time N training steps per strategy on folk tunes")

@@ -9,7 +9,6 @@ strategy, so the ratios are fair; the absolute numbers leave out weights and opt
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,20 +70,21 @@ def strategy_loss(strategy: str, lstm: nn.LSTM, x: torch.Tensor, lengths: list[i
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
 
 
-def median_seconds(fn: Callable[[], None], repeats: int) -> float:
+def best_seconds(fn: Callable[[], None], repeats: int) -> float:
+    """Fastest of ``repeats`` timed calls: on a shared machine the minimum is the least disturbed run."""
     fn()  # warm-up: first calls allocate and pick kernels
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 @dataclass
 class Cost:
     strategy: str
-    seconds: float  # median forward+backward time
+    seconds: float  # fastest forward+backward time
     saved_bytes: int  # bytes autograd keeps for backward
     cells: int  # LSTM steps x rows actually computed
     padding_fraction: float  # share of those cells that are padding
@@ -116,7 +116,7 @@ def measure(
             lstm.zero_grad(set_to_none=True)
             strategy_loss(strategy, lstm, x, lengths, n_buckets).backward()
 
-        seconds = median_seconds(step, repeats)
+        seconds = best_seconds(step, repeats)
         with SavedBytes() as saved:
             loss = strategy_loss(strategy, lstm, x, lengths, n_buckets)
         loss.backward()

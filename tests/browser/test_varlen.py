@@ -25,8 +25,8 @@ def test_varlen_page_builds_a_static_graph_and_times_a_batch(page):
     wait_for_rerun(page)
     assert page.get_by_text("Cost of one LSTM layer (this batch)").first.is_visible()
 
-    page.get_by_role("tab", name="Packing").click()
-    page.wait_for_timeout(500)
+    page.locator(".st-key-varlen_view").get_by_text("Packing", exact=True).click()
+    wait_for_rerun(page)
     assert page.get_by_text("batch_sizes").first.is_visible()
     assert_no_exception(page)
     assert "T=20" in page.url and "batch=12" in page.url
