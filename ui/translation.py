@@ -414,7 +414,7 @@ def batch_section(model, name: str, options: dict) -> None:
     if len(lines) > MAX_BATCH_LINES:
         raise UserError(f"the inputs file has {len(lines):,} lines; at most {MAX_BATCH_LINES:,} are translated at once")
     with st.status(f"Translating {len(lines):,} inputs…", expanded=False):
-        results = inference.translate(model, lines, **options)
+        results = inference.translate(model, lines, attention=False, **options)
     rows = [
         {
             "input": r.input,

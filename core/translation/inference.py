@@ -103,8 +103,12 @@ def translate(
     stop_at_eos: bool = True,
     seed: int = 0,
     record_tree: bool = False,
+    attention: bool = True,
 ) -> list[Translation]:
-    """Translate ``texts`` (any number; decoded in chunks of similar length)."""
+    """Translate ``texts`` (any number; decoded in chunks of similar length).
+
+    ``attention=False`` skips collecting attention rows (faster for batches that never show them).
+    """
     _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos)
     if isinstance(texts, str):
         texts = [texts]
@@ -114,15 +118,27 @@ def translate(
     for begin in range(0, len(order), CHUNK):
         rows = order[begin : begin + CHUNK]
         chunk = [texts[i] for i in rows]
-        options = (method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, generator, record_tree)
+        options = (
+            method,
+            beam_size,
+            alpha,
+            n_best,
+            temperature,
+            max_len,
+            stop_at_eos,
+            generator,
+            record_tree,
+            attention,
+        )
         for i, result in zip(rows, _translate_chunk(model, chunk, *options)):
             results[i] = result
     return results
 
 
 def _translate_chunk(
-    model, texts, method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, generator, tree
+    model, texts, method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, generator, tree, attention
 ):
+    step = model.step if attention else _without_attention(model.step)
     with torch.inference_mode():
         src, lengths, encoded = encode_sources(model, texts)
         state = model.start_state(src, lengths)
@@ -130,13 +146,13 @@ def _translate_chunk(
         limit = min(max_len or 10**9, model.max_output_len(lengths))
         eos = EOS_ID if stop_at_eos else None
         if method == "beam":
-            found = decoding.beam_search(model.step, state, start, limit, EOS_ID, beam_size, alpha, n_best, tree)
+            found = decoding.beam_search(step, state, start, limit, EOS_ID, beam_size, alpha, n_best, tree)
             hypotheses = [(r.hypotheses, r.tree) for r in found]
         elif method == "sample":
-            found = decoding.sample(model.step, state, start, limit, eos, temperature, generator=generator)
+            found = decoding.sample(step, state, start, limit, eos, temperature, generator=generator)
             hypotheses = [([h], []) for h in found]
         else:
-            hypotheses = [([h], []) for h in decoding.greedy(model.step, state, start, limit, eos)]
+            hypotheses = [([h], []) for h in decoding.greedy(step, state, start, limit, eos)]
     per_row_limit = [model.max_output_len(lengths[i : i + 1]) for i in range(len(texts))]
     results = []
     for text, e, (hyps, search_tree), row_limit in zip(texts, encoded, hypotheses, per_row_limit):
@@ -164,6 +180,14 @@ def _translate_chunk(
     return results
 
 
+def _without_attention(step):
+    def wrapped(tokens, state):
+        logits, state, _ = step(tokens, state)
+        return logits, state, None
+
+    return wrapped
+
+
 def _candidate(model, hyp: decoding.Hypothesis, row_limit: int, stop_at_eos: bool) -> Candidate:
     ids = hyp.tokens[:row_limit]  # a plain seq2seq model emits at most one token per input token
     if stop_at_eos and EOS_ID in ids:
@@ -183,7 +207,7 @@ def evaluate_pairs(
     rows = []
     for begin in range(0, len(pairs), chunk):
         part = pairs[begin : begin + chunk]
-        for (source, reference), t in zip(part, translate(model, [s for s, _ in part])):
+        for (source, reference), t in zip(part, translate(model, [s for s, _ in part], attention=False)):
             rows.append(
                 {
                     "input": source,
