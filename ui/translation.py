@@ -178,6 +178,9 @@ def attention_section(model, result: inference.Translation, name: str) -> None:
     choice = st.selectbox("Highlight an output token", labels, key="tr_highlight")
     row = labels.index(choice)
     fig = plots.attention_heatmap(result.source_tokens, result.target_tokens, result.attention, row, result.unknown)
+    st.caption(
+        "Rows: output tokens, first at the top; columns: source tokens (unknown ones in red); hover for weights."
+    )
     left, right = st.columns([3, 2])
     with left:
         show_figure(fig, key="tr_heatmap", config={"toImageButtonOptions": {"format": "png", "filename": "attention"}})
@@ -234,7 +237,7 @@ def side_by_side(model, text: str) -> None:
                 "model": n,
                 "kind": describe(m),
                 "output": r.output,
-                "correct": "" if reference is None else ("✅" if inference.exact(r.output, reference) else "❌"),
+                "correct": "" if reference is None else ("yes" if inference.exact(r.output, reference) else "no"),
                 "log-prob": round(r.score, 3),
             }
         )

@@ -12,7 +12,12 @@ SPACE = "▁"
 
 def _labels(tokens: list[str]) -> list[str]:
     """Unique axis labels (plotly merges equal categories): position + visible whitespace."""
-    return [f"{i + 1}:{t.replace(SPACE, '␣').replace(' ', '␣')}" for i, t in enumerate(tokens)]
+    return [f"{i + 1}:{_visible(t)}" for i, t in enumerate(tokens)]
+
+
+def _visible(token: str) -> str:
+    """Whitespace shown as ␣; < and > escaped so plotly does not read </s> as HTML."""
+    return token.replace(SPACE, "␣").replace(" ", "␣").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def attention_heatmap(
@@ -32,7 +37,8 @@ def attention_heatmap(
     ticks = [
         f"<span style='color:{COLORS[3]}'><b>{label}</b></span>" if i in unknown else label for i, label in enumerate(x)
     ]
-    fig = base_figure("Attention: which source tokens each output token looked at", height=max(320, 26 * len(y) + 160))
+    # no title: the rotated source tokens sit on top, where a title would collide with them
+    fig = base_figure(height=max(320, 26 * len(y) + 170), margin=dict(t=120))
     fig.add_heatmap(
         z=attention,
         x=x,
@@ -59,7 +65,7 @@ def attention_heatmap(
 
 def source_distribution(source_tokens: list[str], weights: list[float], token: str) -> go.Figure:
     """One output token's attention over the source, as bars."""
-    fig = base_figure(f"Where “{token.replace(SPACE, ' ').strip() or token}” looked", height=260)
+    fig = base_figure(f"Where “{_visible(token)}” looked", height=300)
     fig.add_bar(
         x=_labels(source_tokens), y=weights, marker_color=COLORS[0], hovertemplate="%{x}: %{y:.3f}<extra></extra>"
     )
@@ -101,7 +107,7 @@ def beam_tree(nodes: list[BeamNode], labels: dict[int, str], steps: int | None =
             y=[rows[n.id] for n in group],
             mode="markers+text",
             marker=dict(size=11, color=colors[status]),
-            text=[labels.get(n.token, str(n.token)).replace(SPACE, "␣") for n in group],
+            text=[_visible(labels.get(n.token, str(n.token))) for n in group],
             textposition="top center",
             textfont=dict(size=10, color="#888" if status == "pruned" else "#1f2430"),
             customdata=[[n.score] for n in group],
@@ -118,7 +124,7 @@ def accuracy_by_length(series: dict[str, list[dict]], metric: str = "exact") -> 
     percent = metric == "exact"
     fig = base_figure(
         f"{'Exact match' if percent else 'chrF'} by input length (held-out test split)",
-        height=380,
+        height=420,
     )
     for color, (name, buckets) in zip(COLORS, series.items()):
         fig.add_scatter(
@@ -130,6 +136,7 @@ def accuracy_by_length(series: dict[str, list[dict]], metric: str = "exact") -> 
             customdata=[[b["count"]] for b in buckets],
             hovertemplate="%{x} tokens: %{y:.1f}<br>%{customdata[0]} inputs<extra>" + name + "</extra>",
         )
+    fig.update_layout(legend=dict(y=-0.28, yanchor="top", x=0, xanchor="left"), margin=dict(b=110))
     fig.update_xaxes(title="input length (source tokens)", type="category")
     fig.update_yaxes(title="exact match (%)" if percent else "chrF", range=[0, 102 if percent else 101])
     return fig
