@@ -86,16 +86,17 @@ def beam_tree(nodes: list[BeamNode], labels: dict[int, str], steps: int | None =
         for rank, n in enumerate(layer):
             rows[n.id] = -rank
     fig = base_figure("Beam search tree (node = partial hypothesis, label = token, hover = log-prob)", height=460)
-    for n in shown:
-        parent = by_id.get(n.parent)
-        if parent is not None:
+    # all edges in two traces (None breaks the line between segments): one trace per edge is slow
+    for pruned, color in ((False, "#7f9cc0"), (True, "#c8c8c8")):
+        xs, ys = [], []
+        for n in shown:
+            parent = by_id.get(n.parent)
+            if parent is not None and (n.status == "pruned") == pruned:
+                xs += [parent.step, n.step, None]
+                ys += [rows[parent.id], rows[n.id], None]
+        if xs:
             fig.add_scatter(
-                x=[parent.step, n.step],
-                y=[rows[parent.id], rows[n.id]],
-                mode="lines",
-                line=dict(color="#c8c8c8" if n.status == "pruned" else "#7f9cc0", width=1),
-                hoverinfo="skip",
-                showlegend=False,
+                x=xs, y=ys, mode="lines", line=dict(color=color, width=1), hoverinfo="skip", showlegend=False
             )
     colors = {"kept": COLORS[0], "finished": COLORS[2], "pruned": "#bdbdbd"}
     for status in ("kept", "finished", "pruned"):
