@@ -30,6 +30,8 @@ with tab_generate:
                 gen.show_result(model, result)
                 if result["style"] is not None:
                     gen.show_music(result)
+        if style is not None:
+            gen.adherence_section(model, style)
 
 with tab_gallery:
     if model is not None:

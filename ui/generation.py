@@ -149,8 +149,9 @@ def run_generation(name: str, model: CharRNN, prime_text: str, settings: generat
     with st.container(border=True):
         if prime.text:
             st.caption(f"prime: {prime.text!r}")
-        text = st.write_stream(generate.stream(model, prime, checked, style))
-    text = text if isinstance(text, str) else "".join(text)
+        chars: list[str] = []
+        st.write_stream(_as_code_block(generate.stream(model, prime, checked, style), chars))
+    text = "".join(chars)
     st.session_state["gen_result"] = {
         "model": name,
         "prime": prime.text,
@@ -158,6 +159,19 @@ def run_generation(name: str, model: CharRNN, prime_text: str, settings: generat
         "settings": checked,
         "style": style,
     }
+
+
+def _as_code_block(characters, collected: list[str], chunk: int = 12):
+    """Stream characters inside a code fence (ABC and code are not markdown), a few at a time."""
+    yield "`````text\n"  # five backticks: ABC itself uses ` and ``
+    buffer = ""
+    for ch in characters:
+        collected.append(ch)
+        buffer += ch
+        if len(buffer) >= chunk or ch == "\n":
+            yield buffer
+            buffer = ""
+    yield buffer + "\n`````"
 
 
 def show_result(model: CharRNN, result: dict) -> None:
@@ -175,7 +189,9 @@ def show_result(model: CharRNN, result: dict) -> None:
     )
     st.markdown(plots.colored_text_html(text, probabilities), unsafe_allow_html=True)
     st.subheader("Per-step view")
-    position = st.slider("Position in the generated text", 0, len(text) - 1, min(len(text) - 1, 0), key="gen_pos")
+    position = 0
+    if len(text) > 1:
+        position = st.slider("Position in the generated text", 0, len(text) - 1, 0, key="gen_pos")
     view = generate.step_view(model, logits, text, position, settings)
     context = (result["prime"] + text[:position])[-30:]
     st.caption(f"…{context!r} → chose {text[position]!r} (p = {view.chosen_raw:.3f} under the model)")
@@ -196,6 +212,8 @@ def show_music(result: dict) -> None:
         return
     b.download_button("Download .mid", parsed["midi"], "generated.mid", "audio/midi", key="gen_dl_mid")
     st.audio(parsed["wav"], format="audio/wav")
+    if parsed["seconds"] > music.MAX_AUDIO_SECONDS:
+        st.caption(f"Audio cut at {music.MAX_AUDIO_SECONDS} s of {parsed['seconds']:.0f} s (the MIDI file has it all).")
     show_figure(plots.piano_roll_figure(parsed["notes"]), key="gen_roll")
     check = parsed["check"]
     c1, c2 = st.columns(2)
@@ -213,6 +231,47 @@ def show_music(result: dict) -> None:
         st.code(abc, language=None)
 
 
+def adherence_section(model: CharRNN, style: dict) -> None:
+    """Sample a batch of tunes in the chosen style and measure them against real tunes of that meter."""
+    st.subheader("How well does the model honour the style?")
+    n = st.slider("Tunes to sample (temperature 1.0)", 4, 24, 8, 4, key="gen_check_n")
+    if not st.button("Sample and check tunes", key="gen_check"):
+        return
+    bar = st.progress(0.0, text="Sampling tunes…")
+    prime = generate.prepare_prime(model, "")
+    settings = generate.Settings("sample", 1500, n=n, temperature=1.0, seed=0)
+    samples = generate.generate(model, prime, settings, style)
+    checks = []
+    for i, sample in enumerate(samples):
+        bar.progress((i + 1) / (2 * n), text=f"Parsing generated tune {i + 1}/{n} with music21…")
+        checks.append(
+            music.check_tune(
+                music.assemble_abc(sample.text, style["meter"], style["key"]), style["meter"], style["key"]
+            )
+        )
+    real = [t for t in corpora.folk_tunes() if t.meter == style["meter"]][:n]
+    reference = []
+    for i, tune in enumerate(real):
+        bar.progress(
+            0.5 + (i + 1) / (2 * max(len(real), 1)), text=f"Parsing real {style['meter']} tune {i + 1}/{len(real)}…"
+        )
+        reference.append(music.check_tune(tune.abc, tune.meter, tune.key))
+    bar.empty()
+    ours, theirs = music.summarize(checks), music.summarize(reference)
+    a, b, c = st.columns(3)
+    a.metric("Tunes that parse", f"{ours['parse_rate']:.0%}", help=f"{n} tunes sampled at temperature 1.0, seed 0")
+    b.metric(
+        f"Bars with the full {style['meter']} length",
+        f"{ours['full_bar_fraction']:.0%}",
+        delta=f"real {style['meter']} tunes: {theirs['full_bar_fraction']:.0%}",
+        delta_color="off",
+    )
+    c.metric(f"Key analysis finds {corpora.key_label(style['key'])}", f"{ours['key_match_rate']:.0%}")
+    failures = [(i, ch) for i, ch in enumerate(checks) if not ch.parses]
+    for i, check in failures[:3]:
+        st.caption(f"tune {i + 1} does not parse (line {check.line}): {check.error}")
+
+
 @st.cache_data(max_entries=32, show_spinner="Parsing with music21 and synthesising audio…")
 def cached_parse(abc: str) -> dict:
     parsed = music.parse_abc(abc)
@@ -224,8 +283,9 @@ def cached_parse(abc: str) -> dict:
         "ok": True,
         "notes": notes,
         "wav": music.synthesize(notes),
+        "seconds": music.audio_seconds(notes),
         "midi": music.midi_bytes(parsed.score),
-        "check": music.check_tune(abc, header.get("M", "none"), header.get("K", "C")),
+        "check": music.check_tune(abc, header.get("M", "none"), header.get("K", "C"), parsed),
     }
 
 

@@ -106,17 +106,46 @@ class CharRNN(nn.Module):
 
     # ---- decoding (core.decoding step protocol) -------------------------------------------
 
+    def style_vector(self, style: torch.Tensor) -> torch.Tensor:
+        """Style ids (B, F) -> the concatenated style embeddings (B, F * S) fed at every step."""
+        return torch.cat([emb(style[:, i]) for i, emb in enumerate(self.styles)], dim=-1)
+
     def pack_state(self, rnn_state, style: torch.Tensor | None) -> dict:
-        """RNN state (L, B, H) [x2 for LSTM] -> batch-first dict, as core.decoding needs."""
+        """RNN state (L, B, H) [h, c for LSTM] -> batch-first dict, as core.decoding needs.
+
+        The style embeddings are looked up once here, not at every step.
+        """
         hidden = rnn_state if isinstance(rnn_state, tuple) else (rnn_state,)
-        state = {"rnn": tuple(h.transpose(0, 1) for h in hidden)}  # (B, L, H) each
+        state = {"h": hidden[0].transpose(0, 1)}  # (B, L, H)
+        if self.config.cell == "lstm":
+            state["c"] = hidden[1].transpose(0, 1)
         if style is not None:
-            state["style"] = style  # (B, F)
+            state["style"] = self.style_vector(style)  # (B, F * S)
         return state
 
     def step(self, tokens: torch.Tensor, state: dict):
-        """tokens (B,) -> logits (B, V), state, None: one character for every row."""
-        hidden = tuple(h.transpose(0, 1).contiguous() for h in state["rnn"])  # (L, B, H)
-        rnn_state = hidden if self.config.cell == "lstm" else hidden[0]
-        logits, rnn_state = self(tokens[:, None], state.get("style"), rnn_state)
-        return logits[:, 0], self.pack_state(rnn_state, state.get("style")), None
+        """tokens (B,) -> logits (B, V), state, None: one character for every row.
+
+        Calls the fused cell functions with the nn.GRU/nn.LSTM weights directly: per character this
+        skips the sequence-level bookkeeping of nn.GRU, which dominates when a step is one character.
+        """
+        x = self.embed(tokens)  # (B, E)
+        if "style" in state:
+            x = torch.cat([x, state["style"]], dim=-1)
+        hs, cs = [], []
+        for layer in range(self.config.layers):
+            weights = [
+                getattr(self.rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
+            if self.config.cell == "gru":
+                x = torch.gru_cell(x, state["h"][:, layer], *weights)  # (B, H)
+            else:
+                x, c = torch.lstm_cell(x, (state["h"][:, layer], state["c"][:, layer]), *weights)
+                cs.append(c)
+            hs.append(x)
+        new_state = {"h": torch.stack(hs, 1)}  # (B, L, H)
+        if cs:
+            new_state["c"] = torch.stack(cs, 1)
+        if "style" in state:
+            new_state["style"] = state["style"]
+        return self.head(x), new_state, None

@@ -57,8 +57,10 @@ class Parsed:
 
 
 def _parse(abc: str):
-    from music21 import converter
+    from music21 import abcFormat, converter
 
+    # the ABC reader writes a warning to stderr for every note it cannot read; failures are reported by us
+    abcFormat.environLocal.warn = lambda *args, **kwargs: None
     return converter.parse(abc, format="abc")
 
 
@@ -205,8 +207,9 @@ class TuneCheck:
     key_found: str | None
 
 
-def check_tune(abc: str, meter: str, key: str) -> TuneCheck:
-    parsed = parse_abc(abc)
+def check_tune(abc: str, meter: str, key: str, parsed: Parsed | None = None) -> TuneCheck:
+    """Parse (unless ``parsed`` is given) and measure bar lengths against ``meter`` and the key against ``key``."""
+    parsed = parsed or parse_abc(abc)
     if not parsed.ok:
         return TuneCheck(False, parsed.error, parsed.line, 0, 0, None, None)
     full, bars = bar_fraction(parsed.score, meter)

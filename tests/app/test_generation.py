@@ -80,3 +80,13 @@ def test_train_your_own_on_an_upload_then_generate_with_it(open_page):
     at.button(key="gen_run").click().run()
     assert not at.exception
     assert at.session_state["gen_result"]["model"] == "your model (trained here)"
+
+
+def test_style_check_samples_and_compares_with_real_tunes(open_page):
+    at = open_page(PAGE, query={"model": "folk-abc", "meter": "2/4", "key": "G"})
+    at.slider(key="gen_check_n").set_value(4)
+    at.button(key="gen_check").click().run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric]
+    assert "Tunes that parse" in labels and "Bars with the full 2/4 length" in labels
+    assert any("real 2/4 tunes" in str(m.proto.delta) for m in at.metric)

@@ -1,0 +1,57 @@
+"""Generator page in Chromium: generate a tune (stream, piano roll/audio or parse error), upload a corpus and train."""
+
+import time
+
+import pytest
+
+from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
+
+pytestmark = pytest.mark.browser
+
+
+def test_generate_a_tune_and_see_it(page):
+    page.goto("/Generator?model=folk-abc&meter=6/8&key=D&type=jig&length=400&seed=0")
+    wait_for_rerun(page)
+    start = time.perf_counter()
+    page.get_by_role("button", name="Generate").click()
+    wait_for_rerun(page)
+    record_timing("generator.generate_400_chars", time.perf_counter() - start)
+    assert_no_exception(page)
+    assert page.get_by_text("Generated text coloured by probability").is_visible()
+    assert page.get_by_text("Per-step view").is_visible()
+    parse_error = page.get_by_text("music21 could not parse this tune")
+    if parse_error.count() == 0:  # the tune parsed: audio player, piano roll and a MIDI download
+        assert page.locator("audio").count() == 1
+        assert page.get_by_text("Download .mid").is_visible()
+    assert page.get_by_text("Download .abc").is_visible()
+    assert page.locator(".js-plotly-plot").count() >= 2  # per-step distribution + piano roll (or gallery)
+    page.set_viewport_size({"width": 1400, "height": 2600})  # streamlit scrolls inside the page: show it all
+    screenshot(page, "generation")
+
+
+def test_upload_a_corpus_and_train(page, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    text = "\n\n".join(f"Paragraph {i}. The quick brown fox jumps over the lazy dog. Ça va." for i in range(120))
+    corpus.write_bytes(text.encode("latin-1"))
+    page.goto("/Generator")
+    wait_for_rerun(page)
+    page.get_by_role("tab", name="Train your own").click()
+    page.get_by_text("upload a text file").click()
+    wait_for_rerun(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").click()
+    chooser.value.set_files(str(corpus))
+    wait_for_rerun(page)
+    page.get_by_label("Steps per round").fill("5")
+    page.get_by_label("Steps per round").press("Enter")
+    wait_for_rerun(page)
+    page.get_by_label("Epochs (rounds)").fill("1")
+    page.get_by_label("Epochs (rounds)").press("Enter")
+    wait_for_rerun(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for_rerun(page)
+    assert page.get_by_text("not UTF-8").first.is_visible()  # the Latin-1 file was detected and said so
+    page.get_by_text("Download checkpoint (.zip)").wait_for(timeout=120_000)
+    assert_no_exception(page)
+    assert page.get_by_text("After epoch 1").is_visible()
+    screenshot(page, "generation_training")
