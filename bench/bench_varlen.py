@@ -25,7 +25,7 @@ def padding_vs_packing_vs_bucketing() -> dict:
     runs = []
     for seed in SEEDS:
         lengths = batching.make_batch("long-tailed", 64, 200, seed).lengths
-        costs = cost.measure(lengths, repeats=7, n_buckets=4, seed=seed)
+        costs = cost.measure(lengths, repeats=15, n_buckets=4, seed=seed)
         runs.append(
             {
                 "seed": seed,
