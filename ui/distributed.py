@@ -133,7 +133,8 @@ def launch_section(specs: list[RunSpec] | None) -> None:
     running = job is not None and job.running
     clicked = st.button("Run on this machine", key="dist_run", type="primary", disabled=specs is None or running)
     if clicked and specs:
-        start_job(JOB_KEY, f"{len(specs)} run(s)", _sweep_target(specs, st.session_state.get("dist_port_value", 0)))
+        label = f"Sweep of {len(specs)} run(s) (epoch = run)"
+        start_job(JOB_KEY, label, _sweep_target(specs, st.session_state.get("dist_port_value", 0)))
     job = show_job(JOB_KEY)
     if job is not None and not job.running and job.result and st.session_state.get("dist_result_shown") is not job:
         # show the new runs once, then leave the choice to the user
@@ -151,7 +152,8 @@ def _describe(runs: list[dict]) -> str:
     gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
     load = machine.get("load_1min")
     load_text = f", load {load:.1f}" if load is not None else ""
-    return f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {gpus}{load_text} · {when} UTC · {runs[-1]['device']}"
+    cpu, cores = machine.get("cpu", "?"), machine.get("cores", "?")
+    return f"{cpu}, {cores} cores, {gpus}{load_text} · {when} UTC (each run's device is in the table)"
 
 
 def pick_runs() -> tuple[list[dict], str]:
@@ -215,7 +217,7 @@ def results_section(runs: list[dict], source: str) -> None:
     )
     show_figure(plots.timeline_figure(runs[index]), key="dist_gantt")
     st.caption(
-        "DDP: all-reduce of each gradient bucket (its own lane) runs while backward still computes; the red part of "
+        "Time 0 = all ranks left a barrier together. DDP: all-reduce of each gradient bucket (its own lane) runs while backward still computes; the red part of "
         "the main lane is what the step waits for after backward. Pipelines: F/B = micro-batch forward/backward; "
         "grey = waiting on a neighbour (bubble + transfer)."
     )
@@ -236,8 +238,8 @@ def calibrated_section(runs: list[dict]) -> None:
     st.caption(
         f"Fitted: {calibration.flops / 1e9:.1f} GFLOP/s per process (contention {calibration.contention:.2f} per extra busy "
         f"process), link {calibration.bandwidth / 1e9:.2f} GB/s + {calibration.latency * 1e6:.0f} µs from the all-reduce "
-        f"probes, straggler jitter {calibration.jitter:.2f}. An in-sample fit on {calibration.points} run(s): with as many "
-        "parameters as runs it matches by construction; more runs test it."
+        f"probes, straggler jitter {calibration.jitter:.2f}. An in-sample fit of up to 7 numbers on {calibration.points} "
+        "run(s): with few runs it matches by construction; `bench/bench_distributed.py` also reports leave-one-out errors."
     )
 
 
@@ -298,7 +300,11 @@ def cost_model_section() -> None:
         )
         stops = pd.DataFrame(
             [
-                {"strategy": s, **{k: (v if v is not None else "—") for k, v in costmodel.stops_paying(rows).items()}}
+                {
+                    "strategy": s,
+                    **{k: (v if v is not None else "—") for k, v in costmodel.stops_paying(rows).items()},
+                    "most devices": f"{layers} (a layer each)" if s == "pipeline" else "—",
+                }
                 for s, rows in sweeps.items()
             ]
         )

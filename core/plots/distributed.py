@@ -21,9 +21,9 @@ PHASE_COLORS = {
 STRATEGY_COLORS = {"ddp": COLORS[0], "data": COLORS[0], "pipeline": COLORS[2], "hybrid": COLORS[3]}
 
 
-def run_label(run: dict) -> str:
+def run_label(run: dict, sep: str = " ") -> str:
     extra = f", m={run['microbatches']}" if run["stages"] > 1 else ""
-    return f"{run['mode']} ×{run['world_size']} ({run['scaling']}{extra})"
+    return f"{run['mode']} ×{run['world_size']}{sep}({run['scaling']}{extra})"
 
 
 def _series(runs: list[dict]) -> dict[str, list[dict]]:
@@ -63,6 +63,7 @@ def throughput_figure(runs: list[dict]) -> go.Figure:
         )
     fig.update_xaxes(title="processes (ranks)", dtick=1)
     fig.update_yaxes(title="samples / s", rangemode="tozero")
+    fig.update_layout(legend=dict(y=-0.25, yanchor="top", x=0, xanchor="left"), height=440, margin=dict(b=130))
     return fig
 
 
@@ -71,7 +72,7 @@ def efficiency_figure(runs: list[dict]) -> go.Figure:
     fig = base_figure("Scaling efficiency", height=360)
     rows = [r for r in runs if r.get("efficiency") is not None and r["world_size"] > 1]
     fig.add_bar(
-        x=[run_label(r) for r in rows],
+        x=[run_label(r, "<br>").replace(", ", "<br>") for r in rows],
         y=[r["efficiency"] for r in rows],
         marker_color=[STRATEGY_COLORS.get(r["mode"], COLORS[0]) for r in rows],
         text=[f"{r['efficiency']:.0%}" for r in rows],
@@ -80,13 +81,15 @@ def efficiency_figure(runs: list[dict]) -> go.Figure:
     )
     fig.add_hline(y=1.0, line=dict(dash="dot", color="#888"), annotation_text="perfect")
     fig.update_yaxes(title="throughput / (N × one process)", tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(tickangle=0)
+    fig.update_layout(height=440)
     return fig
 
 
 def breakdown_figure(runs: list[dict]) -> go.Figure:
     """Stacked mean step time per phase and rank (ms), one bar per run."""
-    fig = base_figure("Where a step's time goes (mean over ranks)", height=380, barmode="stack")
-    labels = [run_label(r) for r in runs]
+    fig = base_figure("Where a step's time goes (median step, mean over ranks)", height=400, barmode="stack")
+    labels = [run_label(r, "<br>") for r in runs]
     phases: list[str] = []
     for r in runs:
         phases += [p for p in r["phases"] if p not in phases]
@@ -105,7 +108,8 @@ def breakdown_figure(runs: list[dict]) -> go.Figure:
         marker=dict(symbol="line-ew-open", size=30, color="#000"),
     )
     fig.update_yaxes(title="ms per step")
-    fig.update_layout(legend=dict(y=-0.2, yanchor="top", x=0, xanchor="left"))
+    fig.update_layout(legend=dict(y=-0.22, yanchor="top", x=0, xanchor="left"), margin=dict(b=110))
+    fig.update_xaxes(tickangle=0)
     return fig
 
 
@@ -138,8 +142,8 @@ def timeline_figure(run: dict) -> go.Figure:
             )
             shown.add(kind)
     fig.update_yaxes(categoryorder="array", categoryarray=lanes)
-    fig.update_xaxes(title="ms since the step started (all ranks left a barrier together)")
-    fig.update_layout(legend=dict(y=-0.25, yanchor="top", x=0, xanchor="left"), margin=dict(b=110))
+    fig.update_xaxes(ticksuffix=" ms", rangemode="tozero")
+    fig.update_layout(legend=dict(y=-0.12, yanchor="top", x=0, xanchor="left"), margin=dict(b=70))
     return fig
 
 
@@ -165,7 +169,8 @@ def predicted_vs_measured_figure(rows: list[dict]) -> go.Figure:
     """Calibrated cost model against each measured run, with the relative error on top."""
     fig = base_figure("Cost model (calibrated here) vs measured step time", height=360, barmode="group")
     labels = [
-        f"{r['mode']} ×{r['world_size']} {r['scaling']}" + (f" m={r['microbatches']}" if r["microbatches"] > 1 else "")
+        f"{r['mode']} ×{r['world_size']}<br>{r['scaling']}"
+        + (f" m={r['microbatches']}" if r["microbatches"] > 1 else "")
         for r in rows
     ]
     fig.add_bar(x=labels, y=[1e3 * r["measured_s"] for r in rows], name="measured", marker_color=COLORS[0])
@@ -178,6 +183,7 @@ def predicted_vs_measured_figure(rows: list[dict]) -> go.Figure:
         textposition="outside",
     )
     fig.update_yaxes(title="ms per step", rangemode="tozero")
+    fig.update_xaxes(tickangle=0)
     return fig
 
 

@@ -22,14 +22,16 @@ def test_example_renders_then_a_real_sweep_runs(page):
     assert_no_exception(page)
     assert page.get_by_text("Shipped example measured on").first.is_visible()
     assert page.locator(".js-plotly-plot").count() >= 7
+    page.locator(".js-plotly-plot").nth(3).scroll_into_view_if_needed()  # the per-rank timeline
     screenshot(page, "distributed")
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
 
     steps = page.get_by_label("Measured steps")
     steps.fill("2")
     steps.press("Enter")
     wait_for_rerun(page)
     page.get_by_role("button", name="Run on this machine").click()
-    page.get_by_text("run(s) finished").wait_for(timeout=90_000)  # two real runs: ~5 s start-up each
+    page.get_by_text("finished after").wait_for(timeout=90_000)  # two real runs: ~5 s start-up each
     wait_for_rerun(page)
     assert_no_exception(page)
     assert page.get_by_text("Measured on").first.is_visible()
