@@ -340,11 +340,13 @@ def published_section() -> None:
             width="stretch",
             key="dist_pub_table",
         )
+        bound = " / ".join(f"{row['predicted']:.0%}" for row in costmodel.horovod_check(0.0))
         st.markdown(
             "- **Horovod** (Sergeev & Del Balso 2018, arXiv:1802.05799): 512 Pascal GPUs, 25 Gbit/s RoCE; "
-            "one GPU's images/s from TensorFlow's tf_cnn_benchmarks (P100, batch 64), parameter counts from "
-            "Keras; 64 MB fusion buffers; 10 µs per ring hop. The jitter is our assumption, not the paper's: "
-            "at 0 the model predicts 100 % / 100 % / 75 %.\n"
+            "one P100's images/s at batch 64 from TensorFlow's benchmark page (Inception V3 142, VGG-16 154; "
+            "ResNet-101 129 interpolated by FLOPs between ResNet-50 and ResNet-152), parameter counts from Keras; "
+            "64 MB fusion buffers; 10 µs per ring hop. The jitter is our assumption, not the paper's: at 0 the "
+            f"model predicts {bound}.\n"
             "- **Sutskever et al. 2014** (arXiv:1409.3215 §3.5): one LSTM layer per GPU (a 4-stage pipeline "
             "whose micro-batches are time steps), softmax split over 4 more GPUs and run after the LSTM "
             "wavefront; 25 / 29 tokens per sentence (§3.1). If the softmax overlapped the wavefront, the "

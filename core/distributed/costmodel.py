@@ -485,18 +485,19 @@ def horovod_check(jitter: float = 0.03) -> list[dict]:
     """Sergeev & Del Balso 2018 (arXiv:1802.05799), Fig. 6: 512 Pascal GPUs (128 servers × 4), 25 Gbit/s RoCE.
 
     Published scaling efficiency: Inception V3 and ResNet-101 ≈ 90 %, VGG-16 ≈ 68 %.
-    Inputs: one P100's images/s from TensorFlow's tf_cnn_benchmarks page (DGX-1, synthetic data,
-    batch 64): Inception V3 142; VGG-16 144 (as recalled, not re-checked offline); ResNet-101 ≈ 115
-    (not listed there: ResNet-50's 219 scaled by FLOPs 4.1/7.8 G). Parameters: Keras applications
-    (23.9 M, 44.7 M, 138.4 M). 64 MB fusion buffers (Horovod's default), 10 µs per ring hop,
-    gradients all-reduced during backward (``overlap`` = 1), ``jitter`` = per-GPU step-time spread:
-    an assumption, not from the paper (0 gives the no-straggler bound).
+    Inputs: one P100's images/s at batch 64 from TensorFlow's benchmark page (docs_src/performance/
+    benchmarks.md, DGX-1, synthetic data, May 2017): Inception V3 142, VGG-16 154; ResNet-101 is not
+    listed: 129, interpolated by FLOPs (7.8 G) between ResNet-50 (219, 4.1 G) and ResNet-152 (91.8,
+    11.5 G). Parameters: Keras applications (23.9 M, 44.7 M, 138.4 M). 64 MB fusion buffers
+    (Horovod's default), 10 µs per ring hop, gradients all-reduced during backward (``overlap`` = 1);
+    ``jitter`` = per-GPU step-time spread: an assumption, not from the paper (0 gives the
+    no-straggler bound).
     """
     link = LINKS["Ethernet 25 Gbit/s"]
     models = (
         ("Inception V3", 23.9e6, 142.0, 0.90),
-        ("ResNet-101", 44.7e6, 115.0, 0.90),
-        ("VGG-16", 138.4e6, 144.0, 0.68),
+        ("ResNet-101", 44.7e6, 129.0, 0.90),
+        ("VGG-16", 138.4e6, 154.0, 0.68),
     )
     rows = []
     for name, params, images_per_s, published in models:
