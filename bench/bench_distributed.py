@@ -7,7 +7,7 @@ calibrated on the other points only), plus the published-setup checks. Each conf
 one has lost its core to other programs more often. ``--example`` also rewrites the example
 shown by the page on first render (core/distributed/example_runs.jsonl).
 
-    python bench/bench_distributed.py [--repeats 2] [--steps 12] [--example]
+    python bench/bench_distributed.py [--repeats 3] [--steps 12] [--example]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def name(run: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--example", action="store_true", help="also rewrite core/distributed/example_runs.jsonl")
     args = parser.parse_args()

@@ -121,6 +121,12 @@ def oversubscription_warning(spec: RunSpec) -> str | None:
             "throughput cannot grow with the world size and the step time includes waiting for a core. "
             "The run still shows how the strategy communicates; read its speed as an upper bound on overhead."
         )
+    threads = threads_per_rank(spec, spec.world_size)
+    if spec.world_size * threads > cores:
+        return (
+            f"{spec.world_size} processes × {threads} threads on {cores} CPU cores: threads will wait for each other "
+            "(2 ranks × 2 threads on 2 cores lost 45 % here); use threads per process = 0 (cores ÷ processes)."
+        )
     return None
 
 
@@ -326,15 +332,18 @@ def add_efficiency(runs: list[dict], baselines: list[dict] | None = None) -> Non
     for run in runs:
         per_replica = run["global_batch"] // run["replicas"]
         wanted = per_replica if run["scaling"] == "weak" else run["global_batch"]
+        host = run.get("machine", {}).get("host")
         matches = [
             b
             for b in pool
             if b["global_batch"] == wanted
             and b["seq_len"] == run["seq_len"]
             and b["spec"]["model"] == run["spec"]["model"]
+            and b.get("machine", {}).get("host") == host  # never compare across machines
         ]
         if matches:
-            base = matches[-1]["samples_per_s"]
+            same_sweep = [b for b in matches if b.get("sweep") == run.get("sweep")]
+            base = (same_sweep or matches)[-1]["samples_per_s"]  # measured side by side when possible
             run["speedup"] = run["samples_per_s"] / base
             run["efficiency"] = run["speedup"] / run["world_size"]
         else:

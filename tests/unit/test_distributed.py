@@ -124,6 +124,7 @@ def test_oversubscription_warning(monkeypatch):
     monkeypatch.setattr(runner, "cores_available", lambda: 2)
     assert runner.oversubscription_warning(tiny_spec(world_size=2)) is None
     assert "4 processes on 2 CPU cores" in runner.oversubscription_warning(tiny_spec(world_size=4))
+    assert "2 processes × 2 threads" in runner.oversubscription_warning(tiny_spec(world_size=2, threads=2))
 
 
 # ---------------------------------------------------------------- store
