@@ -418,8 +418,11 @@ def outputs_section() -> None:
     )
     left, right = st.columns(2)
     with left:
-        series = {"references": result["reference_lengths"], **{k: r["lengths"] for k, r in runs.items()}}
-        show_figure(plots.length_histogram(series, "Output lengths vs references"), key="varlen_fig_lengths")
+        series = {k: r["lengths"] for k, r in runs.items()}
+        show_figure(
+            plots.length_scatter(result["reference_lengths"], series, "Output lengths vs references"),
+            key="varlen_fig_lengths",
+        )
     with right:
         shown = 8
         grid = views.decoded_view(fixed["tokens"][:shown], stop_at_eos=False, width=result["max_len"])

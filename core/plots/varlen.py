@@ -237,13 +237,26 @@ def unrolling_figure(points: list[dict]) -> go.Figure:
     return fig
 
 
-def length_histogram(series: dict[str, list[int]], title: str) -> go.Figure:
-    """Overlaid histograms of lengths (e.g. outputs of each decoder vs the references)."""
-    fig = base_figure(title, height=340, barmode="overlay")
+def length_scatter(reference: list[int], series: dict[str, list[int]], title: str) -> go.Figure:
+    """Output length against reference length per example, one marker per decoder (diagonal = right length).
+
+    Markers shrink from series to series so decoders that agree stay visible on top of each other.
+    """
+    fig = base_figure(title, height=420, margin=dict(t=50, b=120))
+    top = max([*reference, *(n for lengths in series.values() for n in lengths)], default=1)
+    fig.add_scatter(
+        x=[0, top], y=[0, top], mode="lines", line=dict(color="#999", dash="dot"), name="same length", hoverinfo="skip"
+    )
     for index, (name, lengths) in enumerate(series.items()):
-        fig.add_histogram(
-            x=lengths, name=name, opacity=0.6, marker_color=COLORS[index % len(COLORS)], xbins=dict(size=1)
+        fig.add_scatter(
+            x=reference,
+            y=lengths,
+            mode="markers",
+            name=name,
+            marker=dict(color=COLORS[index % len(COLORS)], size=16 - 5 * index, line=dict(width=0)),
+            hovertemplate="reference %{x}, output %{y}<extra>" + name + "</extra>",
         )
-    fig.update_xaxes(title="length (tokens)")
-    fig.update_yaxes(title="count")
+    fig.update_xaxes(title="reference length (tokens)")
+    fig.update_yaxes(title="output length (tokens, before EOS)")
+    fig.update_layout(legend=dict(y=-0.25, yanchor="top", x=0, xanchor="left"))
     return fig

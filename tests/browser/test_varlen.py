@@ -30,4 +30,4 @@ def test_varlen_page_builds_a_static_graph_and_times_a_batch(page):
     assert page.get_by_text("batch_sizes").first.is_visible()
     assert_no_exception(page)
     assert "T=20" in page.url and "batch=12" in page.url
-    screenshot(page, "variable_length")
+    screenshot(page, "varlen")
