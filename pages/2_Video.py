@@ -1,9 +1,38 @@
-"""Video classification (placeholder until issue 4 lands)."""
+"""Video classification: a CNN reads each frame, an RNN reads the frames in order."""
 
 import streamlit as st
 
-from ui import setup_page
+from ui import setup_page, user_errors
+from ui import video as vi
 
 setup_page("Video classification")
 st.title("Video classification")
-st.info("This page is being built; its live model arrives with issue 4.")
+st.markdown(
+    "A small **CNN** turns each sampled frame into a feature vector; a **GRU** reads those vectors in order and "
+    "classifies the clip (sequence to vector). The eight built-in classes come in pairs that no single frame and "
+    "no unordered set of frames can tell apart (`move_left`/`move_right`, `grow`/`shrink`, `rotate_cw`/`rotate_ccw`, "
+    "`blink_fast`/`blink_slow`): only the **order** can. Compare the single-frame and order-blind baselines, "
+    "and the same GRU fed shuffled frames."
+)
+
+with user_errors():
+    name, model, frames = vi.choose_model()
+    picked = vi.choose_clip()
+    if picked is not None:
+        clip_name, data = picked
+        with st.spinner("Decoding and sampling frames…"):
+            clip = vi.decode(data, frames)
+        vi.show_clip(clip_name, data, clip)
+        st.header("Prediction")
+        vi.prediction_section(name, model, clip)
+        st.header("Side by side")
+        st.caption("The same sampled frames through each variant; the bars are accuracies on the held-out set.")
+        vi.compare_section(clip)
+
+    st.header("Held-out set")
+    with user_errors():
+        vi.heldout_section(name, model)
+
+st.header("Train your own classes")
+with user_errors():
+    vi.train_section()

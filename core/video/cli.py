@@ -1,0 +1,191 @@
+"""``python -m core video classify|make-dataset`` and ``python -m core train video``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+from core import checkpoints
+from core.cli import add_json_flag, print_json
+from core.errors import UserError
+from core.training import Callback, TrainConfig, default_threads, seed_everything
+from core.video import synth
+from core.video.io import EXTENSIONS, model_input, read_clip
+from core.video.model import VideoClassifier, VideoConfig, predict
+from core.video.train import ClipSet, fit
+
+
+def classify_file(model: VideoClassifier, source, frames: int | None = None) -> dict:
+    """Decode, sample, classify: the page and the CLI share this."""
+    clip = read_clip(source, frames or model.config.frames)
+    result = predict(model, model_input(clip.frames, model.config.image_size))
+    result.update(clip=clip, frames_read=clip.frames_read)
+    return result
+
+
+def _classify(args) -> int:
+    import torch
+
+    torch.set_num_threads(default_threads())
+    model = checkpoints.load(args.model)
+    if args.frames is not None and not 1 <= args.frames <= 256:
+        raise UserError(f"--frames must be 1-256, not {args.frames}")
+    failed = False
+    for name in args.files:
+        try:
+            result = classify_file(model, Path(name), args.frames)
+        except (UserError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
+            failed = True
+            if args.json:
+                print_json({"file": name, "error": str(error)})
+            else:
+                print(f"error: {name}: {error}", file=sys.stderr)
+            continue
+        if args.json:
+            keep = ("label", "confidence", "probs", "frames_read", "timeline")
+            print_json({"file": name, **{k: result[k] for k in keep}, "notes": result["clip"].notes})
+        else:
+            print(f"{name}: {result['label']} ({result['confidence']:.1%}, {result['frames_read']} frames read)")
+    return 2 if failed else 0
+
+
+def _make_dataset(args) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ranges = synth.HELDOUT if args.ranges == "heldout" else synth.TRAIN
+    if args.width:
+        ranges = dataclasses.replace(ranges, width=(args.width, args.width))
+    if args.seconds:
+        ranges = dataclasses.replace(ranges, duration=(args.seconds, args.seconds))
+    if args.max_noise is not None:
+        ranges = dataclasses.replace(ranges, noise=(0.0, args.max_noise))
+    labels = args.classes.split(",") if args.classes else synth.LABELS
+    unknown = [name for name in labels if name not in synth.LABELS]
+    if unknown:
+        raise UserError(f"unknown class(es) {', '.join(unknown)}; classes: {', '.join(synth.LABELS)}")
+    rows = []
+    for k in range(args.per_class):
+        for label in labels:
+            seed = args.seed * 1_000_003 + k * len(synth.LABELS) + synth.LABELS.index(label)
+            spec = synth.random_spec(label, seed, ranges)
+            path = synth.write_clip(spec, out / f"{label}_{k:03d}", args.codec)
+            rows.append(
+                {
+                    "file": path.name,
+                    "label": label,
+                    "seed": seed,
+                    "width": spec.width,
+                    "height": spec.height,
+                    "fps": round(spec.fps, 2),
+                    "frames": spec.frames,
+                }
+            )
+            if args.json:
+                print_json(rows[-1])
+    (out / "labels.json").write_text(json.dumps(rows, indent=1) + "\n")
+    if not args.json:
+        print(f"wrote {len(rows)} clips and labels.json to {out}")
+    return 0
+
+
+class _PrintProgress(Callback):
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def on_epoch(self, progress) -> None:
+        row = {
+            "epoch": progress.epoch,
+            "loss": round(progress.loss, 4),
+            **progress.metrics,
+            "seconds": round(progress.elapsed, 1),
+        }
+        print_json(row) if self.as_json else print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+
+
+def _train(args) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads or default_threads())
+    per_class, epochs = (2, 1) if args.dry_run else (args.per_class, args.epochs)
+    labels = synth.LABELS
+    config = VideoConfig(
+        labels=list(labels),
+        image_size=args.image_size,
+        frames=args.frames,
+        temporal=args.temporal,
+        hidden=args.hidden,
+        bidirectional=args.bidirectional,
+    )
+    config.validate()
+    start = time.perf_counter()
+    train = ClipSet(*synth.training_set(per_class, args.frames, args.image_size, args.seed))
+    val = ClipSet(*synth.training_set(max(1, per_class // 5), args.frames, args.image_size, args.seed + 1)[:2])
+    seed_everything(args.seed)
+    model = VideoClassifier(config)
+    history = fit(
+        model,
+        train,
+        TrainConfig(epochs=epochs, lr=args.lr, lr_decay=0.85, seed=args.seed),
+        val,
+        state_weight=0.0 if args.temporal == "frame" else 1.0,
+        callback=_PrintProgress(args.json),
+    )
+    meta = {
+        "task": "video classification: 8 order-only motion classes",
+        "description": f"CNN + {args.temporal} trained by python -m core train video",
+        "metrics": history.epochs[-1],
+        "headline": "val_accuracy",
+        "trained_with": "python -m core train video " + " ".join(sys.argv[3:]),
+    }
+    if args.out and not args.dry_run:
+        checkpoints.save(model, args.out, meta)
+    summary = {
+        "seconds": round(time.perf_counter() - start, 1),
+        "saved": None if args.dry_run else args.out,
+        **history.epochs[-1],
+    }
+    print_json(summary) if args.json else print(f"done: {summary}")
+    return 0
+
+
+def register(commands, train_commands) -> None:
+    video = commands.add_parser("video", help="classify clips, write the synthetic motion dataset")
+    sub = video.add_subparsers(dest="action", metavar="ACTION", required=True)
+    classify = sub.add_parser("classify", help=f"classify video files ({', '.join(EXTENSIONS)})")
+    classify.add_argument("files", nargs="+", metavar="FILE", help="video files")
+    classify.add_argument("--model", default="video-motion", help="shipped model name or checkpoint folder")
+    classify.add_argument("--frames", type=int, default=None, help="frames to sample (default: the model's)")
+    add_json_flag(classify)
+    classify.set_defaults(func=_classify)
+
+    make = sub.add_parser("make-dataset", help="write labelled synthetic clips + labels.json")
+    make.add_argument("out", help="output folder")
+    make.add_argument("--per-class", type=int, default=2, help="clips per class")
+    make.add_argument("--classes", default="", help=f"comma-separated subset of {','.join(synth.LABELS)}")
+    make.add_argument("--codec", default="VP80", choices=list(synth.CODECS), help="VP80/VP90 .webm, mp4v, MJPG")
+    make.add_argument("--ranges", default="heldout", choices=["heldout", "train"], help="parameter ranges")
+    make.add_argument("--width", type=int, default=0, help="fix the frame width (pixels)")
+    make.add_argument("--seconds", type=float, default=0.0, help="fix the duration")
+    make.add_argument("--max-noise", type=float, default=None, help="cap camera noise (smaller files)")
+    make.add_argument("--seed", type=int, default=100, help="seed (1, 2 and 9 are the shipped models' data)")
+    add_json_flag(make)
+    make.set_defaults(func=_make_dataset)
+
+    train = train_commands.add_parser("video", help="train a CNN+RNN on the synthetic motion classes")
+    train.add_argument("--out", default="", help="folder to save the checkpoint in")
+    train.add_argument("--temporal", default="gru", choices=["gru", "lstm", "mean", "frame"], help="how frames combine")
+    train.add_argument("--bidirectional", action="store_true", help="bidirectional RNN")
+    train.add_argument("--hidden", type=int, default=64, help="RNN hidden size")
+    train.add_argument("--frames", type=int, default=16, help="frames sampled per clip")
+    train.add_argument("--image-size", type=int, default=32, help="frame side after resizing")
+    train.add_argument("--per-class", type=int, default=100, help="training clips per class")
+    train.add_argument("--epochs", type=int, default=8, help="epochs")
+    train.add_argument("--lr", type=float, default=3e-3, help="learning rate")
+    train.add_argument("--seed", type=int, default=0, help="seed")
+    train.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    train.add_argument("--dry-run", action="store_true", help="2 clips per class, 1 epoch, nothing saved")
+    add_json_flag(train)
+    train.set_defaults(func=_train)

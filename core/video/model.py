@@ -1,0 +1,154 @@
+"""A small CNN reads each frame; a GRU/LSTM reads the CNN's features in order; a linear layer classifies.
+
+The same class also builds the two baselines that make the point of the page measurable:
+``temporal="mean"`` averages the frame features over time (order-blind), and
+``temporal="frame"`` classifies the middle frame alone (single-frame). Every variant returns
+per-frame logits too (what it would answer after reading frames 1..t), for the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from core import checkpoints
+from core.errors import UserError
+
+TEMPORAL = ("gru", "lstm", "mean", "frame")
+
+
+@dataclass
+class VideoConfig:
+    labels: list[str] = field(default_factory=lambda: ["a", "b"])  # class names, in output order
+    image_size: int = 32  # frames are area-resized to image_size x image_size
+    frames: int = 16  # frames sampled uniformly from a clip (the default at inference too)
+    channels: list[int] = field(default_factory=lambda: [16, 32, 48])  # conv widths; each block halves the size
+    feature_dim: int = 64  # per-frame feature vector fed to the RNN
+    temporal: str = "gru"  # gru | lstm (recurrent), mean (order-blind), frame (middle frame only)
+    hidden: int = 64  # RNN hidden size
+    bidirectional: bool = False  # a second RNN reads the frames backwards
+    dropout: float = 0.1  # on the frame features during training
+
+    def validate(self) -> None:
+        if self.temporal not in TEMPORAL:
+            raise UserError(f"temporal must be one of {', '.join(TEMPORAL)}, not {self.temporal!r}")
+        if not 2 <= len(self.labels) <= 64 or len(set(self.labels)) != len(self.labels):
+            raise UserError("a video model needs 2-64 distinct class names")
+        if not 16 <= self.image_size <= 128 or self.image_size % 2 ** len(self.channels):
+            raise UserError(f"image_size must be 16-128 and divisible by {2 ** len(self.channels)}")
+        if not 1 <= len(self.channels) <= 5 or not all(1 <= c <= 256 for c in self.channels):
+            raise UserError("channels: 1-5 conv blocks of 1-256 channels")
+        if not 1 <= self.frames <= 256 or not 1 <= self.feature_dim <= 1024 or not 1 <= self.hidden <= 1024:
+            raise UserError("frames must be 1-256, feature_dim and hidden 1-1024")
+
+
+class FrameCNN(nn.Module):
+    """(N, 3, S, S) -> (N, feature_dim). Conv blocks halve the size; the final map is flattened, not
+    pooled, so the features keep WHERE the object is (global pooling would hide a move)."""
+
+    def __init__(self, config: VideoConfig):
+        super().__init__()
+        blocks, c_in = [], 3
+        for c_out in config.channels:
+            blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+            c_in = c_out
+        self.convs = nn.Sequential(*blocks)
+        side = config.image_size // 2 ** len(config.channels)
+        self.project = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, config.feature_dim), nn.ReLU())
+
+    def forward(self, x):
+        return self.project(self.convs(x))
+
+
+class VideoOutput(NamedTuple):
+    logits: torch.Tensor  # (B, C) the clip's answer
+    step_logits: torch.Tensor  # (B, T, C) the answer after reading frames 1..t (frame: frame t alone)
+    states: torch.Tensor  # (B, T, D) hidden state (or running feature mean / frame feature) per step
+
+
+@checkpoints.register("video-cnn-rnn")
+class VideoClassifier(nn.Module):
+    config_class = VideoConfig
+
+    def __init__(self, config: VideoConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        self.cnn = FrameCNN(config)
+        self.dropout = nn.Dropout(config.dropout)
+        width = config.feature_dim
+        if config.temporal in ("gru", "lstm"):
+            rnn = nn.GRU if config.temporal == "gru" else nn.LSTM
+            self.rnn = rnn(config.feature_dim, config.hidden, batch_first=True, bidirectional=config.bidirectional)
+            width = config.hidden * (2 if config.bidirectional else 1)
+        self.head = nn.Linear(width, len(config.labels))
+
+    def forward(self, frames: torch.Tensor) -> VideoOutput:
+        """frames: (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1]."""
+        if frames.dtype == torch.uint8:
+            frames = frames.float() / 255.0
+        b, t = frames.shape[:2]
+        x = (frames - 0.5).permute(0, 1, 4, 2, 3).reshape(b * t, 3, *frames.shape[2:4])  # (B*T, 3, S, S)
+        features = self.dropout(self.cnn(x).view(b, t, -1))  # (B, T, F)
+        kind = self.config.temporal
+        if kind in ("gru", "lstm"):
+            states, _ = self.rnn(features)  # (B, T, H or 2H)
+            if self.config.bidirectional:
+                h = self.config.hidden  # the clip: forward state after the last frame, backward after the first
+                last = torch.cat([states[:, -1, :h], states[:, 0, h:]], dim=-1)
+            else:
+                last = states[:, -1]
+        elif kind == "mean":
+            steps = torch.arange(1, t + 1, device=features.device, dtype=features.dtype).view(1, t, 1)
+            states = features.cumsum(1) / steps  # (B, T, F) the mean of frames 1..t
+            last = states[:, -1]
+        else:
+            states = features
+            last = features[:, t // 2]  # the middle frame: its content is symmetric within every class pair
+        return VideoOutput(self.head(last), self.head(states), states)
+
+
+def train_loss(model: VideoClassifier, batch) -> torch.Tensor:
+    """Cross-entropy on the clip's answer, plus (weight 0.5) on the answers after each of the later half of
+    the frames: more gradient reaches the CNN early in training, and the timeline learns to settle.
+    The single-frame model learns from every frame with the clip's label (more data, same task)."""
+    frames, labels = batch
+    out = model(frames)
+    t = out.step_logits.shape[1]
+    if model.config.temporal == "frame":
+        return nn.functional.cross_entropy(out.step_logits.flatten(0, 1), labels.repeat_interleave(t))
+    late = out.step_logits[:, t // 2 :]  # (B, T - T//2, C)
+    aux = nn.functional.cross_entropy(late.flatten(0, 1), labels.repeat_interleave(late.shape[1]))
+    return nn.functional.cross_entropy(out.logits, labels) + 0.5 * aux
+
+
+@torch.inference_mode()
+def predict(model: VideoClassifier, frames: np.ndarray, shuffle_seed: int | None = None) -> dict:
+    """Classify one clip of sampled frames (T, S, S, 3) uint8; shuffle_seed permutes the frames first."""
+    order = np.arange(len(frames))
+    if shuffle_seed is not None:
+        order = np.random.default_rng(shuffle_seed).permutation(len(frames))
+    out = model(torch.from_numpy(np.ascontiguousarray(frames[order]))[None])
+    probs = out.logits.softmax(-1)[0]
+    best = int(probs.argmax())
+    return {
+        "label": model.config.labels[best],
+        "confidence": float(probs[best]),
+        "probs": {name: float(p) for name, p in zip(model.config.labels, probs)},
+        "timeline": out.step_logits.softmax(-1)[0].tolist(),  # (T, C)
+        "states": out.states[0].numpy(),  # (T, D)
+        "order": order.tolist(),
+    }
+
+
+@torch.inference_mode()
+def predict_batch(model: VideoClassifier, clips: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Predicted class index for each clip of (N, T, S, S, 3) uint8 frames."""
+    out = [
+        model(torch.from_numpy(clips[i : i + batch_size])).logits.argmax(-1) for i in range(0, len(clips), batch_size)
+    ]
+    return torch.cat(out).numpy()

@@ -1,0 +1,97 @@
+"""Training a video classifier on sampled frames held in memory (shipped recipes, CLI and page alike)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from core.errors import UserError
+from core.training import Callback, History, TrainConfig, Trainer
+from core.video.model import VideoClassifier, predict_batch, train_loss
+
+
+@dataclass
+class ClipSet:
+    clips: np.ndarray  # (N, T, S, S, 3) uint8 sampled frames
+    labels: np.ndarray  # (N,) int64 class index
+    states: np.ndarray | None = None  # (N, T, 6) object states of synthetic clips (auxiliary targets)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+class WithStateHead(nn.Module):
+    """The classifier plus a linear head that predicts each frame's object state from its CNN features.
+
+    Only the classifier is saved; the extra head exists to teach the CNN where, how big, how turned
+    and whether visible the object is, which the clip label alone teaches slowly."""
+
+    def __init__(self, model: VideoClassifier, weight: float):
+        super().__init__()
+        self.model, self.weight = model, weight
+        self.state_head = nn.Linear(model.config.feature_dim, 6)
+
+    def loss(self, batch) -> torch.Tensor:
+        frames, labels, states = batch
+        b, t = frames.shape[:2]
+        x = (frames.float() / 255.0 - 0.5).permute(0, 1, 4, 2, 3).reshape(b * t, 3, *frames.shape[2:4])
+        guess = self.state_head(self.model.cnn(x)).view(b, t, 6)  # (B, T, 6)
+        visible = states[..., 5]
+        shown = visible.unsqueeze(-1).expand_as(states[..., :5])  # geometry only counts where the object is
+        geometry = ((guess[..., :5] - states[..., :5]) ** 2 * shown).sum() / shown.sum().clamp(min=1)
+        seen = nn.functional.binary_cross_entropy_with_logits(guess[..., 5], visible)
+        return train_loss(self.model, (frames, labels)) + self.weight * (geometry + seen)
+
+
+def accuracy(model: VideoClassifier, data: ClipSet) -> float:
+    return float((predict_batch(model, data.clips) == data.labels).mean()) if len(data) else 0.0
+
+
+def fit(
+    model: VideoClassifier,
+    train: ClipSet,
+    config: TrainConfig,
+    val: ClipSet | None = None,
+    batch_size: int = 32,
+    state_weight: float = 0.0,
+    callback: Callback | None = None,
+    cancel: threading.Event | None = None,
+) -> History:
+    """Train ``model`` on ``train`` (shuffled each epoch by the seed); report train/val accuracy per epoch.
+
+    ``state_weight`` > 0 adds the auxiliary object-state loss (needs ``train.states``)."""
+    if len(train) == 0:
+        raise UserError("no training clips")
+    if train.clips.shape[1:] != (model.config.frames, model.config.image_size, model.config.image_size, 3):
+        raise UserError(
+            f"training clips have shape {train.clips.shape[1:]}, the model expects {model.config.frames} frames"
+        )
+    clips, labels = torch.from_numpy(train.clips), torch.from_numpy(train.labels)
+    aux = state_weight > 0 and train.states is not None
+    states = torch.from_numpy(train.states) if aux else None
+    trained = WithStateHead(model, state_weight) if aux else model
+    steps = (len(train) + batch_size - 1) // batch_size
+
+    def make_batches(epoch: int):
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+        for i in range(0, len(order), batch_size):
+            pick = order[i : i + batch_size]
+            yield (clips[pick], labels[pick], states[pick]) if aux else (clips[pick], labels[pick])
+
+    def loss_fn(module, batch):
+        return module.loss(batch) if aux else train_loss(module, batch)
+
+    def evaluate(module) -> dict[str, float]:
+        seen = ClipSet(train.clips[:512], train.labels[:512])  # a bounded sample: evaluation must stay cheap
+        metrics = {"train_accuracy": accuracy(model, seen)}
+        if val is not None and len(val):
+            metrics["val_accuracy"] = accuracy(model, val)
+        return metrics
+
+    history = Trainer(trained, config, callback, cancel).fit(make_batches, loss_fn, evaluate, steps)
+    model.eval()
+    return history

@@ -1,0 +1,100 @@
+"""python -m core video classify | make-dataset, python -m core train video."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from core import checkpoints
+from core.cli import main
+from core.video import synth
+from core.video.model import VideoClassifier, VideoConfig
+
+
+def run_cli(*args):
+    """In-process (a subprocess would re-import torch for every case): exit code and captured output."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse errors
+            code = exit_.code
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    model = VideoClassifier(
+        VideoConfig(labels=list(synth.LABELS), image_size=16, frames=6, channels=[4, 8], feature_dim=8, hidden=8)
+    )
+    checkpoints.save(model, folder, {"task": "test"})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clips")
+    result = run_cli(
+        "video",
+        "make-dataset",
+        str(out),
+        "--per-class",
+        "1",
+        "--classes",
+        "grow,blink_fast",
+        "--codec",
+        "MJPG",
+        "--width",
+        "128",
+        "--seconds",
+        "1",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["label"] for r in rows] == ["grow", "blink_fast"]
+    assert json.loads((out / "labels.json").read_text()) == rows
+    return out
+
+
+def test_classify_json_with_an_unreadable_file(tiny_model, dataset, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    clip = dataset / "grow_000.avi"
+    result = run_cli("video", "classify", "--model", str(tiny_model), "--frames", "8", "--json", str(clip), str(bad))
+    assert result.returncode == 2  # at the end, after every file was tried
+    good, error = (json.loads(line) for line in result.stdout.splitlines())
+    assert {"file", "label", "confidence", "probs", "frames_read", "timeline"} <= set(good)
+    assert good["frames_read"] == 24 and len(good["timeline"]) == 8 and len(good["probs"]) == 8
+    assert error["file"] == str(bad) and "not a video" in error["error"]
+
+
+def test_classify_text_mode(tiny_model, dataset):
+    result = run_cli("video", "classify", "--model", str(tiny_model), str(dataset / "blink_fast_000.avi"))
+    assert result.returncode == 0 and "frames read" in result.stdout
+
+
+def test_train_dry_run():
+    result = run_cli("train", "video", "--dry-run", "--json", "--image-size", "16", "--frames", "6", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["saved"] is None and "val_accuracy" in summary
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["video", "classify", "--model", "no-such-model", "x.mp4"],
+        ["video", "classify", "--frames", "0", "x.mp4"],
+        ["video", "make-dataset", "/tmp/x", "--classes", "jump"],
+        ["train", "video", "--temporal", "attention"],
+    ],
+)
+def test_bad_command_lines_are_one_line_exit_2(args):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -1,0 +1,162 @@
+"""core.video.io: uniform sampling in one sequential pass, honest frame counts, bad files."""
+
+import tempfile
+
+import cv2
+import numpy as np
+import pytest
+
+from core.errors import UserError
+from core.video import io as vio
+
+
+def write_ramp(path, frames=40, size=(64, 48), fourcc="MJPG", fps=10):
+    """Frame i is a flat grey of 5*i, so a decoded frame tells which frame number it was."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), 5 * i, np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def ramp(tmp_path):
+    return write_ramp(tmp_path / "ramp.avi")
+
+
+@pytest.fixture
+def passes(monkeypatch):
+    """Counts the sequential passes (each records how many frames it retrieves)."""
+    calls = []
+    original = vio._sequential_pass
+
+    def counting(capture, wanted, max_frames, size):
+        calls.append(len(wanted))
+        return original(capture, wanted, max_frames, size)
+
+    monkeypatch.setattr(vio, "_sequential_pass", counting)
+    return calls
+
+
+def test_sample_indices_are_uniform_centres():
+    assert vio.sample_indices(40, 4) == [5, 15, 25, 35]
+    assert vio.sample_indices(3, 6) == [0, 0, 1, 1, 2, 2]  # fewer frames than samples: repeats
+    assert vio.sample_indices(10, 2, start=100) == [102, 107]
+
+
+def test_reads_the_right_frames_in_one_pass(ramp, passes):
+    clip = vio.read_clip(ramp, 4)
+    assert clip.indices == [5, 15, 25, 35]
+    assert clip.frames_read == 40 and clip.frames.shape == (4, 48, 64, 3)
+    assert np.allclose(clip.frames.mean(axis=(1, 2, 3)), [25, 75, 125, 175], atol=4)
+    assert passes == [4]  # the container's count was right: one pass
+    assert not clip.notes
+
+
+def test_bytes_and_path_agree(ramp):
+    a, b = vio.read_clip(ramp, 8), vio.read_clip(ramp.read_bytes(), 8)
+    assert a.indices == b.indices and np.array_equal(a.frames, b.frames)
+
+
+def test_fewer_frames_than_requested_repeat_with_a_note(tmp_path):
+    clip = vio.read_clip(write_ramp(tmp_path / "short.avi", frames=5), 16)
+    assert len(clip.frames) == 16 and len(set(clip.indices)) == 5
+    assert "only 5 distinct frames" in clip.notes[0]
+
+
+def test_long_clip_uses_only_the_first_frames(ramp):
+    clip = vio.read_clip(ramp, 4, max_frames=20)
+    assert clip.indices == [2, 7, 12, 17] and "only its first 20 frames" in clip.notes[0]
+
+
+def test_truncated_file_is_resampled_over_frames_really_read(tmp_path, passes):
+    data = write_ramp(tmp_path / "t.avi", frames=50).read_bytes()
+    cut = data[: len(data) // 2]  # MJPG avi without its index: the count is missing or wrong
+    clip = vio.read_clip(cut, 4)
+    assert 0 < clip.frames_read < 50
+    assert clip.indices == vio.sample_indices(clip.frames_read, 4)
+    assert len(passes) == 2  # one to count what is really there, one to sample it
+
+
+def test_png_renamed_mp4_is_one_frame(tmp_path):
+    ok, png = cv2.imencode(".png", np.zeros((30, 40, 3), np.uint8))
+    clip = vio.read_clip(png.tobytes(), 4)
+    assert clip.frames_read == 1 and clip.frames.shape == (4, 30, 40, 3)
+
+
+def test_animated_gif_is_read():
+    import io
+
+    from PIL import Image
+
+    images = [Image.new("RGB", (40, 30), (25 * i, 0, 0)) for i in range(8)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    clip = vio.read_clip(buffer.getvalue(), 4)
+    assert clip.frames_read == 8 and clip.frames.shape[1:] == (30, 40, 3)
+
+
+def test_rotation_metadata_is_applied(tmp_path):
+    av = pytest.importorskip("av")
+    path = tmp_path / "rot.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(90)
+        for _ in range(6):
+            frame = np.zeros((32, 64, 3), np.uint8)
+            frame[:, :16] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    clip = vio.read_clip(path, 2)
+    assert (clip.width, clip.height) == (32, 64)  # a phone's portrait clip stays portrait
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", r"empty \(0 bytes\)"),
+        (b"this is just text, renamed to .mp4\n" * 20, "not a video that can be decoded"),
+        (bytes(range(256)) * 40, "not a video that can be decoded"),
+    ],
+)
+def test_bad_bytes_give_clear_messages(data, message):
+    with pytest.raises(UserError, match=message):
+        vio.read_clip(data, 4)
+
+
+def test_huge_resolution_is_refused_before_decoding(ramp, monkeypatch):
+    monkeypatch.setattr(vio, "MAX_PIXELS", 32 * 32)
+    with pytest.raises(UserError, match="megapixels"):
+        vio.read_clip(ramp, 4)
+
+
+def test_upload_limit(monkeypatch):
+    monkeypatch.setattr(vio.limits, "VIDEO_MAX_MB", 1)
+    with pytest.raises(UserError, match="up to 1 MB"):
+        vio.read_clip(b"x" * (2 * 2**20), 4)
+
+
+def test_no_temporary_file_is_left(ramp, tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for data in (ramp.read_bytes(), ramp.read_bytes()[:3000], b"garbage" * 100, b""):
+        try:
+            vio.read_clip(data, 4)
+        except UserError:
+            pass
+    assert list(scratch.iterdir()) == []
+
+
+def test_segments_share_one_pass(ramp, passes):
+    first, second = vio.read_segments(ramp, 2, [(0.0, 1.0), (2.0, 3.0)])  # 10 fps
+    assert first.indices == [2, 7] and second.indices == [22, 27]
+    assert len(passes) == 1
+
+
+def test_probe_and_codec(ramp):
+    info = vio.probe(ramp)
+    assert info["codec"] == "MJPG" and info["frames"] == 40 and info["width"] == 64

@@ -1,0 +1,123 @@
+"""core.video: the synthetic classes, the CNN+RNN and its baselines, training smoke tests, shipped models."""
+
+import numpy as np
+import pytest
+import torch
+
+from core import checkpoints
+from core.training import TrainConfig, seed_everything
+from core.video import synth
+from core.video.model import VideoClassifier, VideoConfig, predict, train_loss
+from core.video.train import ClipSet, fit
+
+
+def tiny(temporal="gru", **kw):
+    seed_everything(0)
+    return VideoClassifier(
+        VideoConfig(
+            labels=list(synth.LABELS),
+            image_size=16,
+            frames=6,
+            channels=[4, 8],
+            feature_dim=8,
+            hidden=8,
+            temporal=temporal,
+            **kw,
+        )
+    ).eval()
+
+
+def clips(n=3, t=6):
+    return torch.randint(0, 256, (n, t, 16, 16, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("temporal", ["gru", "lstm", "mean", "frame"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_shapes(temporal, bidirectional):
+    out = tiny(temporal, bidirectional=bidirectional)(clips())
+    assert out.logits.shape == (3, 8) and out.step_logits.shape[:2] == (3, 6) and out.states.shape[:2] == (3, 6)
+
+
+def test_order_blind_and_single_frame_ignore_order_gru_does_not():
+    x = clips(2)
+    shuffled = x[:, [5, 0, 4, 3, 1, 2]]  # keeps frame 3 (the middle one) in the middle
+    with torch.no_grad():
+        assert torch.allclose(tiny("mean")(x).logits, tiny("mean")(shuffled).logits, atol=1e-5)
+        assert torch.allclose(tiny("frame")(x).logits, tiny("frame")(shuffled).logits, atol=1e-5)
+        assert not torch.allclose(tiny("gru")(x).logits, tiny("gru")(shuffled).logits, atol=1e-4)
+
+
+def test_uni_gru_timeline_is_causal():
+    x = clips(1)
+    y = x.clone()
+    y[:, 4:] = 0  # changing late frames must not change the answer after frame 3
+    with torch.no_grad():
+        a, b = tiny("gru")(x).step_logits, tiny("gru")(y).step_logits
+    assert torch.allclose(a[:, :4], b[:, :4]) and not torch.allclose(a[:, 4:], b[:, 4:])
+
+
+def test_save_load_roundtrip(tmp_path):
+    model = tiny("lstm", bidirectional=True)
+    checkpoints.save(model, tmp_path, {"task": "t"})
+    loaded = checkpoints.load(str(tmp_path))
+    with torch.no_grad():
+        assert torch.allclose(model(clips()).logits, loaded(clips()).logits)
+    assert loaded.config.labels == synth.LABELS
+
+
+def test_bad_config_is_a_user_error():
+    with pytest.raises(ValueError, match="temporal must be"):
+        VideoClassifier(VideoConfig(temporal="transformer"))
+
+
+def test_synth_is_deterministic_and_pairs_share_the_middle_frame():
+    a = synth.random_spec("move_left", 5, synth.HELDOUT)
+    assert synth.random_spec("move_left", 5, synth.HELDOUT) == a
+    assert np.array_equal(synth.render(a, [0, 3]), synth.render(a, [0, 3]))
+    # class definitions, from the viewer's side
+    assert 0.3 * a.width - 1e-6 <= a.start[0] - a.end[0] <= 0.8 * a.width + 1e-6
+    g = synth.random_spec("grow", 6, synth.HELDOUT)
+    assert 2 - 1e-6 <= g.end_size / g.size <= 4 + 1e-6
+    r = synth.random_spec("rotate_cw", 7, synth.HELDOUT)
+    assert 90 <= r.end_angle - r.angle <= 360
+    for label in ("blink_fast", "blink_slow"):
+        spec = synth.random_spec(label, 8, synth.HELDOUT)
+        shown = np.mean([synth.frame_state(spec, i)[4] for i in range(spec.frames)])
+        assert abs(shown - 0.5) < 0.1  # same visible share for both blink classes
+
+
+def test_training_set_and_fit_smoke():
+    x, y, states = synth.training_set(1, 6, 16, seed=3)
+    assert x.shape == (8, 6, 16, 16, 3) and states.shape == (8, 6, 6) and list(y) == list(range(8))
+    model = tiny("gru")
+    history = fit(model, ClipSet(x, y, states), TrainConfig(epochs=1), ClipSet(x, y), batch_size=4, state_weight=1.0)
+    assert history.epochs and "val_accuracy" in history.epochs[0]
+    assert torch.isfinite(train_loss(tiny("frame"), (torch.from_numpy(x), torch.from_numpy(y))))
+
+
+def test_predict_reports_timeline_and_shuffle():
+    model = tiny()
+    frames = clips(1)[0].numpy()
+    result = predict(model, frames)
+    assert abs(sum(result["probs"].values()) - 1) < 1e-5 and len(result["timeline"]) == 6
+    assert sorted(predict(model, frames, shuffle_seed=0)["order"]) == list(range(6))
+
+
+@pytest.mark.parametrize("name", ["video-motion", "video-motion-frame", "video-motion-mean"])
+def test_shipped_models_on_sample_clips(name):
+    """Quality check on the shipped clips (held-out seeds and ranges, VP8 files)."""
+    from pathlib import Path
+
+    from core.video.cli import classify_file
+
+    model = checkpoints.load(name)
+    samples = sorted((Path(checkpoints.ASSETS_DIR).parent / "samples").glob("*.webm"))
+    assert len(samples) == 8
+    right = sum(classify_file(model, path)["label"] == path.stem for path in samples)
+    pairs = sum(classify_file(model, path)["label"].split("_")[0] == path.stem.split("_")[0] for path in samples)
+    meta = model.meta["metrics"]
+    assert meta["confusion"] and 0 <= meta["heldout_accuracy"] <= 1
+    if name == "video-motion":
+        assert right >= 6, right
+    else:
+        assert pairs >= 5  # baselines find the pair (move, grow/shrink, rotate, blink) but not the member
