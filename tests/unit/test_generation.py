@@ -216,7 +216,7 @@ def test_assemble_parse_audio_midi():
     abc = music.assemble_abc(GOOD, "6/8", "D")
     assert abc.startswith("X:1\nT:") and "M:6/8\nL:1/8\nK:D\n" in abc
     parsed = music.parse_abc(abc)
-    assert parsed.ok and parsed.notes == 13
+    assert parsed.ok and parsed.notes == 19
     notes = music.score_notes(parsed.score)
     with wave.open(io.BytesIO(music.synthesize(notes))) as w:
         assert w.getframerate() == music.SAMPLE_RATE and w.getnframes() > music.SAMPLE_RATE * 3
