@@ -144,16 +144,18 @@ def accuracy_by_length(series: dict[str, list[dict]], metric: str = "exact") -> 
 
 
 def delay_sweep(rows: list[dict]) -> go.Figure:
-    """Plain seq2seq exact match against its output delay."""
-    fig = base_figure("Plain seq2seq on dates → ISO: exact match vs delay", height=320)
-    fig.add_scatter(
-        x=[r["delay"] for r in rows],
-        y=[100 * r["test_exact"] for r in rows],
-        mode="lines+markers",
-        line=dict(color=COLORS[3]),
-        hovertemplate="delay %{x}: %{y:.1f} %<extra></extra>",
-        name="plain seq2seq",
-    )
+    """Plain seq2seq exact match and chrF against its output delay."""
+    fig = base_figure("Plain seq2seq on dates → ISO: quality vs delay", height=340)
+    for color, key, name in ((COLORS[3], "test_exact", "exact match (%)"), (COLORS[0], "test_chrf", "chrF")):
+        scale = 100 if key == "test_exact" else 1
+        fig.add_scatter(
+            x=[r["delay"] for r in rows],
+            y=[scale * r[key] for r in rows],
+            mode="lines+markers",
+            line=dict(color=color),
+            hovertemplate="delay %{x}: %{y:.1f}<extra>" + name + "</extra>",
+            name=name,
+        )
     fig.update_xaxes(title="delay d (input steps read before the first output)")
-    fig.update_yaxes(title="exact match (%)", range=[0, 102])
+    fig.update_yaxes(title="score (0-100)", range=[0, 102])
     return fig

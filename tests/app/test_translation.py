@@ -59,7 +59,7 @@ def test_accuracy_by_length_chart(open_page):
     at.select_slider(key="tr_eval_n").set_value(200).run()
     at.button(key="tr_length").click().run()
     assert not at.exception
-    exact = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Exact match by input length"))
+    exact = next(c for c, t in zip(charts(at), titles(at)) if t.startswith("Exact match by input length"))
     names = {trace["name"] for trace in exact["data"]}
     assert {"dates-iso", "dates-iso-noattn", "dates-iso-plain"} <= names
     with_attention = next(t for t in exact["data"] if t["name"] == "dates-iso")
