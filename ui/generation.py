@@ -191,7 +191,8 @@ def show_result(model: CharRNN, result: dict) -> None:
     st.subheader("Per-step view")
     position = 0
     if len(text) > 1:
-        position = st.slider("Position in the generated text", 0, len(text) - 1, 0, key="gen_pos")
+        surprising = min(range(len(text)), key=probabilities.__getitem__)  # start at the least expected character
+        position = st.slider("Position in the generated text", 0, len(text) - 1, surprising, key="gen_pos")
     view = generate.step_view(model, logits, text, position, settings)
     context = (result["prime"] + text[:position])[-30:]
     st.caption(f"…{context!r} → chose {text[position]!r} (p = {view.chosen_raw:.3f} under the model)")

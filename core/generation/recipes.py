@@ -3,8 +3,9 @@
 Both train a 1-layer GRU of 512 units (per character the cheapest of the LSTM/GRU sizes timed on
 this CPU) for a fixed number of steps: 600 steps of 64 x 128 characters (4.9 M characters, about
 2.2 passes over the folk tunes) and 450 steps of 32 x 128 (1.8 M, about 4.4 passes over the prose).
-On an idle 2-core machine that is about 10 + 5 minutes; on the shared machine they were built on,
-run side by side with other trainings, it took longer (see each checkpoint's meta.training.seconds).
+One thread each. Timed per step on this CPU when idle that is roughly 8 + 4 minutes; built side by
+side on a machine shared with four other trainings they took 33 and 26 minutes of wall time
+(meta.training.seconds in each checkpoint).
 """
 
 from __future__ import annotations
