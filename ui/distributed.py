@@ -146,6 +146,12 @@ def launch_section(specs: list[RunSpec] | None) -> None:
 # ---------------------------------------------------------------- measured results
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _figure(builder: str, *args):
+    """Figures of measured runs (plain JSON in, so cacheable): a widget change elsewhere redraws nothing."""
+    return getattr(plots, builder)(*args)
+
+
 def _describe(runs: list[dict]) -> str:
     machine = runs[-1].get("machine", {})
     when = runs[-1].get("finished", "?")[:16].replace("T", " ")
@@ -199,6 +205,8 @@ def results_section(runs: list[dict], source: str) -> None:
                 "idle": f"{r['idle_fraction']:.0%}",
                 "start-up s": round(r["startup_s"], 1),
                 "device": r["device"],
+                "machine": f"{r.get('machine', {}).get('host', '?')} · {r.get('machine', {}).get('cpu', '?')}",
+                "finished (UTC)": r.get("finished", "")[:16].replace("T", " "),
             }
             for r in runs
         ]
@@ -206,23 +214,23 @@ def results_section(runs: list[dict], source: str) -> None:
     st.dataframe(table, hide_index=True, width="stretch", key="dist_table")
     cols = st.columns(2)
     with cols[0]:
-        show_figure(plots.throughput_figure(runs), key="dist_throughput")
+        show_figure(_figure("throughput_figure", runs), key="dist_throughput")
     with cols[1]:
-        show_figure(plots.efficiency_figure(runs), key="dist_efficiency")
-    show_figure(plots.breakdown_figure(runs), key="dist_breakdown")
+        show_figure(_figure("efficiency_figure", runs), key="dist_efficiency")
+    show_figure(_figure("breakdown_figure", runs), key="dist_breakdown")
     labels = [plots.run_label(r) for r in runs]
     multi = [i for i, r in enumerate(runs) if r["world_size"] > 1] or [0]
     index = st.selectbox(
         "Timeline of run", range(len(runs)), index=multi[0], format_func=labels.__getitem__, key="dist_gantt_run"
     )
-    show_figure(plots.timeline_figure(runs[index]), key="dist_gantt")
+    show_figure(_figure("timeline_figure", runs[index]), key="dist_gantt")
     st.caption(
         "Time 0 = all ranks left a barrier together. DDP: all-reduce of each gradient bucket (its own lane) runs while backward still computes; the red part of "
         "the main lane is what the step waits for after backward. Pipelines: F/B = micro-batch forward/backward; "
         "grey = waiting on a neighbour (bubble + transfer)."
     )
     if any(r["stages"] > 1 for r in runs):
-        show_figure(plots.bubble_figure(runs), key="dist_bubble")
+        show_figure(_figure("bubble_figure", runs), key="dist_bubble")
         st.caption(
             "Measured idle includes transfers and unequal stages (the last one also runs the output layer), "
             "so it sits above the textbook bubble, which assumes equal stages and free communication."
@@ -234,7 +242,7 @@ def calibrated_section(runs: list[dict]) -> None:
     st.subheader("Cost model calibrated on these runs")
     calibration = costmodel.calibrate(runs)
     rows = costmodel.compare(runs, calibration)
-    show_figure(plots.predicted_vs_measured_figure(rows), key="dist_calibrated")
+    show_figure(_figure("predicted_vs_measured_figure", rows), key="dist_calibrated")
     st.caption(
         f"Fitted: {calibration.flops / 1e9:.1f} GFLOP/s per process (contention {calibration.contention:.2f} per extra busy "
         f"process), link {calibration.bandwidth / 1e9:.2f} GB/s + {calibration.latency * 1e6:.0f} µs from the all-reduce "

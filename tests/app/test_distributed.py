@@ -50,7 +50,7 @@ def test_gantt_of_a_ddp_run_has_a_communication_lane(open_page):
     index = next(i for i, r in enumerate(runs) if r["mode"] == "ddp" and r["world_size"] == 2)
     at.selectbox(key="dist_gantt_run").set_value(index).run()
     gantt = next(c for c in charts(at) if (c["layout"]["title"]["text"] or "").startswith("One step"))
-    lanes = {trace["y"][0] for trace in gantt["data"]}
+    lanes = {lane for trace in gantt["data"] for lane in trace["y"]}
     assert "rank 0 · comm" in lanes and "rank 1" in lanes
 
 

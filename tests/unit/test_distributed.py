@@ -206,16 +206,9 @@ def test_cancel_kills_every_rank():
 # ---------------------------------------------------------------- CLI
 
 
-def run_cli(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "core", "dist", *args], capture_output=True, text=True, timeout=120, env=env
-    )
-
-
-def test_cli_dry_run_json():
-    result = run_cli("train", "--dry-run", "--json", "--world-size", "2", "--layers", "2", "--hidden", "16")
-    assert result.returncode == 0, result.stderr
-    plan = json.loads(result.stdout)
+def test_cli_dry_run_json(capsys):
+    assert main(["dist", "train", "--dry-run", "--json", "--world-size", "2", "--layers", "2", "--hidden", "16"]) == 0
+    plan = json.loads(capsys.readouterr().out)
     assert plan["spec"]["world_size"] == 2 and plan["memory_per_process_bytes"] > 0
 
 
