@@ -355,7 +355,7 @@ def training_section() -> None:
                 sample_style={"meter": "6/8", "key": "D", "type": "jig"} if corpus.style_fields else {},
             )
             start_job(JOB_KEY, f"Training a {cell.upper()} {hidden} on {corpus.name}", make_target(corpus, cfg))
-    job = show_job(JOB_KEY, ("valid_loss", "valid_bits"))
+    job = show_job(JOB_KEY, ("valid_loss",))  # nats/char; bits/char are written below the curve
     if job is None:
         return
     if job.epochs:

@@ -15,19 +15,6 @@ from core.training import Callback, Progress
 def _generate(args) -> int:
     from core.generation import generate, music
 
-    model = checkpoints.load(args.model)
-    conditioned = "meter" in model.config.style_fields
-    style = None
-    if conditioned:
-        values = dict(zip(model.config.style_fields, model.config.style_values))
-        for field, value in (("meter", args.meter), ("key", args.key), ("type", args.type)):
-            if value is not None and value not in values[field]:
-                raise UserError(
-                    f"--{field} {value!r} is not one the model knows; choose from {', '.join(values[field])}"
-                )
-        style = {"meter": args.meter or "6/8", "key": args.key or "D", "type": args.type or "other"}
-    elif args.meter or args.key or args.type:
-        raise UserError(f"{args.model} is not conditioned on a style: --meter/--key/--type apply to folk-abc")
     if args.beam and args.greedy:
         raise UserError("choose one of --beam and --greedy")
     method = "beam" if args.beam else "greedy" if args.greedy else "sample"
@@ -42,6 +29,19 @@ def _generate(args) -> int:
         alpha=args.alpha,
         seed=args.seed,
     ).checked()
+    model = checkpoints.load(args.model)
+    conditioned = "meter" in model.config.style_fields
+    style = None
+    if conditioned:
+        values = dict(zip(model.config.style_fields, model.config.style_values))
+        for field, value in (("meter", args.meter), ("key", args.key), ("type", args.type)):
+            if value is not None and value not in values[field]:
+                raise UserError(
+                    f"--{field} {value!r} is not one the model knows; choose from {', '.join(values[field])}"
+                )
+        style = {"meter": args.meter or "6/8", "key": args.key or "D", "type": args.type or "other"}
+    elif args.meter or args.key or args.type:
+        raise UserError(f"{args.model} is not conditioned on a style: --meter/--key/--type apply to folk-abc")
     prime = generate.prepare_prime(model, args.prime)
     for notice in [*prime.notices, *settings.notices]:
         print(f"note: {notice}", file=sys.stderr)
