@@ -96,6 +96,8 @@ def show_clip(name: str, data: bytes, clip) -> None:
     with left:
         if info["codec"] in BROWSER_CODECS:
             st.video(data)
+        elif name.lower().endswith(".gif"):
+            st.image(data)  # browsers animate GIFs themselves
         else:
             st.info(f"Your browser cannot play this codec ({info['codec'] or 'unknown'}): showing the sampled frames.")
         st.caption(
@@ -269,7 +271,10 @@ def train_section() -> None:
             "Long clip", type=list(EXTENSIONS), key="vt_long", max_upload_size=limits.VIDEO_MAX_MB
         )
         if long_clip is not None:
-            st.caption(f"About {describe(long_clip.getvalue())['duration']:.1f} s long (as the container claims).")
+            try:
+                st.caption(f"About {describe(long_clip.getvalue())['duration']:.1f} s long (as the container claims).")
+            except UserError as error:
+                st.error(f"Long clip: {error}")
         st.text_area(
             "One segment per line: class: start-end (seconds)", f"{names[0]}: 0-2\n{names[1]}: 2-4", key="vt_ranges"
         )

@@ -141,7 +141,7 @@ def read_segments(
     n_frames: int,
     ranges: list[tuple[float, float]] | None = None,
     size: int = DISPLAY_SIZE,
-    max_frames: int = MAX_FRAMES,
+    max_frames: int | None = None,
 ) -> list[Clip]:
     """Sample ``n_frames`` uniformly from each time range ``(start_s, end_s)`` (default: the whole clip).
 
@@ -149,6 +149,7 @@ def read_segments(
     """
     if not 1 <= n_frames <= 256:
         raise UserError(f"frames to sample must be between 1 and 256, not {n_frames}")
+    max_frames = max_frames or MAX_FRAMES
     capture = _open(source)
     fps = _fps(capture)
     claimed = capture.get(cv2.CAP_PROP_FRAME_COUNT)
@@ -195,7 +196,7 @@ def read_segments(
     return clips
 
 
-def read_clip(source: Source, n_frames: int = 16, size: int = DISPLAY_SIZE, max_frames: int = MAX_FRAMES) -> Clip:
+def read_clip(source: Source, n_frames: int = 16, size: int = DISPLAY_SIZE, max_frames: int | None = None) -> Clip:
     """Sample ``n_frames`` uniformly over the whole clip (bytes of an upload, or a path)."""
     return read_segments(source, n_frames, None, size, max_frames)[0]
 

@@ -151,6 +151,7 @@ def build_motion(directory: Path) -> dict:
     seed_everything(0)
     model = VideoClassifier(config("gru"))
     training = _train(model, EPOCHS, state_weight=1.0)
+    checkpoints.save(model, directory, {"training": training})  # kept even if the evaluation fails
     meta = _meta("video-motion", "CNN per frame + GRU over time", model, training, shuffled=True)
     checkpoints.save(model, directory, meta)
     return meta

@@ -122,7 +122,7 @@ def random_spec(label: str, seed: int, ranges: Ranges = TRAIN) -> ClipSpec:
     end = start
     if label.startswith("move"):
         travel = min(rng.uniform(*ranges.travel) * width, width - 2 * margin)
-        x0 = rng.uniform(margin, width - margin - travel)
+        x0 = margin + rng.uniform(0, max(0.0, width - 2 * margin - travel))
         start, end = (x0, start[1]), (x0 + travel, start[1])
         if label == "move_left":
             start, end = end, start

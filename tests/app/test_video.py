@@ -1,0 +1,99 @@
+"""The video page: sample clip, uploads, URL state, comparison, train your own."""
+
+import json
+
+import pytest
+
+from core.video import synth
+
+PAGE = "pages/2_Video.py"
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def titles(at) -> list[str]:
+    out = []
+    for fig in charts(at):
+        title = fig["layout"].get("title") or {}
+        out.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return out
+
+
+def avi_bytes(tmp_path, label="grow", seed=300, width=128, seconds=2.0) -> bytes:
+    ranges = synth.Ranges(width=(width, width), duration=(seconds, seconds))
+    spec = synth.random_spec(label, seed, ranges)
+    return synth.write_clip(spec, tmp_path / f"{label}-{seed}", "MJPG").read_bytes()
+
+
+def test_sample_clip_prediction_and_views(open_page):
+    at = open_page(PAGE)
+    assert at.selectbox(key="video_model").value == "video-motion"
+    assert at.metric[0].label == "Prediction" and at.metric[0].value in synth.LABELS
+    names = titles(at)
+    for expected in (
+        "Class probabilities per frame",
+        "GRU hidden state over time (PCA)",
+        "Accuracy on the held-out set",
+        "Confusion matrix",
+        "Per-class accuracy",
+    ):
+        assert expected in names, names
+    timeline = charts(at)[names.index("Class probabilities per frame")]
+    assert len(timeline["data"]) == 8 and len(timeline["data"][0]["y"]) == 16
+    bars = charts(at)[names.index("Accuracy on the held-out set")]
+    assert list(bars["data"][0]["x"]) == ["CNN + GRU", "CNN + GRU, shuffled", "single frame", "order-blind mean"]
+    assert at.query_params["model"] == ["video-motion"] or at.query_params["model"] == "video-motion"
+
+
+def test_url_picks_model_and_frame_count(open_page):
+    at = open_page(PAGE, query={"model": "video-motion-mean", "frames": "8"})
+    assert at.selectbox(key="video_model").value == "video-motion-mean"
+    assert at.slider(key="video_frames").value == 8
+    timeline = charts(at)[titles(at).index("Class probabilities per frame")]
+    assert len(timeline["data"][0]["y"]) == 8
+    assert any("has no hidden state" in i.value for i in at.info)
+
+
+def test_upload_mjpg_is_classified_and_not_played(open_page, tmp_path):
+    at = open_page(PAGE)
+    at.radio(key="video_source").set_value("Upload").run()
+    at.file_uploader(key="video_upload").upload("clip.avi", avi_bytes(tmp_path), "video/x-msvideo").run()
+    assert not at.exception
+    assert any("cannot play this codec (MJPG)" in i.value for i in at.info)
+    assert at.metric[0].value in synth.LABELS
+
+
+@pytest.mark.parametrize("mode", ["clips", "ranges"])
+def test_train_your_own(open_page, tmp_path, mode):
+    from ui.video import JOB_KEY
+
+    at = open_page(PAGE)
+    at.text_input(key="vt_names").set_value("grow, shrink").run()
+    at.number_input(key="vt_epochs").set_value(2).run()
+    if mode == "clips":
+        for c, label in enumerate(("grow", "shrink")):
+            files = [
+                (f"{label}{k}.avi", avi_bytes(tmp_path, label, 400 + k, seconds=1.0), "video/x-msvideo")
+                for k in range(3)
+            ]
+            at.file_uploader(key=f"vt_clips_{c}").set_value(files).run()
+    else:
+        at.radio(key="vt_mode").set_value("Time ranges of one long clip").run()
+        at.file_uploader(key="vt_long").upload(
+            "long.avi", avi_bytes(tmp_path, "grow", 500, seconds=6.0), "video/x-msvideo"
+        ).run()
+        at.text_area(key="vt_ranges").set_value(
+            "grow: 0-1\ngrow: 1-2\ngrow: 2-3\nshrink: 3-4\nshrink: 4-5\nshrink: 5-6"
+        ).run()
+    at.button(key="vt_train").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state[JOB_KEY]
+    job.wait(120)
+    at.run()
+    assert not at.exception, at.exception
+    assert job.error is None, job.error
+    assert any("Training accuracy" in s.value for s in at.success)
+    assert "Held-out confusion" in titles(at)
+    assert at.get("download_button")

@@ -1,0 +1,85 @@
+"""Catalogue of bad inputs on the video page: each gets its message (or is processed), never a traceback."""
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+
+from core.video import io as vio
+from core.video import synth
+
+PAGE = "pages/2_Video.py"
+
+
+def mjpg(tmp_path, frames: int, width=96, height=64) -> bytes:
+    path = tmp_path / "c.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, height))
+    for i in range(frames):
+        writer.write(np.full((height, width, 3), 4 * i, np.uint8))
+    writer.release()
+    return path.read_bytes()
+
+
+def gif() -> bytes:
+    from PIL import Image
+
+    images = [Image.new("RGB", (48, 32), (30 * i, 0, 0)) for i in range(6)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def png() -> bytes:
+    return cv2.imencode(".png", np.zeros((30, 40, 3), np.uint8))[1].tobytes()
+
+
+CASES = {
+    # name: (file name, bytes maker, kind of message, expected substring)
+    "zero-byte": ("empty.mp4", lambda t: b"", "error", "the file is empty (0 bytes)"),
+    "text renamed .mp4": ("notes.mp4", lambda t: b"just some text\n" * 50, "error", "not a video that can be decoded"),
+    "truncated": ("cut.avi", lambda t: mjpg(t, 60)[:9000], "warning", "could be decoded (truncated?)"),
+    "PNG renamed .mp4": ("image.mp4", lambda t: png(), "warning", "only 1 distinct frames"),
+    "fewer frames than requested": ("short.avi", lambda t: mjpg(t, 5), "warning", "only 5 distinct frames"),
+    "huge resolution": ("big.avi", lambda t: mjpg(t, 3, 640, 480), "error", "megapixels (4096x4096) are accepted"),
+    "very long clip": ("long.avi", lambda t: mjpg(t, 60), "warning", "the clip is long: only its first 40 frames"),
+    "animated GIF": ("anim.gif", lambda t: gif(), "metric", ""),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_upload(open_page, tmp_path, monkeypatch, case):
+    name, make, kind, expected = CASES[case]
+    if case == "huge resolution":
+        monkeypatch.setattr(vio, "MAX_PIXELS", 320 * 240)  # the real limit is 4096x4096; same code path
+    if case == "very long clip":
+        monkeypatch.setattr(vio, "MAX_FRAMES", 40)
+    at = open_page(PAGE)
+    at.radio(key="video_source").set_value("Upload").run()
+    at.file_uploader(key="video_upload").upload(name, make(tmp_path), "application/octet-stream").run()
+    assert not at.exception, at.exception
+    if kind == "metric":
+        assert at.metric[0].value in synth.LABELS
+    else:
+        messages = [m.value for m in getattr(at, kind)]
+        assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("names", "ranges", "expected"),
+    [
+        ("only-one", None, "name 2-8 distinct classes"),
+        ("a, b", "a: 0-1\nb 2 to 3", "line 2: write 'class: start-end'"),
+        ("a, b", "a: 0-1\nc: 1-2", "line 2: unknown class 'c'"),
+    ],
+)
+def test_bad_training_setup(open_page, names, ranges, expected):
+    at = open_page(PAGE)
+    at.text_input(key="vt_names").set_value(names).run()
+    if ranges is not None:
+        at.radio(key="vt_mode").set_value("Time ranges of one long clip").run()
+        at.file_uploader(key="vt_long").upload("long.avi", b"RIFF" + bytes(100), "video/x-msvideo").run()
+        at.text_area(key="vt_ranges").set_value(ranges).run()
+        at.button(key="vt_train").click().run()
+    assert not at.exception, at.exception
+    assert any(expected in e.value for e in at.error), [e.value for e in at.error]
