@@ -113,10 +113,12 @@ def _shrink(frame: np.ndarray, size: int) -> np.ndarray:
 
 def _sequential_pass(
     capture: cv2.VideoCapture, wanted: set[int], max_frames: int, size: int
-) -> tuple[dict[int, np.ndarray], int]:
-    """grab() frames 0..max_frames-1 in order, retrieve() only ``wanted``; returns (frames, frames read)."""
+) -> tuple[dict[int, np.ndarray], int, tuple[int, int]]:
+    """grab() frames 0..max_frames-1 in order, retrieve() only ``wanted``.
+
+    Returns (shrunk frames by number, frames read, (height, width) of a decoded frame)."""
     frames: dict[int, np.ndarray] = {}
-    count = 0
+    count, shape = 0, (0, 0)
     try:
         while count < max_frames and capture.grab():
             if count in wanted:
@@ -124,11 +126,12 @@ def _sequential_pass(
                 if ok and frame is not None:
                     if frame.shape[0] * frame.shape[1] > MAX_PIXELS:
                         raise UserError(f"a frame is {frame.shape[1]}x{frame.shape[0]}; at most 4096x4096 is accepted")
+                    shape = frame.shape[:2]
                     frames[count] = _shrink(frame, size)
             count += 1
     finally:
         _release(capture)
-    return frames, count
+    return frames, count, shape
 
 
 def _fps(capture: cv2.VideoCapture) -> float:
@@ -165,13 +168,13 @@ def read_segments(
         return spans
 
     spans = plan(planned) if planned else []
-    frames, read = _sequential_pass(capture, {i for span in spans for i in span}, max_frames, size)
+    frames, read, shape = _sequential_pass(capture, {i for span in spans for i in span}, max_frames, size)
     if read == 0:
         raise UserError("no frame could be decoded from this file (it may be truncated or not a video)")
     if plan(read) != spans:  # the container's count was missing or wrong: sample over what is really there
         spans = plan(read)
         wanted = {i for span in spans for i in span}
-        frames, _ = _sequential_pass(_open(source), wanted, max(wanted) + 1, size)
+        frames, _, shape = _sequential_pass(_open(source), wanted, max(wanted) + 1, size)
     clips = []
     for span in spans:
         missing = [i for i in span if i not in frames]
@@ -191,7 +194,7 @@ def read_segments(
             notes.append(f"the clip is long: only its first {max_frames:,} frames ({max_frames / fps:.0f} s) were used")
         if planned and planned != read and read < max_frames:
             notes.append(f"the file claims {planned:,} frames but {read:,} could be decoded (truncated?)")
-        height, width = first.shape[:2]
+        height, width = shape
         clips.append(Clip(stack, list(span), read, fps, width, height, notes))
     return clips
 
@@ -229,7 +232,7 @@ def probe(source: Source) -> dict:
 def grab_all(source: Source) -> int:
     """A bare grab() pass over the whole clip (the speed floor the classifier is compared with)."""
     capture = _open(source)
-    _, read = _sequential_pass(capture, set(), 10**9, DISPLAY_SIZE)
+    _, read, _ = _sequential_pass(capture, set(), 10**9, DISPLAY_SIZE)
     return read
 
 

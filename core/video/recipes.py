@@ -27,7 +27,7 @@ from core.video.train import ClipSet, fit
 IMAGE_SIZE, FRAMES = 32, 16
 TRAIN_PER_CLASS, TRAIN_SEED, VAL_SEED = 100, 1, 2
 HELDOUT_PER_CLASS, HELDOUT_SEED = 10, 9
-EPOCHS, BASELINE_EPOCHS = 8, 2
+EPOCHS, BASELINE_EPOCHS = 25, 8
 PIXEL_FRAMES = 320 * 240 * 120  # held-out clips above this are redrawn smaller (encoding time), corners excepted
 TRAINED_WITH = "make weights (python -m core models build {name})"
 
@@ -124,7 +124,7 @@ def _train(model: VideoClassifier, epochs: int, state_weight: float) -> dict:
     torch.set_num_threads(1)
     train, val = training_data()
     history = fit(
-        model, train, TrainConfig(epochs=epochs, lr=3e-3, lr_decay=0.85, seed=0), val, state_weight=state_weight
+        model, train, TrainConfig(epochs=epochs, lr=3e-3, lr_decay=0.9, seed=0), val, state_weight=state_weight
     )
     last = history.epochs[-1]
     return {

@@ -41,7 +41,7 @@ def test_sample_clip_prediction_and_views(open_page):
     ):
         assert expected in names, names
     timeline = charts(at)[names.index("Class probabilities per frame")]
-    assert len(timeline["data"]) == 8 and len(timeline["data"][0]["y"]) == 16
+    assert len(timeline["data"]) == 8 and len(timeline["data"][0]["x"]) == 16
     bars = charts(at)[names.index("Accuracy on the held-out set")]
     assert list(bars["data"][0]["x"]) == ["CNN + GRU", "CNN + GRU, shuffled", "single frame", "order-blind mean"]
     assert at.query_params["model"] == ["video-motion"] or at.query_params["model"] == "video-motion"
@@ -52,7 +52,7 @@ def test_url_picks_model_and_frame_count(open_page):
     assert at.selectbox(key="video_model").value == "video-motion-mean"
     assert at.slider(key="video_frames").value == 8
     timeline = charts(at)[titles(at).index("Class probabilities per frame")]
-    assert len(timeline["data"][0]["y"]) == 8
+    assert len(timeline["data"][0]["x"]) == 8
     assert any("has no hidden state" in i.value for i in at.info)
 
 

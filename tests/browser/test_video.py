@@ -18,6 +18,7 @@ def test_video_page_sample_and_upload(page, tmp_path):
     assert page.get_by_test_id("stMetric").first.is_visible()
     assert page.locator("video").count() == 1  # the VP8 sample plays in the browser
     assert page.locator(".js-plotly-plot").count() >= 5
+    page.get_by_text("Side by side").first.scroll_into_view_if_needed()
     screenshot(page, "video")
 
     clip = tmp_path / "upload.avi"
@@ -27,7 +28,7 @@ def test_video_page_sample_and_upload(page, tmp_path):
         cv2.circle(frame, (10 + 2 * i, 32), 8, (255, 255, 255), -1)
         writer.write(frame)
     writer.release()
-    page.get_by_text("Upload", exact=True).click()
+    page.get_by_role("radiogroup", name="Clip", exact=True).get_by_text("Upload").click()
     wait_for_rerun(page)
     with page.expect_file_chooser() as chooser:
         page.get_by_test_id("stFileUploaderDropzone").first.click()

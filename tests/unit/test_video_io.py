@@ -112,6 +112,7 @@ def test_rotation_metadata_is_applied(tmp_path):
             container.mux(packet)
     clip = vio.read_clip(path, 2)
     assert (clip.width, clip.height) == (32, 64)  # a phone's portrait clip stays portrait
+    assert clip.frames.shape[1:3] == (64, 32)
 
 
 @pytest.mark.parametrize(

@@ -114,10 +114,11 @@ def test_shipped_models_on_sample_clips(name):
     samples = sorted((Path(checkpoints.ASSETS_DIR).parent / "samples").glob("*.webm"))
     assert len(samples) == 8
     right = sum(classify_file(model, path)["label"] == path.stem for path in samples)
-    pairs = sum(classify_file(model, path)["label"].split("_")[0] == path.stem.split("_")[0] for path in samples)
-    meta = model.meta["metrics"]
-    assert meta["confusion"] and 0 <= meta["heldout_accuracy"] <= 1
+    metrics = model.meta["metrics"]
+    assert len(metrics["confusion"]) == 8 and metrics["heldout_clips"] >= 80
     if name == "video-motion":
-        assert right >= 6, right
+        assert right >= 6, right  # 7/8 when shipped
+        assert metrics["heldout_accuracy"] > metrics["shuffled_accuracy"] + 0.3
     else:
-        assert pairs >= 5  # baselines find the pair (move, grow/shrink, rotate, blink) but not the member
+        assert right <= 5, right  # without order, a pair is a coin flip (50 % ceiling)
+        assert metrics["heldout_accuracy"] <= 0.6
