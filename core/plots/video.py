@@ -24,6 +24,7 @@ def timeline_figure(
             line=dict(color=COLORS[c % len(COLORS)], dash="solid" if c < len(COLORS) else "dot"),
         )
     fig.update_yaxes(range=[0, 1.02])
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))  # clear of the title
     return fig
 
 
