@@ -143,14 +143,16 @@ def _collect(steps: Iterator[SampleStep], batch: int, eos_id: int | None) -> lis
     attention: list[list[list[float]]] = [[] for _ in range(batch)]
     finished = [False] * batch
     for s in steps:
+        step_tokens, step_scores = s.tokens.tolist(), s.log_probs.tolist()  # one conversion per step
+        step_attention = s.attention.tolist() if s.attention is not None else None
         for b in range(batch):
             if finished[b]:
                 continue
-            token = int(s.tokens[b])
+            token = step_tokens[b]
             tokens[b].append(token)
-            scores[b] += float(s.log_probs[b])
-            if s.attention is not None:
-                attention[b].append(s.attention[b].tolist())
+            scores[b] += step_scores[b]
+            if step_attention is not None:
+                attention[b].append(step_attention[b])
             finished[b] = eos_id is not None and token == eos_id
     return [Hypothesis(tokens[b], scores[b], scores[b], finished[b], attention[b] or None) for b in range(batch)]
 
@@ -193,7 +195,9 @@ def beam_search(
     finished list and is never extended. A row stops once it has ``n_best`` finished hypotheses
     and no live one can still beat the worst of them: raw scores only fall as a hypothesis
     grows, so a live score divided by the largest penalty reachable (at ``max_len``) bounds
-    what it can still reach. With ``beam_size=1, alpha=0`` this is exactly greedy decoding.
+    what it can still reach. With ``beam_size=1, alpha=0`` it returns greedy's hypothesis
+    whenever greedy's argmax is never EOS-as-runner-up: beam search also finishes an EOS that
+    was second best, so it may return a shorter hypothesis that scores higher than greedy's.
     """
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best must be in 1..beam_size ({beam_size}), got {n_best}")

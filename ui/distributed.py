@@ -135,7 +135,7 @@ def launch_section(specs: list[RunSpec] | None) -> None:
     if clicked and specs:
         label = f"Sweep of {len(specs)} run(s) (epoch = run)"
         start_job(JOB_KEY, label, _sweep_target(specs, st.session_state.get("dist_port_value", 0)))
-    job = show_job(JOB_KEY)
+    job = show_job(JOB_KEY, describe=lambda p: f"run {p.epoch}/{p.epochs}")
     if job is not None and not job.running and job.result and st.session_state.get("dist_result_shown") is not job:
         # show the new runs once, then leave the choice to the user
         st.session_state["dist_result_shown"] = job

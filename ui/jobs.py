@@ -93,8 +93,13 @@ def _curve(job: Job, metric_names: tuple[str, ...]) -> go.Figure:
     return fig
 
 
-def show_job(key: str, metric_names: tuple[str, ...] = ()) -> Job | None:
-    """Progress, live curve and a cancel button for the session's job; reruns the page when it ends."""
+def show_job(
+    key: str, metric_names: tuple[str, ...] = (), describe: Callable[[Progress], str] | None = None
+) -> Job | None:
+    """Progress, live curve and a cancel button for the session's job; reruns the page when it ends.
+
+    ``describe`` words the progress line (default: epoch and loss).
+    """
     job = current_job(key)
     if job is None:
         return None
@@ -103,9 +108,8 @@ def show_job(key: str, metric_names: tuple[str, ...] = ()) -> Job | None:
     def _panel():
         step = job.last_step
         if job.running:
-            text = f"{job.label}: " + (
-                f"epoch {step.epoch}/{step.epochs}, loss {step.loss:.3f}" if step else "starting…"
-            )
+            detail = describe or (lambda p: f"epoch {p.epoch}/{p.epochs}, loss {p.loss:.3f}")
+            text = f"{job.label}: " + (detail(step) if step else "starting…")
             st.progress(step.fraction if step else 0.0, text=text)
             if st.button("Cancel training", key=f"{key}_cancel"):
                 job.cancel.set()

@@ -70,6 +70,8 @@ def server(tmp_path_factory) -> str:
         "--server.fileWatcherType",
         "none",
     ]
+    # Page runs store results in a throwaway folder, not ~/.local/share; tests read it from here too.
+    os.environ["RNNPLAY_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("RNNPLAY_ALLOW_NETWORK", None)  # the app must work offline
     with open(log, "w") as out:
@@ -121,6 +123,8 @@ def assert_no_exception(page: Page) -> None:
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    # Streamlit scrolls inside its own container, so full_page alone captures only the viewport.
+    page.set_viewport_size({"width": 1400, "height": 2600})
     page.screenshot(path=str(path), full_page=True)
     return path
 

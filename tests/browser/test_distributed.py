@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -11,9 +10,6 @@ import pytest
 from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
 
 pytestmark = pytest.mark.browser
-
-# The session's server inherits this at start-up: page runs go to a throwaway store, not ~/.local/share.
-os.environ.setdefault("RNNPLAY_DATA_DIR", tempfile.mkdtemp(prefix="rnnplay-browser-"))
 
 
 def test_example_renders_then_a_real_sweep_runs(page):
