@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
 import io
 import json
 import os
@@ -64,8 +63,7 @@ def network_allowed() -> bool:
 def model_class(model_type: str) -> type[torch.nn.Module]:
     if model_type not in _REGISTRY:
         for module in MODEL_MODULES:
-            if importlib.util.find_spec(module) is not None:
-                importlib.import_module(module)
+            importlib.import_module(module)
     if model_type not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise UserError(f"unknown model_type {model_type!r} in config.json; known types: {known}")

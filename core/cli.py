@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import sys
 from typing import Any
 
 from core.errors import UserError
 
-# Modules that add subcommands, in --help order. A feature not written yet is skipped.
+# Modules that add subcommands, in --help order.
 COMMAND_MODULES = (
     "core.models_cli",
     "core.translation.cli",
@@ -51,8 +50,7 @@ def build_parser() -> Parser:
     train_commands = train.add_subparsers(dest="target", metavar="TARGET", parser_class=Parser)
     train_commands.required = True
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(commands, train_commands)
+        importlib.import_module(name).register(commands, train_commands)
     return parser
 
 

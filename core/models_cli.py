@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import time
 
 from core import checkpoints
@@ -17,8 +16,7 @@ RECIPE_MODULES = ("core.translation.recipes", "core.video.recipes", "core.genera
 def recipes() -> dict:
     found = {}
     for name in RECIPE_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            found.update(importlib.import_module(name).RECIPES)
+        found.update(importlib.import_module(name).RECIPES)
     return found
 
 
