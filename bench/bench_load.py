@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -20,7 +19,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import free_port, wait_healthy  # noqa: E402
+from tests.browser.conftest import streamlit_server  # noqa: E402
 from tests.browser.sessions import run_sessions  # noqa: E402
 
 SESSIONS = int(os.environ.get("RNNPLAY_LOAD_SESSIONS", 20))
@@ -32,50 +31,23 @@ def percentile(values, q):
 
 
 def main() -> None:
-    port = free_port()
+    peak, stop = [0], threading.Event()
     with tempfile.TemporaryDirectory(prefix="rnnplay-load-") as tmp:
-        log = Path(tmp) / "server.log"
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ]
-        with open(log, "w") as out:
-            server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        peak, stop = [0], threading.Event()
+        with streamlit_server(Path(tmp) / "server.log") as (url, server):
 
-        def watch_memory():
-            process = psutil.Process(server.pid)
-            while not stop.is_set():
-                peak[0] = max(peak[0], process.memory_info().rss)
-                time.sleep(0.1)
+            def watch_memory():
+                process = psutil.Process(server.pid)
+                while not stop.is_set():
+                    peak[0] = max(peak[0], process.memory_info().rss)
+                    time.sleep(0.1)
 
-        try:
-            wait_healthy(url, server, log)
             idle = psutil.Process(server.pid).memory_info().rss
-            watcher = threading.Thread(target=watch_memory, daemon=True)
-            watcher.start()
+            threading.Thread(target=watch_memory, daemon=True).start()
             start = time.perf_counter()
             results = asyncio.run(run_sessions(url, SESSIONS))
             wall = time.perf_counter() - start
             stop.set()
             alive = server.poll() is None
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     latencies = [r["timings"]["translate"] for r in results]
     report = {
         "benchmark": "load",

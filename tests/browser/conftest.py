@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -49,29 +50,13 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float 
     raise RuntimeError(f"streamlit not healthy after {seconds}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> str:
+@contextlib.contextmanager
+def streamlit_server(log: Path):
+    """`streamlit run app.py` on a free port, offline, output to ``log``; yields (url, process)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    # Page runs store results in a throwaway folder, not ~/.local/share; tests read it from here too.
-    os.environ["RNNPLAY_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.headless", "true", "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("RNNPLAY_ALLOW_NETWORK", None)  # the app must work offline
     with open(log, "w") as out:
@@ -79,13 +64,21 @@ def server(tmp_path_factory) -> str:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> str:
+    # Page runs store results in a throwaway folder, not ~/.local/share; tests read it from here too.
+    os.environ["RNNPLAY_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")
