@@ -27,7 +27,7 @@ class Hypothesis:
     score: float  # sum of log-probabilities of ``tokens``
     normalized_score: float  # score / GNMT length penalty (== score when alpha = 0)
     finished: bool  # ended with EOS (False: stopped at max_len)
-    attention: list[list[float]] | None = None  # (len(tokens), S) when the model returns attention
+    attention: torch.Tensor | None = None  # (len(tokens), S) when the model returns attention
 
 
 @dataclass
@@ -138,23 +138,26 @@ def iter_sample(
 
 
 def _collect(steps: Iterator[SampleStep], batch: int, eos_id: int | None) -> list[Hypothesis]:
-    tokens: list[list[int]] = [[] for _ in range(batch)]
-    scores = [0.0] * batch
-    attention: list[list[list[float]]] = [[] for _ in range(batch)]
-    finished = [False] * batch
+    """Per-step choices -> one hypothesis per row, cut after its EOS (tensors are read once, at the end)."""
+    chosen, scores, attention = [], [], []
     for s in steps:
-        step_tokens, step_scores = s.tokens.tolist(), s.log_probs.tolist()  # one conversion per step
-        step_attention = s.attention.tolist() if s.attention is not None else None
-        for b in range(batch):
-            if finished[b]:
-                continue
-            token = step_tokens[b]
-            tokens[b].append(token)
-            scores[b] += step_scores[b]
-            if step_attention is not None:
-                attention[b].append(step_attention[b])
-            finished[b] = eos_id is not None and token == eos_id
-    return [Hypothesis(tokens[b], scores[b], scores[b], finished[b], attention[b] or None) for b in range(batch)]
+        chosen.append(s.tokens)
+        scores.append(s.log_probs)
+        if s.attention is not None:
+            attention.append(s.attention)
+    if not chosen:
+        return [Hypothesis([], 0.0, 0.0, False) for _ in range(batch)]
+    tokens = torch.stack(chosen, 1).tolist()  # (B, T)
+    totals = torch.stack(scores, 1).sum(1).tolist()  # finished rows score 0 after their EOS
+    weights = torch.stack(attention, 1) if attention else None  # (B, T, S)
+    hypotheses = []
+    for b in range(batch):
+        row = tokens[b]
+        finished = eos_id is not None and eos_id in row
+        row = row[: row.index(eos_id) + 1] if finished else row
+        rows = weights[b, : len(row)] if weights is not None else None
+        hypotheses.append(Hypothesis(row, totals[b], totals[b], finished, rows))
+    return hypotheses
 
 
 def greedy(step: StepFn, state: Any, start: torch.Tensor, max_len: int, eos_id: int | None) -> list[Hypothesis]:
@@ -210,7 +213,7 @@ def beam_search(
     scores = torch.full((batch, k), float("-inf"), device=device)
     scores[:, 0] = 0.0
     history = [[[] for _ in range(k)] for _ in range(batch)]  # generated ids per live beam
-    attn_history: list[list[list]] = [[[] for _ in range(k)] for _ in range(batch)]
+    attn_history: list[list[list[torch.Tensor]]] = [[[] for _ in range(k)] for _ in range(batch)]
     node_of = [[-1] * k for _ in range(batch)]  # tree node of each live beam
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     trees: list[list[BeamNode]] = [[] for _ in range(batch)]
@@ -240,14 +243,14 @@ def beam_search(
                 ids = history[b][beam] + [token]
                 attn = attn_history[b][beam]
                 if attention_rows is not None:
-                    attn = attn + [attention_rows[b, beam].tolist()]
+                    attn = attn + [attention_rows[b, beam]]
                 status = "finished" if token == eos_id else ("kept" if live < k else "pruned")
                 if record_tree:
                     node = BeamNode(len(trees[b]), node_of[b][beam], t, token, score, status)
                     trees[b].append(node)
                 if token == eos_id:
                     norm = score / length_penalty(len(ids), alpha)
-                    finished[b].append(Hypothesis(ids, score, norm, True, attn or None))
+                    finished[b].append(Hypothesis(ids, score, norm, True, _stack(attn)))
                 elif live < k:
                     origin[b, live], next_tokens[b, live], new_scores[b, live] = beam, token, score
                     new_history.append(ids)
@@ -277,10 +280,14 @@ def beam_search(
                 if scores[b, beam].item() > float("-inf") and history[b][beam]:
                     score = scores[b, beam].item()
                     norm = score / length_penalty(len(history[b][beam]), alpha)
-                    pool.append(Hypothesis(history[b][beam], score, norm, False, attn_history[b][beam] or None))
+                    pool.append(Hypothesis(history[b][beam], score, norm, False, _stack(attn_history[b][beam])))
         pool.sort(key=lambda h: h.normalized_score, reverse=True)
         results.append(BeamResult(pool[:n_best], trees[b]))
     return results
+
+
+def _stack(rows: list[torch.Tensor]) -> torch.Tensor | None:
+    return torch.stack(rows) if rows else None
 
 
 def teacher_forced_score(step: StepFn, state: Any, start: torch.Tensor, tokens: list[int]) -> float:

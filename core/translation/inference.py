@@ -160,7 +160,7 @@ def _translate_chunk(
         best, first = candidates[0], hyps[0]
         attention = None
         if first.attention is not None:
-            attention = [row[: len(e.tokens)] for row in first.attention[: len(best.tokens)]]
+            attention = first.attention[: len(best.tokens), : len(e.tokens)].tolist()
         results.append(
             Translation(
                 input=text,

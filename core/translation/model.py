@@ -68,14 +68,37 @@ class TranslatorConfig:
             raise UserError("max_source_len and max_target_len must be in 1..2000")
 
 
+_NEVER_GENERATED = torch.tensor(NEVER_GENERATED)
+
+
 def mask_specials(logits: torch.Tensor) -> torch.Tensor:
     """Padding, BOS and <unk> are never outputs: decoders (and samplers) must not pick them."""
-    return logits.index_fill(-1, torch.tensor(NEVER_GENERATED, device=logits.device), float("-inf"))
+    return logits.index_fill(-1, _NEVER_GENERATED.to(logits.device), float("-inf"))
 
 
 def _rnn_layers(state, cell: str, fn):
     """Apply ``fn`` to the hidden tensor(s) of a GRU (h) or LSTM ((h, c)) state."""
     return tuple(fn(s) for s in state) if cell == "lstm" else fn(state)
+
+
+def rnn_step(rnn: nn.RNNBase, x: torch.Tensor, hidden):
+    """One time step of a unidirectional nn.GRU / nn.LSTM in inference, through its cell functions.
+
+    x (B, I); hidden batch-first: (B, layers, H), or a pair of them for an LSTM. Same numbers as
+    ``rnn(x[:, None], hidden)``, without the sequence machinery that dominates a one-step call.
+    """
+    lstm = isinstance(rnn, nn.LSTM)
+    new_h, new_c = [], []
+    for layer in range(rnn.num_layers):
+        weights = [getattr(rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        if lstm:
+            h, c = torch.lstm_cell(x, (hidden[0][:, layer], hidden[1][:, layer]), *weights)  # (B, H) each
+            new_c.append(c)
+        else:
+            h = torch.gru_cell(x, hidden[:, layer], *weights)  # (B, H)
+        new_h.append(h)
+        x = h
+    return x, ((torch.stack(new_h, 1), torch.stack(new_c, 1)) if lstm else torch.stack(new_h, 1))
 
 
 class Encoder(nn.Module):
@@ -95,9 +118,12 @@ class Encoder(nn.Module):
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor):
         """src (B, S), lengths (B,) -> outputs (B, S, H) zero on padding, final state (layers, B, H)."""
-        packed = pack_padded_sequence(self.embed(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
-        outputs, final = self.rnn(packed)
-        outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.size(1))  # (B, S, H)
+        if bool((lengths == src.size(1)).all()):  # no padding (a single input, say): packing would only cost
+            outputs, final = self.rnn(self.embed(src))
+        else:
+            packed = pack_padded_sequence(self.embed(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
+            outputs, final = self.rnn(packed)
+            outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.size(1))  # (B, S, H)
         layers, directions = self.config.layers, 2 if self.config.bidirectional else 1
 
         def merge(h):  # (layers * directions, B, H / d) -> (layers, B, H): both directions side by side
@@ -122,13 +148,14 @@ class Attention(nn.Module):
         """Per-source projections, computed once per input: (B, S, H) -> (B, S, K)."""
         return memory if self.kind == "dot" else self.key(memory)
 
-    def forward(self, queries: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """queries (B, T, H), keys (B, S, K), mask (B, S) -> weights (B, T, S), rows sum to 1, 0 on padding."""
+    def forward(self, queries: torch.Tensor, keys: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """queries (B, T, H), keys (B, S, K), padding (B, 1, S) -inf on padding, else 0
+        -> weights (B, T, S), rows sum to 1, 0 on padding."""
         if self.kind == "additive":
             scores = self.energy(torch.tanh(self.query(queries)[:, :, None] + keys[:, None])).squeeze(-1)
         else:
             scores = queries @ keys.transpose(1, 2)  # (B, T, S)
-        return scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
+        return (scores + padding).softmax(-1)
 
 
 class Decoder(nn.Module):
@@ -157,10 +184,25 @@ class Decoder(nn.Module):
             states, hidden = self.rnn(torch.cat([x, fixed], -1), hidden)
             return self.out(states), hidden, None
         states, hidden = self.rnn(x, hidden)  # (B, T, H)
-        weights = self.attention(states, memory["keys"], memory["mask"])  # (B, T, S)
+        logits, weights = self.read_out(states, memory)
+        return logits, hidden, weights
+
+    def read_out(self, states: torch.Tensor, memory: dict[str, torch.Tensor]):
+        """Decoder states (B, T, H) -> logits (B, T, V) and attention (B, T, S), through the context."""
+        weights = self.attention(states, memory["keys"], memory["padding"])  # (B, T, S)
         context = weights @ memory["memory"]  # (B, T, H)
         attended = torch.tanh(self.combine(torch.cat([context, states], -1)))
-        return self.out(attended), hidden, weights
+        return self.out(attended), weights
+
+    def step(self, tokens: torch.Tensor, hidden, memory: dict[str, torch.Tensor]):
+        """Inference, one token: tokens (B,), hidden batch-first -> logits (B, V), hidden, attention (B, S) or None."""
+        x = self.embed(tokens)  # (B, E)
+        if self.config.attention == "none":
+            state, hidden = rnn_step(self.rnn, torch.cat([x, memory["context"]], -1), hidden)
+            return self.out(state), hidden, None
+        state, hidden = rnn_step(self.rnn, x, hidden)  # (B, H)
+        logits, weights = self.read_out(state[:, None], memory)
+        return logits[:, 0], hidden, weights[:, 0]
 
 
 @checkpoints.register("rnn-translator")
@@ -182,7 +224,8 @@ class Translator(nn.Module):
         """Encode once; the decoding state is batch-first so beam search can reorder it."""
         outputs, final = self.encoder(src, lengths)
         mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths[:, None]  # (B, S)
-        state = {"hidden": _rnn_layers(final, self.config.cell, lambda h: h.transpose(0, 1)), "mask": mask}
+        padding = torch.zeros(mask.shape, device=src.device).masked_fill(~mask, float("-inf"))[:, None]  # (B, 1, S)
+        state = {"hidden": _rnn_layers(final, self.config.cell, lambda h: h.transpose(0, 1)), "padding": padding}
         if self.config.attention == "none":
             state["context"] = final[0][-1] if self.config.cell == "lstm" else final[-1]  # (B, H) top layer
         else:
@@ -191,10 +234,8 @@ class Translator(nn.Module):
 
     def step(self, tokens: torch.Tensor, state: dict):
         """core.decoding step: tokens (B,) -> logits (B, V), state, attention (B, S) or None."""
-        hidden = _rnn_layers(state["hidden"], self.config.cell, lambda h: h.transpose(0, 1).contiguous())
-        logits, hidden, weights = self.decoder(tokens[:, None], hidden, state)
-        new_state = {**state, "hidden": _rnn_layers(hidden, self.config.cell, lambda h: h.transpose(0, 1))}
-        return mask_specials(logits[:, 0]), new_state, None if weights is None else weights[:, 0]
+        logits, hidden, weights = self.decoder.step(tokens, state["hidden"], state)
+        return mask_specials(logits), {**state, "hidden": hidden}, weights
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor, tgt_in: torch.Tensor):
         """Teacher forcing: src (B, S), tgt_in (B, T) starting with BOS -> logits (B, T, V), attention."""

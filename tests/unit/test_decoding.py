@@ -85,7 +85,7 @@ def test_beam_finds_at_least_greedy_score(toy):
 def test_attention_rows_sum_to_one_and_ignore_padding(toy):
     model, memory, lengths = toy
     result = run_beam(model, memory, lengths, [1], max_len=12, beam_size=3)[0]
-    attention = torch.tensor(result.hypotheses[0].attention)  # (T, S)
+    attention = result.hypotheses[0].attention  # (T, S)
     assert attention.shape == (len(result.hypotheses[0].tokens), 5)
     assert torch.allclose(attention.sum(-1), torch.ones(attention.size(0)), atol=1e-5)
     assert attention[:, 3:].abs().max() == 0  # row 1 has length 3
