@@ -18,6 +18,7 @@ import torch.nn as nn
 
 from core import checkpoints
 from core.errors import UserError
+from core.recurrent import cell_step
 
 BOUNDARY = 0  # vocabulary id of the start/end-of-text token
 
@@ -126,26 +127,14 @@ class CharRNN(nn.Module):
     def step(self, tokens: torch.Tensor, state: dict):
         """tokens (B,) -> logits (B, V), state, None: one character for every row.
 
-        Calls the fused cell functions with the nn.GRU/nn.LSTM weights directly: per character this
-        skips the sequence-level bookkeeping of nn.GRU, which dominates when a step is one character.
+        Goes through ``core.recurrent.cell_step``: per character, nn.GRU's sequence bookkeeping
+        would cost more than the arithmetic.
         """
         x = self.embed(tokens)  # (B, E)
         if "style" in state:
             x = torch.cat([x, state["style"]], dim=-1)
-        hs, cs = [], []
-        for layer in range(self.config.layers):
-            weights = [
-                getattr(self.rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            ]
-            if self.config.cell == "gru":
-                x = torch.gru_cell(x, state["h"][:, layer], *weights)  # (B, H)
-            else:
-                x, c = torch.lstm_cell(x, (state["h"][:, layer], state["c"][:, layer]), *weights)
-                cs.append(c)
-            hs.append(x)
-        new_state = {"h": torch.stack(hs, 1)}  # (B, L, H)
-        if cs:
-            new_state["c"] = torch.stack(cs, 1)
+        x, h, c = cell_step(self.rnn, x, state["h"], state.get("c"))  # (B, H)
+        new_state = {"h": h} if c is None else {"h": h, "c": c}
         if "style" in state:
             new_state["style"] = state["style"]
         return self.head(x), new_state, None

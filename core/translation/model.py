@@ -23,6 +23,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from core import checkpoints
 from core.errors import UserError
+from core.recurrent import cell_step
 from core.translation.tokenizer import LEVELS, NEVER_GENERATED, PAD_ID, SPECIALS, Tokenizer
 
 CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
@@ -81,24 +82,13 @@ def _rnn_layers(state, cell: str, fn):
     return tuple(fn(s) for s in state) if cell == "lstm" else fn(state)
 
 
-def rnn_step(rnn: nn.RNNBase, x: torch.Tensor, hidden):
-    """One time step of a unidirectional nn.GRU / nn.LSTM in inference, through its cell functions.
-
-    x (B, I); hidden batch-first: (B, layers, H), or a pair of them for an LSTM. Same numbers as
-    ``rnn(x[:, None], hidden)``, without the sequence machinery that dominates a one-step call.
-    """
-    lstm = isinstance(rnn, nn.LSTM)
-    new_h, new_c = [], []
-    for layer in range(rnn.num_layers):
-        weights = [getattr(rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        if lstm:
-            h, c = torch.lstm_cell(x, (hidden[0][:, layer], hidden[1][:, layer]), *weights)  # (B, H) each
-            new_c.append(c)
-        else:
-            h = torch.gru_cell(x, hidden[:, layer], *weights)  # (B, H)
-        new_h.append(h)
-        x = h
-    return x, ((torch.stack(new_h, 1), torch.stack(new_c, 1)) if lstm else torch.stack(new_h, 1))
+def _cell_step(rnn: nn.RNNBase, x: torch.Tensor, hidden):
+    """core.recurrent.cell_step on this model's batch-first hidden: (B, L, H), or (h, c) for an LSTM."""
+    if isinstance(hidden, tuple):
+        out, h, c = cell_step(rnn, x, *hidden)
+        return out, (h, c)
+    out, h, _ = cell_step(rnn, x, hidden)
+    return out, h
 
 
 class Encoder(nn.Module):
@@ -198,9 +188,9 @@ class Decoder(nn.Module):
         """Inference, one token: tokens (B,), hidden batch-first -> logits (B, V), hidden, attention (B, S) or None."""
         x = self.embed(tokens)  # (B, E)
         if self.config.attention == "none":
-            state, hidden = rnn_step(self.rnn, torch.cat([x, memory["context"]], -1), hidden)
+            state, hidden = _cell_step(self.rnn, torch.cat([x, memory["context"]], -1), hidden)
             return self.out(state), hidden, None
-        state, hidden = rnn_step(self.rnn, x, hidden)  # (B, H)
+        state, hidden = _cell_step(self.rnn, x, hidden)  # (B, H)
         logits, weights = self.read_out(state[:, None], memory)
         return logits[:, 0], hidden, weights[:, 0]
 

@@ -167,6 +167,22 @@ def test_beam_width_one_is_greedy_and_scores_rescore():
             assert EOS_ID not in ids[:-1]  # finished hypotheses are never extended
 
 
+@pytest.mark.parametrize("sizes", [*ATTENTIONS, dict(attention="additive", cell="lstm", bidirectional=False, layers=2)])
+def test_decoder_step_matches_teacher_forcing(sizes):
+    """The one-token path (fused cell calls) gives the logits the sequence path gives."""
+    model, pairs = tiny(**sizes)
+    batch = collate(encode_pairs(model, pairs[:4]))
+    with torch.no_grad():
+        logits, weights = model(batch["src"], batch["src_len"], batch["tgt_in"])  # (B, T, V), (B, T, S)
+        state = model.start_state(batch["src"], batch["src_len"])
+        for t in range(batch["tgt_in"].size(1)):
+            step_logits, state, step_weights = model.step(batch["tgt_in"][:, t], state)
+            finite = step_logits.isfinite()
+            assert torch.allclose(step_logits[finite], logits[:, t][finite], atol=1e-5)
+            if weights is not None:
+                assert torch.allclose(step_weights, weights[:, t], atol=1e-6)
+
+
 def test_plain_step_matches_forward():
     model, pairs = tiny("plain", "dates", delay=4)
     batch = collate(encode_pairs(model, pairs[:1]))
