@@ -8,6 +8,7 @@ import time
 from core import checkpoints
 from core.cli import add_json_flag, print_json
 from core.errors import UserError
+from core.training import training_device
 
 # Each module holds RECIPES = {name: fn(directory) -> meta}: the fixed-seed recipe for a shipped model.
 RECIPE_MODULES = ("core.translation.recipes", "core.video.recipes", "core.generation.recipes")
@@ -41,7 +42,8 @@ def _build(args) -> int:
         raise UserError(f"no recipe for {', '.join(unknown)}; recipes: {', '.join(sorted(available))}")
     for name in names:
         start = time.perf_counter()
-        meta = available[name](checkpoints.ASSETS_DIR / name)
+        with training_device(args.device):
+            meta = available[name](checkpoints.ASSETS_DIR / name)
         seconds = time.perf_counter() - start
         if args.json:
             print_json({"name": name, "seconds": seconds, "meta": meta})
@@ -64,6 +66,9 @@ def register(commands, train_commands) -> None:
     listing.set_defaults(func=_list)
     build = sub.add_parser("build", help="retrain shipped checkpoints from their fixed-seed recipes (make weights)")
     build.add_argument("names", nargs="*", help="models to build (default: all)")
+    build.add_argument(
+        "--device", default="cpu", help="torch device for the training steps, e.g. cuda (evaluation stays on the CPU)"
+    )
     add_json_flag(build)
     build.set_defaults(func=_build)
     push = sub.add_parser(

@@ -7,16 +7,20 @@ stops early when its ``cancel`` event is set or its time budget runs out.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+
+from core.errors import UserError
 
 
 @dataclass
@@ -28,6 +32,7 @@ class TrainConfig:
     seed: int = 0  # seeds python, numpy and torch before the model's first step
     max_seconds: float = 0.0  # stop after this much wall time (checked every step); 0 = no limit
     lr_decay: float = 1.0  # multiply the learning rate by this after every epoch
+    device: str = ""  # where the steps run; "" = the one set by ``training_device`` (the CPU unless set)
 
 
 @dataclass
@@ -78,12 +83,43 @@ def default_threads() -> int:
 
 LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
 
+_DEVICE = contextvars.ContextVar("training_device", default="cpu")
+
+
+@contextlib.contextmanager
+def training_device(device: str) -> Iterator[None]:
+    """Run every Trainer started inside on ``device`` (``models build --device cuda``); pages never set it."""
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise UserError(f"unknown torch device {device!r}; e.g. cpu, cuda, cuda:1") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("device cuda asked for, but this machine has no CUDA GPU")
+    token = _DEVICE.set(device)
+    try:
+        yield
+    finally:
+        _DEVICE.reset(token)
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move every tensor in a nested batch (tuples, lists, dicts) to ``device``; other values pass through."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
 
 class Trainer:
     """Adam(W) + gradient clipping over batches from ``make_batches(epoch)``.
 
     ``loss_fn(model, batch)`` returns a scalar loss; ``evaluate(model)`` (run in eval mode
     under no_grad after each epoch) returns validation metrics. The model is left in eval mode.
+    With ``config.device`` other than the CPU, steps run there and the model comes back to the
+    CPU for evaluation, callbacks and the caller, so those never see device tensors.
     """
 
     def __init__(
@@ -108,9 +144,10 @@ class Trainer:
     ) -> History:
         cfg, history = self.config, History()
         seed_everything(cfg.seed)  # fixes data order and dropout; the caller seeds model init
+        device = torch.device(cfg.device or _DEVICE.get())
         start = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):
-            self.model.train()
+            self.model.to(device).train()
             total, count = 0.0, 0
             for step, batch in enumerate(make_batches(epoch), start=1):
                 if self.cancel.is_set():
@@ -119,7 +156,7 @@ class Trainer:
                 if cfg.max_seconds and time.perf_counter() - start > cfg.max_seconds:
                     history.timed_out = True
                     break
-                loss = loss_fn(self.model, batch)
+                loss = loss_fn(self.model, to_device(batch, device))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip > 0:
@@ -128,7 +165,7 @@ class Trainer:
                 total, count = total + loss.item(), count + 1
                 elapsed = time.perf_counter() - start
                 self.callback.on_step(Progress(epoch, cfg.epochs, step, steps_per_epoch, loss.item(), elapsed))
-            self.model.eval()
+            self.model.cpu().eval()
             metrics = {}
             if evaluate is not None and count:
                 with torch.no_grad():
@@ -145,5 +182,5 @@ class Trainer:
             if history.cancelled or history.timed_out:
                 break
         history.seconds = time.perf_counter() - start
-        self.model.eval()
+        self.model.cpu().eval()
         return history

@@ -168,6 +168,7 @@ class GeneratorTraining:
     steps_per_round: int = 100
     seed: int = 0
     threads: int = 0  # torch threads for this run; 0 leaves the process setting alone (the app shares it)
+    max_seconds: float = 0.0  # stop after this much wall time, keeping the model as it is (0 = no limit)
     min_char_count: int = 1  # rarer characters are left out of the vocabulary (and the text)
     eval_chars: int = 40_000  # validation characters per round (0 = all); the final check reads all
     gallery_steps: list[int] = field(default_factory=list)  # extra steps at which to keep a sample
@@ -210,11 +211,12 @@ class _Recorder(Callback):
     def on_step(self, progress: Progress) -> None:
         self.step += 1
         if self.step in self.cfg.gallery_steps:
+            device = next(self.model.parameters()).device  # evaluation and sampling run on the CPU
             with torch.no_grad():
-                self.model.eval()
+                self.model.cpu().eval()
                 loss = evaluate_loss(self.model, self.valid, self.cfg.eval_chars)
-                self.model.train()
             self.gallery.append(_snapshot(self.model, self.cfg, self.step, progress.loss, loss))
+            self.model.to(device).train()
         self.outer.on_step(progress)
 
     def on_epoch(self, progress: Progress) -> None:
@@ -278,7 +280,10 @@ def train_char_rnn(
 
     recorder = _Recorder(model, cfg, valid, callback)
     trainer = Trainer(
-        model, TrainConfig(epochs=cfg.rounds, lr=cfg.lr, lr_decay=cfg.lr_decay, seed=cfg.seed), recorder, cancel
+        model,
+        TrainConfig(epochs=cfg.rounds, lr=cfg.lr, lr_decay=cfg.lr_decay, seed=cfg.seed, max_seconds=cfg.max_seconds),
+        recorder,
+        cancel,
     )
     start = time.perf_counter()
     history = trainer.fit(make_batches, loss_fn, evaluate, cfg.steps_per_round)
@@ -300,7 +305,12 @@ def train_char_rnn(
             "valid_chars": sum(len(t) for t in corpus.valid),
             "vocab": len(vocab),
         },
-        "training": {**asdict(cfg), "seconds": round(seconds, 1), "cancelled": history.cancelled},
+        "training": {
+            **asdict(cfg),
+            "seconds": round(seconds, 1),
+            "cancelled": history.cancelled,
+            "timed_out": history.timed_out,
+        },
         "gallery": recorder.gallery,
         "history": [{k: v for k, v in e.items() if k != "sample"} for e in history.epochs],
     }

@@ -18,16 +18,16 @@ import torch
 
 from core import checkpoints
 from core.errors import UserError
-from core.training import TrainConfig, seed_everything
+from core.training import TrainConfig, default_threads, seed_everything
 from core.video import synth
 from core.video.io import model_input, read_clip
 from core.video.model import VideoClassifier, VideoConfig, predict, predict_batch
 from core.video.train import ClipSet, fit
 
 IMAGE_SIZE, FRAMES = 32, 16
-TRAIN_PER_CLASS, TRAIN_SEED, VAL_SEED = 100, 1, 2
+TRAIN_PER_CLASS, TRAIN_SEED, VAL_SEED = 500, 1, 2
 HELDOUT_PER_CLASS, HELDOUT_SEED = 10, 9
-EPOCHS, BASELINE_EPOCHS = 25, 8
+EPOCHS, BASELINE_EPOCHS, LR_DECAY = 40, 20, 0.93
 PIXEL_FRAMES = 320 * 240 * 120  # held-out clips above this are redrawn smaller (encoding time), corners excepted
 TRAINED_WITH = "make weights (python -m core models build {name})"
 
@@ -40,8 +40,9 @@ def config(temporal: str) -> VideoConfig:
 
 @functools.cache
 def training_data() -> tuple[ClipSet, ClipSet]:
-    train = ClipSet(*synth.training_set(TRAIN_PER_CLASS, FRAMES, IMAGE_SIZE, TRAIN_SEED))
-    val = ClipSet(*synth.training_set(10, FRAMES, IMAGE_SIZE, VAL_SEED)[:2])
+    workers = default_threads()
+    train = ClipSet(*synth.training_set(TRAIN_PER_CLASS, FRAMES, IMAGE_SIZE, TRAIN_SEED, workers=workers))
+    val = ClipSet(*synth.training_set(10, FRAMES, IMAGE_SIZE, VAL_SEED, workers=workers)[:2])
     return train, val
 
 
@@ -124,7 +125,7 @@ def _train(model: VideoClassifier, epochs: int, state_weight: float) -> dict:
     torch.set_num_threads(1)
     train, val = training_data()
     history = fit(
-        model, train, TrainConfig(epochs=epochs, lr=3e-3, lr_decay=0.9, seed=0), val, state_weight=state_weight
+        model, train, TrainConfig(epochs=epochs, lr=3e-3, lr_decay=LR_DECAY, seed=0), val, state_weight=state_weight
     )
     last = history.epochs[-1]
     return {

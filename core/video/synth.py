@@ -13,6 +13,7 @@ and the held-out set writes every frame to a real encoded file.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,18 +251,27 @@ def training_clip(label: str, seed: int, n_frames: int, image_size: int) -> tupl
 
 
 def training_set(
-    per_class: int, n_frames: int, image_size: int, seed: int, labels: list[str] = LABELS
+    per_class: int, n_frames: int, image_size: int, seed: int, labels: list[str] = LABELS, workers: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frames (per_class * C, n, S, S, 3) uint8, labels (per_class * C,) and object states
-    (per_class * C, n, 6), deterministic by seed."""
-    clips, targets, states = [], [], []
-    for k in range(per_class):
-        for c, label in enumerate(labels):
-            frames, state = training_clip(label, seed * 1_000_003 + k * len(LABELS) + c, n_frames, image_size)
-            clips.append(frames)
-            states.append(state)
-            targets.append(c)
-    return np.stack(clips), np.array(targets, np.int64), np.stack(states)
+    (per_class * C, n, 6), deterministic by seed (each clip has its own, so ``workers`` processes
+    render the same set)."""
+    jobs = [
+        (label, seed * 1_000_003 + k * len(LABELS) + c, n_frames, image_size)
+        for k in range(per_class)
+        for c, label in enumerate(labels)
+    ]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            rendered = list(pool.map(training_clip, *zip(*jobs), chunksize=16))
+    else:
+        rendered = [training_clip(*job) for job in jobs]
+    targets = [c for _ in range(per_class) for c in range(len(labels))]
+    return (
+        np.stack([frames for frames, _ in rendered]),
+        np.array(targets, np.int64),
+        np.stack([state for _, state in rendered]),
+    )
 
 
 CODECS = {"mp4v": ".mp4", "MJPG": ".avi", "VP80": ".webm", "VP90": ".webm"}
