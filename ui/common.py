@@ -5,6 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 
+# Imported here, before any page draws: plotly's JSON encoder reads pandas and PIL.Image from
+# sys.modules without waiting for an import in progress, so when one session's first table
+# imported pandas while another drew a chart, that chart failed on a half-initialised pandas
+# (found by bench/bench_load.py). Every page imports `ui` first, and other threads wait for that.
+import pandas  # noqa: F401
+import PIL.Image  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 import torch
