@@ -1,7 +1,8 @@
-"""20 browser sessions at once against one `streamlit run`: p50/p95 latency and server peak memory.
+"""20 browser sessions at once against one `streamlit run`: latency per interaction and server peak memory.
 
-Each session translates a number only it uses and must see only its own result.
-Writes bench/results/load.json.
+Each session translates a number only it uses, uploads a clip only it has to the Video page and
+generates text from its own prime and seed; each must see only its own results (see
+tests/browser/sessions.py). RNNPLAY_LOAD_SESSIONS sets the count. Writes bench/results/load.json.
 """
 
 import asyncio
@@ -20,14 +21,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import streamlit_server  # noqa: E402
-from tests.browser.sessions import run_sessions  # noqa: E402
+from tests.browser.sessions import INTERACTIONS, run_sessions  # noqa: E402
 
 SESSIONS = int(os.environ.get("RNNPLAY_LOAD_SESSIONS", 20))
+WAIT_MS = max(180_000, 30_000 * SESSIONS)  # per wait; a cold 2-core server took ~100 s per page at 20 sessions
 
 
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"completed": 0}
+    return {
+        "completed": len(values),
+        "p50": round(statistics.median(values), 3),
+        "p95": round(percentile(values, 0.95), 3),
+        "max": round(max(values), 3),
+    }
 
 
 def main() -> None:
@@ -44,21 +57,21 @@ def main() -> None:
             idle = psutil.Process(server.pid).memory_info().rss
             threading.Thread(target=watch_memory, daemon=True).start()
             start = time.perf_counter()
-            results = asyncio.run(run_sessions(url, SESSIONS))
+            results = asyncio.run(run_sessions(url, SESSIONS, Path(tmp), timeout=WAIT_MS))
             wall = time.perf_counter() - start
             stop.set()
             alive = server.poll() is None
-    latencies = [r["timings"]["translate"] for r in results]
     report = {
         "benchmark": "load",
         "sessions": SESSIONS,
-        "all_own_results": all(r["own_translation"] for r in results),
+        "interactions": "translate (page load with a query), video upload (file set -> own result), "
+        "generate (page load + click -> own text)",
+        "all_own_results": all(all(r["own"].get(name) for name in INTERACTIONS) for r in results),
         "exceptions": sum(r["exceptions"] for r in results),
+        "errors": [f"session {r['index']}: {e}" for r in results for e in r["errors"]],
         "server_alive": alive,
-        "translate_page_seconds": {
-            "p50": round(statistics.median(latencies), 3),
-            "p95": round(percentile(latencies, 0.95), 3),
-            "max": round(max(latencies), 3),
+        "seconds": {
+            name: summary([r["timings"][name] for r in results if name in r["timings"]]) for name in INTERACTIONS
         },
         "wall_seconds": round(wall, 2),
         "server_rss_mb": {"idle": round(idle / 2**20), "peak": round(peak[0] / 2**20)},
