@@ -120,17 +120,21 @@ def iter_sample(
     """Yield one ``SampleStep`` per generated position; stops when every row has produced EOS."""
     tokens = start  # (B,)
     done = torch.zeros_like(start, dtype=torch.bool)
+    unfiltered = temperature == 1.0 and top_k == 0 and top_p == 1.0
     for t in range(max_len):
         logits, state, attention = step(tokens, state)  # (B, V)
+        model_log_probs = logits.float().log_softmax(-1)  # (B, V)
         if greedy:
             tokens = logits.argmax(-1)
         else:
-            probs = filter_logits(logits, temperature, top_k, top_p).exp()
-            tokens = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+            filtered = model_log_probs if unfiltered else filter_logits(logits, temperature, top_k, top_p)
+            tokens = torch.multinomial(filtered.exp(), 1, generator=generator).squeeze(1)
         if eos_id is not None:
             tokens = tokens.masked_fill(done, eos_id)  # finished rows are padded with EOS, never extended
-        log_probs = logits.float().log_softmax(-1).gather(1, tokens[:, None]).squeeze(1)
-        yield SampleStep(t, tokens, log_probs.masked_fill(done, 0.0), logits, attention)
+        log_probs = model_log_probs.gather(1, tokens[:, None]).squeeze(1)
+        if eos_id is not None:
+            log_probs = log_probs.masked_fill(done, 0.0)
+        yield SampleStep(t, tokens, log_probs, logits, attention)
         if eos_id is not None:
             done = done | (tokens == eos_id)
             if bool(done.all()):

@@ -238,12 +238,20 @@ def state_targets(spec: ClipSpec, indices: list[int]) -> np.ndarray:
     return np.array(rows, np.float32)
 
 
+def jpeg_quality(seed: int) -> int:
+    """JPEG quality that roughens a training clip like a codec would, or 0 (half the clips).
+
+    Drawn from the seed's own random stream: a rule on the seed itself (its parity, once) follows
+    the class order of ``training_set`` and taught models "blocky means the first class of a pair"."""
+    rng = np.random.default_rng([seed, 1])
+    return int(rng.integers(35, 85)) if rng.random() < 0.5 else 0
+
+
 def training_clip(label: str, seed: int, n_frames: int, image_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The n frames a uniform sampler would pick, rendered small and area-resized: (n, S, S, 3) uint8,
     with their (n, 6) object states."""
     spec = random_spec(label, seed, TRAIN)
-    if seed % 2:
-        spec.jpeg = 35 + seed % 50  # half the clips get codec-like blocking
+    spec.jpeg = jpeg_quality(seed)
     indices = sample_indices(spec.frames, n_frames)
     frames = render(spec, indices)
     small = np.stack([cv2.resize(f, (image_size, image_size), interpolation=cv2.INTER_AREA) for f in frames])

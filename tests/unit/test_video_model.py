@@ -86,6 +86,15 @@ def test_synth_is_deterministic_and_pairs_share_the_middle_frame():
         assert abs(shown - 0.5) < 0.1  # same visible share for both blink classes
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_codec_roughening_does_not_follow_the_class(seed):
+    """Every class gets JPEG-roughened clips about half the time, in training_set's seed layout."""
+    n = len(synth.LABELS)
+    for c in range(n):
+        share = np.mean([synth.jpeg_quality(seed * 1_000_003 + k * n + c) > 0 for k in range(200)])
+        assert 0.35 < share < 0.65, (synth.LABELS[c], share)
+
+
 def test_training_set_and_fit_smoke():
     x, y, states = synth.training_set(1, 6, 16, seed=3)
     assert x.shape == (8, 6, 16, 16, 3) and states.shape == (8, 6, 6) and list(y) == list(range(8))
