@@ -199,7 +199,8 @@ def launch(
 ) -> dict:
     """Run ``spec`` on ``spec.world_size`` local processes and return the result (see worker.summarise).
 
-    ``callback.on_step`` gets a ``Progress`` whose epoch is the run's index in a sweep of ``runs``.
+    ``callback.on_step`` gets a ``Progress`` every poll (0.2 s; step 0 until the ranks start) whose epoch
+    is the run's index in a sweep of ``runs``.
     Raises ``RunFailed`` (with the log) or ``RunCancelled``; never leaves a process behind.
     """
     spec.validate()
@@ -257,10 +258,9 @@ def launch(
                     break
                 if time.monotonic() - start > deadline_s:
                     raise RunFailed(f"no result after {deadline_s:.0f} s; the run was stopped", _tail(logs[0]))
-                progress = _progress(reporter)
-                if progress:
-                    done, total, loss = progress
-                    callback.on_step(Progress(run_index, runs, done, total, loss, time.monotonic() - start))
+                # every poll reports, step 0 while the ranks start: a caller's watchdog (ui.jobs) runs at each report
+                done, total, loss = _progress(reporter) or (0, spec.warmup + spec.steps, float("nan"))
+                callback.on_step(Progress(run_index, runs, done, total, loss, time.monotonic() - start))
             result_file = folder / "result.json"
             if not result_file.exists():
                 raise RunFailed("the ranks exited without a result", _tail(logs[0]))

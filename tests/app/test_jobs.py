@@ -2,6 +2,8 @@
 
 from streamlit.testing.v1 import AppTest
 
+from ui import jobs
+
 
 def training_page():
     import threading
@@ -51,3 +53,48 @@ def test_cancel_stops_the_run():
     at.session_state["job"].wait(10)
     at.run()
     assert "result: cancelled" in [m.value for m in at.markdown]
+
+
+def test_watch_cancels_once_the_session_has_been_gone_long_enough(monkeypatch):
+    monkeypatch.setattr(jobs, "ORPHAN_SECONDS", 20.0)
+    connected = [True]
+    job = jobs.Job("Toy training", connected=lambda: connected[0], seen=100.0)
+    job.watch(now=130.0)
+    assert job.seen == 130.0 and not job.cancel.is_set()  # a connected session keeps its run however long
+    connected[0] = False
+    job.watch(now=150.0)
+    assert not job.cancel.is_set()  # gone 20 s: a reconnect may still come
+    job.watch(now=150.5)
+    assert job.cancel.is_set() and job.orphaned
+
+
+def test_a_run_whose_session_left_stops_by_itself(monkeypatch):
+    monkeypatch.setattr(jobs, "ORPHAN_SECONDS", 0.5)
+    at = AppTest.from_function(endless_page, default_timeout=30).run()
+    at.button(key="train").click().run()
+    job = at.session_state["job"]
+    job.connected = lambda: False  # what Streamlit answers once the browser tab is closed
+    job.wait(10)
+    assert not job.running and job.orphaned and job.result == "cancelled"
+    at.run()
+    assert "after this page was closed" in at.success[0].value
+
+
+def endless_page():
+    import time
+
+    import streamlit as st
+
+    from core.training import Progress
+    from ui.jobs import show_job, start_job
+
+    def target(callback, cancel):
+        deadline = time.monotonic() + 60  # only the watchdog ends it within the test's wait
+        while time.monotonic() < deadline and not cancel.is_set():
+            callback.on_step(Progress(1, 1, 1, 0, 1.0, 0.0))
+            time.sleep(0.05)
+        return "cancelled" if cancel.is_set() else "ran to the end"
+
+    if st.button("Train", key="train"):
+        start_job("job", "Endless training", target)
+    show_job("job", ())

@@ -51,13 +51,14 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float 
 
 
 @contextlib.contextmanager
-def streamlit_server(log: Path):
-    """`streamlit run app.py` on a free port, offline, output to ``log``; yields (url, process)."""
+def streamlit_server(log: Path, env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free port, offline, output to ``log``, with ``env`` added to
+    this process's environment; yields (url, process)."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("RNNPLAY_ALLOW_NETWORK", None)  # the app must work offline
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)

@@ -203,6 +203,21 @@ def test_cancel_kills_every_rank():
     assert not no_children_left()
 
 
+def test_progress_is_reported_while_the_ranks_start():
+    # ui.jobs' watchdog runs at each report: a run abandoned during start-up must be cancellable too
+    cancel, seen = threading.Event(), []
+
+    class CancelAtFirstReport(runner.Callback):
+        def on_step(self, progress):
+            seen.append(progress.step)
+            cancel.set()
+
+    with pytest.raises(runner.RunCancelled):
+        runner.launch(tiny_spec(), CancelAtFirstReport(), cancel)
+    assert seen == [0]  # reported before any rank had done a step (importing torch alone takes longer)
+    assert not no_children_left()
+
+
 # ---------------------------------------------------------------- CLI
 
 
