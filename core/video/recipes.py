@@ -24,17 +24,22 @@ from core.video.io import model_input, read_clip
 from core.video.model import VideoClassifier, VideoConfig, predict, predict_batch
 from core.video.train import ClipSet, fit
 
-IMAGE_SIZE, FRAMES = 32, 16
+IMAGE_SIZE, FRAMES, HIDDEN = 32, 16, 128
 TRAIN_PER_CLASS, TRAIN_SEED, VAL_SEED = 500, 1, 2
 HELDOUT_PER_CLASS, HELDOUT_SEED = 10, 9
 EPOCHS, BASELINE_EPOCHS, LR_DECAY = 40, 20, 0.93
 PIXEL_FRAMES = 320 * 240 * 120  # held-out clips above this are redrawn smaller (encoding time), corners excepted
-TRAINED_WITH = "make weights (python -m core models build {name})"
+TRAINED_WITH = "python -m core models build {name} --device cuda (shipped weights: one NVIDIA H200)"
 
 
 def config(temporal: str) -> VideoConfig:
     return VideoConfig(
-        labels=list(synth.LABELS), image_size=IMAGE_SIZE, frames=FRAMES, channels=[16, 32, 32], temporal=temporal
+        labels=list(synth.LABELS),
+        image_size=IMAGE_SIZE,
+        frames=FRAMES,
+        channels=[16, 32, 32],
+        temporal=temporal,
+        hidden=HIDDEN,
     )
 
 
