@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -54,6 +53,15 @@ def measure(path: Path, model: str | None = None, timeout: float = 600) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def _high_water_mark() -> int:
+    """Peak resident bytes of this process's memory since exec (Linux). Not ru_maxrss: that keeps the
+    peak of the process that spawned us (the whole pytest process), so it measured the caller."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("clip", type=Path)
@@ -77,7 +85,7 @@ def _main() -> None:
     else:
         frames_read, label = read_clip(data, 16).frames_read, None
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    peak = _high_water_mark()
     print(
         json.dumps(
             {
