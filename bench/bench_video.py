@@ -99,7 +99,7 @@ def main() -> None:
     g, f = statistics.median(grab), statistics.median(full)
     result = {
         "benchmark": "video",
-        "note": "2 cores shared with other work while measured: compare the ratio, absolute seconds are inflated",
+        "note": "2-core CPU; the ratio is measured side by side on the same file",
         "classify_10s_640x480_30fps_h264": {
             "frames": frames,
             "grab_pass_seconds": round(g, 3),

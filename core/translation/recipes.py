@@ -115,6 +115,18 @@ def dates_iso(directory: Path) -> dict:
     )
 
 
+def dates_iso_dot(directory: Path) -> dict:
+    return _fit_and_save(
+        directory,
+        "dates-iso-dot",
+        "Human-written dates -> ISO, bi-GRU encoder, Luong 'dot' attention (same budget; a second attention type)",
+        "encoder-decoder",
+        sizes={**SIZES, "attention": "dot", "max_target_len": 16},
+        settings=DATES_SETTINGS,
+        **DATES,
+    )
+
+
 def dates_iso_noattn(directory: Path) -> dict:
     return _fit_and_save(
         directory,
@@ -164,6 +176,7 @@ RECIPES = {
     "numbers-en-fr": numbers_en_fr,
     "numbers-en-fr-noattn": numbers_en_fr_noattn,
     "dates-iso": dates_iso,
+    "dates-iso-dot": dates_iso_dot,
     "dates-iso-noattn": dates_iso_noattn,
     "dates-iso-plain": dates_iso_plain,
 }

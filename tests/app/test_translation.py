@@ -42,7 +42,8 @@ def test_query_params_set_model_text_and_beam(open_page):
     assert len(table) >= 1 and table["output"].iloc[0] == "2026-11-25"
     assert any(t.startswith("Beam search tree") for t in titles(at))
     side = table_with(at, "kind")
-    assert set(side["model"]) >= {"dates-iso", "dates-iso-noattn", "dates-iso-plain"}
+    assert set(side["model"]) >= {"dates-iso", "dates-iso-dot", "dates-iso-noattn", "dates-iso-plain"}
+    assert not any("To compare two attention types" in c.value for c in at.caption)  # additive and dot
 
 
 def test_random_example_and_no_attention_model(open_page):
