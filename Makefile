@@ -39,8 +39,10 @@ test: $(VENV)/.dev-installed chromium lint
 	$(PY) -m pytest
 
 # Retrain every shipped checkpoint from its fixed-seed recipe (not part of `make test`).
+# `make weights DEVICE=cuda` runs the training steps on a GPU (how folk-abc and video-* were built).
+DEVICE ?= cpu
 weights: $(VENV)/.installed
-	$(PY) -m core models build
+	$(PY) -m core models build --device $(DEVICE)
 
 # Each bench/bench_*.py writes bench/results/NAME.json; report.py prints them as one table.
 bench: $(VENV)/.dev-installed chromium

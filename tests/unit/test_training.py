@@ -1,8 +1,10 @@
 import threading
 
+import pytest
 import torch
 
-from core.training import Callback, TrainConfig, Trainer
+from core.errors import UserError
+from core.training import Callback, TrainConfig, Trainer, to_device, training_device
 from tests.unit.toy_models import BoundedConfig, ToyLinear
 
 
@@ -69,3 +71,23 @@ def test_cancel_stops_at_the_next_step():
     history = Trainer(model, TrainConfig(epochs=5), CancelAfterThree(), cancel).fit(regression_batches, mse)
     assert history.cancelled
     assert len(history.epochs) == 1
+
+
+def test_training_device_names_are_checked_before_any_work():
+    with pytest.raises(UserError, match="unknown torch device"):
+        with training_device("gpu0"):
+            pass
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="no CUDA GPU"):
+            with training_device("cuda"):
+                pass
+
+
+def test_training_device_applies_inside_only_and_batches_move_whole():
+    with training_device("meta"):  # a device no step can run on: proves the Trainer picked it up
+        with pytest.raises((NotImplementedError, RuntimeError)):
+            train(epochs=1)
+    model, history, _ = train(epochs=1)  # outside: the CPU again
+    assert history.epochs and next(model.parameters()).device.type == "cpu"
+    batch = to_device({"x": torch.ones(2), "pair": (torch.zeros(1), None), "flag": True}, torch.device("cpu"))
+    assert batch["flag"] is True and batch["pair"][1] is None and torch.equal(batch["x"], torch.ones(2))
