@@ -144,18 +144,18 @@ def accuracy_by_length(series: dict[str, list[dict]], metric: str = "exact") -> 
 
 
 def delay_sweep(rows: list[dict]) -> go.Figure:
-    """Plain seq2seq exact match and chrF against its output delay."""
-    fig = base_figure("Plain seq2seq on dates → ISO: quality vs delay", height=340)
-    for color, key, name in ((COLORS[3], "test_exact", "exact match (%)"), (COLORS[0], "test_chrf", "chrF")):
-        scale = 100 if key == "test_exact" else 1
-        fig.add_scatter(
-            x=[r["delay"] for r in rows],
-            y=[scale * r[key] for r in rows],
-            mode="lines+markers",
-            line=dict(color=color),
-            hovertemplate="delay %{x}: %{y:.1f}<extra>" + name + "</extra>",
-            name=name,
+    """Plain seq2seq exact match per input-length bucket, one bar series per output delay."""
+    fig = base_figure("Plain seq2seq on dates → ISO: exact match by input length, per delay", height=360)
+    for color, row in zip(COLORS, rows):
+        buckets = row.get("by_length", [])
+        fig.add_bar(
+            x=[b["bucket"] for b in buckets],
+            y=[100 * b["exact"] for b in buckets],
+            marker_color=color,
+            name=f"delay {row['delay']} ({100 * row['test_exact']:.1f} % overall)",
+            hovertemplate="inputs of %{x} characters: %{y:.1f} % exact<extra>delay " + str(row["delay"]) + "</extra>",
         )
-    fig.update_xaxes(title="delay d (input steps read before the first output)")
-    fig.update_yaxes(title="score (0-100)", range=[0, 102])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title="input length (characters)", type="category")
+    fig.update_yaxes(title="exact match (%)", range=[0, 102])
     return fig

@@ -112,3 +112,14 @@ def test_batch_mode_translates_an_uploaded_file(open_page):
     assert not at.exception
     table = table_with(at, "unknown_tokens")
     assert len(table) == 20 and table["output"].str.match(r"^\d{4}-\d\d-\d\d$").mean() > 0.9
+
+
+def test_delay_sweep_shows_where_a_delay_helps(open_page):
+    """The shipped sweep: delay 12 helps short dates only; delay 36 helps the longest ones too."""
+    at = open_page(PAGE, {"model": "dates-iso"})
+    sweep = next(c for c, t in zip(charts(at), titles(at)) if t.startswith("Plain seq2seq on dates"))
+    exact = {trace["name"].split(" (")[0]: trace["y"] for trace in sweep["data"]}
+    assert set(exact) == {"delay 0", "delay 12", "delay 36"}
+    assert max(exact["delay 0"]) < 2
+    assert exact["delay 12"][0] > 20 and exact["delay 12"][-1] < 2  # year beyond 12 characters: lost
+    assert exact["delay 36"][-1] > exact["delay 12"][-1] + 10
