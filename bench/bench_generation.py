@@ -58,8 +58,8 @@ def main() -> None:
     }
     folk, prose = checkpoints.load("folk-abc"), checkpoints.load("python-prose")
 
-    one = sampling_speed(folk, 1)
-    sixteen = sampling_speed(folk, 16)
+    one = max(sampling_speed(folk, 1) for _ in range(3))  # best of 3: the host's other tenants add noise
+    sixteen = max(sampling_speed(folk, 16) for _ in range(3))
     results["speed"] = {
         "one_stream_chars_per_s": round(one),
         "sixteen_streams_chars_per_s": round(sixteen),
