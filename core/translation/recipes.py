@@ -7,6 +7,7 @@ chrF on held-out test pairs (never used for model selection) and saves the check
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -79,64 +80,51 @@ SWEEP_SETTINGS = TrainSettings(epochs=15, steps_per_epoch=200, batch_size=128, l
 SIZES = dict(cell="gru", bidirectional=True, embed=64, hidden=128)
 
 
-def numbers_en_fr(directory: Path) -> dict:
-    return _fit_and_save(
-        directory,
-        "numbers-en-fr",
+# The encoder-decoders (bi-GRU 128): name -> description, attention, extra sizes, task data, budget.
+# Within a task every model gets the same data and steps, so they differ only in their attention.
+ENCODER_DECODERS = {
+    "numbers-en-fr": (
         "English number words -> French, bi-GRU encoder, Luong 'general' attention",
-        "encoder-decoder",
-        sizes={**SIZES, "attention": "general"},
-        settings=NUMBERS_SETTINGS,
-        **NUMBERS,
-    )
-
-
-def numbers_en_fr_noattn(directory: Path) -> dict:
-    return _fit_and_save(
-        directory,
-        "numbers-en-fr-noattn",
+        "general",
+        {},
+        NUMBERS,
+        NUMBERS_SETTINGS,
+    ),
+    "numbers-en-fr-noattn": (
         "English number words -> French, bi-GRU encoder, no attention (same budget)",
-        "encoder-decoder",
-        sizes={**SIZES, "attention": "none"},
-        settings=NUMBERS_SETTINGS,
-        **NUMBERS,
-    )
-
-
-def dates_iso(directory: Path) -> dict:
-    return _fit_and_save(
-        directory,
-        "dates-iso",
+        "none",
+        {},
+        NUMBERS,
+        NUMBERS_SETTINGS,
+    ),
+    "dates-iso": (
         "Human-written dates (5 locales x full/long/medium) -> ISO, bi-GRU encoder, additive attention",
-        "encoder-decoder",
-        sizes={**SIZES, "attention": "additive", "max_target_len": 16},
-        settings=DATES_SETTINGS,
-        **DATES,
-    )
-
-
-def dates_iso_dot(directory: Path) -> dict:
-    return _fit_and_save(
-        directory,
-        "dates-iso-dot",
+        "additive",
+        {"max_target_len": 16},
+        DATES,
+        DATES_SETTINGS,
+    ),
+    "dates-iso-dot": (
         "Human-written dates -> ISO, bi-GRU encoder, Luong 'dot' attention (same budget; a second attention type)",
-        "encoder-decoder",
-        sizes={**SIZES, "attention": "dot", "max_target_len": 16},
-        settings=DATES_SETTINGS,
-        **DATES,
-    )
-
-
-def dates_iso_noattn(directory: Path) -> dict:
-    return _fit_and_save(
-        directory,
-        "dates-iso-noattn",
+        "dot",
+        {"max_target_len": 16},
+        DATES,
+        DATES_SETTINGS,
+    ),
+    "dates-iso-noattn": (
         "Human-written dates -> ISO, bi-GRU encoder, no attention (same budget)",
-        "encoder-decoder",
-        sizes={**SIZES, "attention": "none", "max_target_len": 16},
-        settings=DATES_SETTINGS,
-        **DATES,
-    )
+        "none",
+        {"max_target_len": 16},
+        DATES,
+        DATES_SETTINGS,
+    ),
+}
+
+
+def _encoder_decoder(name: str, directory: Path) -> dict:
+    description, attention, extra, task, settings = ENCODER_DECODERS[name]
+    sizes = {**SIZES, "attention": attention, **extra}
+    return _fit_and_save(directory, name, description, "encoder-decoder", sizes=sizes, settings=settings, **task)
 
 
 def dates_iso_plain(directory: Path) -> dict:
@@ -173,10 +161,6 @@ def dates_iso_plain(directory: Path) -> dict:
 
 
 RECIPES = {
-    "numbers-en-fr": numbers_en_fr,
-    "numbers-en-fr-noattn": numbers_en_fr_noattn,
-    "dates-iso": dates_iso,
-    "dates-iso-dot": dates_iso_dot,
-    "dates-iso-noattn": dates_iso_noattn,
+    **{name: functools.partial(_encoder_decoder, name) for name in ENCODER_DECODERS},
     "dates-iso-plain": dates_iso_plain,
 }
