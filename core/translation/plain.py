@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from core import checkpoints
 from core.errors import UserError
-from core.translation.model import CELLS, _rnn_layers, mask_specials
+from core.translation.model import CELLS, _cell_step, _rnn_layers, mask_specials
 from core.translation.tokenizer import EOS_ID, LEVELS, PAD_ID, SPECIALS, Tokenizer
 
 
@@ -93,12 +93,10 @@ class PlainSeq2Seq(nn.Module):
         position = state["position"]
         inputs = state["inputs"]
         index = position.clamp(max=inputs.size(1) - 1)[:, None]
-        x = inputs.gather(1, index)  # (B, 1)
-        hidden = _rnn_layers(state["hidden"], self.config.cell, lambda h: h.transpose(0, 1).contiguous())
-        output, hidden = self.rnn(self.embed(x), hidden)
-        new_state = {**state, "hidden": _rnn_layers(hidden, self.config.cell, lambda h: h.transpose(0, 1))}
-        new_state["position"] = position + 1
-        logits = mask_specials(self.out(output[:, 0]))  # (B, V)
+        x = inputs.gather(1, index)[:, 0]  # (B,)
+        output, hidden = _cell_step(self.rnn, self.embed(x), state["hidden"])  # (B, H)
+        new_state = {**state, "hidden": hidden, "position": position + 1}
+        logits = mask_specials(self.out(output))  # (B, V)
         # a row whose source is used up can only end: EOS with probability 1 (log-prob 0)
         ended = torch.full_like(logits, float("-inf")).index_fill(-1, torch.tensor([EOS_ID]), 0.0)
         return torch.where((position >= state["lengths"])[:, None], ended, logits), new_state, None
