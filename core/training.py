@@ -33,6 +33,7 @@ class TrainConfig:
     max_seconds: float = 0.0  # stop after this much wall time (checked every step); 0 = no limit
     lr_decay: float = 1.0  # multiply the learning rate by this after every epoch
     device: str = ""  # where the steps run; "" = the one set by ``training_device`` (the CPU unless set)
+    keep_best: str = ""  # a metric of ``evaluate`` to minimise: the model ends with the weights of its best epoch
 
 
 @dataclass
@@ -68,6 +69,7 @@ class History:
     cancelled: bool = False  # stopped by the cancel event
     timed_out: bool = False  # stopped by max_seconds
     seconds: float = 0.0
+    best_epoch: int = 0  # the epoch whose weights the model ends with (``keep_best``); 0 = the last
 
 
 def seed_everything(seed: int) -> None:
@@ -145,6 +147,7 @@ class Trainer:
         cfg, history = self.config, History()
         seed_everything(cfg.seed)  # fixes data order and dropout; the caller seeds model init
         device = torch.device(cfg.device or _DEVICE.get())
+        best, best_weights = float("inf"), None
         start = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):
             self.model.to(device).train()
@@ -174,6 +177,9 @@ class Trainer:
             mean = total / max(count, 1)
             if count:
                 history.epochs.append({"epoch": epoch, "loss": mean, "seconds": elapsed, **metrics})
+                if cfg.keep_best and metrics.get(cfg.keep_best, float("inf")) < best:
+                    best, history.best_epoch = metrics[cfg.keep_best], epoch
+                    best_weights = {k: v.clone() for k, v in self.model.state_dict().items()}
                 self.callback.on_epoch(
                     Progress(epoch, cfg.epochs, steps_per_epoch or count, steps_per_epoch, mean, elapsed, metrics)
                 )
@@ -183,4 +189,6 @@ class Trainer:
                 break
         history.seconds = time.perf_counter() - start
         self.model.cpu().eval()
+        if best_weights is not None:
+            self.model.load_state_dict(best_weights)
         return history

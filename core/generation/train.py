@@ -171,6 +171,7 @@ class GeneratorTraining:
     max_seconds: float = 0.0  # stop after this much wall time, keeping the model as it is (0 = no limit)
     min_char_count: int = 1  # rarer characters are left out of the vocabulary (and the text)
     eval_chars: int = 40_000  # validation characters per round (0 = all); the final check reads all
+    keep_best: bool = True  # end with the weights of the round with the lowest validation loss (early stopping)
     gallery_steps: list[int] = field(default_factory=list)  # extra steps at which to keep a sample
     sample_chars: int = 300  # length of the samples kept per round
     sample_prime: str = ""
@@ -281,7 +282,14 @@ def train_char_rnn(
     recorder = _Recorder(model, cfg, valid, callback)
     trainer = Trainer(
         model,
-        TrainConfig(epochs=cfg.rounds, lr=cfg.lr, lr_decay=cfg.lr_decay, seed=cfg.seed, max_seconds=cfg.max_seconds),
+        TrainConfig(
+            epochs=cfg.rounds,
+            lr=cfg.lr,
+            lr_decay=cfg.lr_decay,
+            seed=cfg.seed,
+            max_seconds=cfg.max_seconds,
+            keep_best="valid_loss" if cfg.keep_best else "",
+        ),
         recorder,
         cancel,
     )
@@ -289,13 +297,14 @@ def train_char_rnn(
     history = trainer.fit(make_batches, loss_fn, evaluate, cfg.steps_per_round)
     seconds = time.perf_counter() - start
     final = evaluate_loss(model, valid)
+    kept = history.best_epoch or len(history.epochs)  # the round whose weights the model ends with
     meta = {
         "task": "text generation" if not corpus.style_fields else "folk-tune generation (style-conditioned)",
         "corpus": corpus.name,
         "metrics": {
             "valid_loss": round(final, 4),
             "valid_bits_per_char": round(final / math.log(2), 4),
-            "train_loss": round(history.epochs[-1]["loss"], 4) if history.epochs else None,
+            "train_loss": round(history.epochs[kept - 1]["loss"], 4) if history.epochs else None,
         },
         "headline": "valid_loss",
         "data": {
@@ -310,6 +319,7 @@ def train_char_rnn(
             "seconds": round(seconds, 1),
             "cancelled": history.cancelled,
             "timed_out": history.timed_out,
+            "kept_round": kept,
         },
         "gallery": recorder.gallery,
         "history": [{k: v for k, v in e.items() if k != "sample"} for e in history.epochs],

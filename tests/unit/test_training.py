@@ -91,3 +91,20 @@ def test_training_device_applies_inside_only_and_batches_move_whole():
     assert history.epochs and next(model.parameters()).device.type == "cpu"
     batch = to_device({"x": torch.ones(2), "pair": (torch.zeros(1), None), "flag": True}, torch.device("cpu"))
     assert batch["flag"] is True and batch["pair"][1] is None and torch.equal(batch["x"], torch.ones(2))
+
+
+def test_keep_best_ends_with_the_weights_of_the_best_epoch():
+    """A validation score that is best at epoch 2 and worse after: the model must end with epoch 2's weights."""
+    torch.manual_seed(0)
+    model = ToyLinear(BoundedConfig(width=4))
+    scores, snapshots = iter([3.0, 1.0, 2.0, 5.0]), []
+
+    def evaluate(m):
+        snapshots.append(m.linear.weight.clone())
+        return {"val_loss": next(scores)}
+
+    config = TrainConfig(epochs=4, lr=0.05, keep_best="val_loss")
+    history = Trainer(model, config).fit(regression_batches, mse, evaluate, steps_per_epoch=10)
+    assert history.best_epoch == 2
+    assert torch.equal(model.linear.weight, snapshots[1])
+    assert not torch.equal(snapshots[1], snapshots[3])
