@@ -278,12 +278,20 @@ def train_section() -> None:
         st.text_area(
             "One segment per line: class: start-end (seconds)", f"{names[0]}: 0-2\n{names[1]}: 2-4", key="vt_ranges"
         )
-    cols = st.columns(5)
+    cols = st.columns(6)
     temporal = cols[0].selectbox("Over time", ["gru", "lstm", "mean", "frame"], key="vt_temporal")
     hidden = cols[1].select_slider("RNN size", [16, 32, 64, 128], 32, key="vt_hidden")
     width = cols[2].select_slider("CNN width", [8, 16, 32], 16, key="vt_cnn")
     epochs = int(cols[3].number_input("Epochs", 1, 100, 15, key="vt_epochs"))
     held_share = cols[4].slider("Held out", 0.0, 0.5, 0.2, key="vt_heldout")
+    motion = cols[5].checkbox(
+        "Frame changes",
+        True,
+        key="vt_motion",
+        disabled=temporal not in ("gru", "lstm"),
+        help="The CNN also sees each frame's change from the previous one: direction (turning, moving) "
+        "becomes visible to it. Off for mean and single frame, where it would leak the order.",
+    )
     job = current_job(JOB_KEY)
     running = job is not None and job.running
     if st.button("Train", key="vt_train", disabled=running):
@@ -293,7 +301,13 @@ def train_section() -> None:
         train_idx, held_idx = split(data.labels, held_share, seed=0)
         train = ClipSet(data.clips[train_idx], data.labels[train_idx])
         held = ClipSet(data.clips[held_idx], data.labels[held_idx])
-        config = VideoConfig(labels=names, temporal=temporal, hidden=hidden, channels=[width, width * 2, width * 2])
+        config = VideoConfig(
+            labels=names,
+            temporal=temporal,
+            hidden=hidden,
+            channels=[width, width * 2, width * 2],
+            motion=motion and temporal in ("gru", "lstm"),
+        )
 
         def target(callback, cancel: threading.Event):
             seed_everything(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -118,6 +119,7 @@ def _train(args) -> int:
         temporal=args.temporal,
         hidden=args.hidden,
         bidirectional=args.bidirectional,
+        motion=args.motion and args.temporal in ("gru", "lstm"),  # frame changes would give a baseline the order
     )
     config.validate()
     start = time.perf_counter()
@@ -132,6 +134,8 @@ def _train(args) -> int:
         val,
         state_weight=0.0 if args.temporal == "frame" else 1.0,
         callback=_PrintProgress(args.json),
+        mirror=synth.relabelling(synth.MIRRORED, labels) if args.augment else None,
+        reverse=synth.relabelling(synth.REVERSED, labels) if args.augment else None,
     )
     meta = {
         "task": "video classification: 8 order-only motion classes",
@@ -179,6 +183,18 @@ def register(commands, train_commands) -> None:
     train.add_argument("--temporal", default="gru", choices=["gru", "lstm", "mean", "frame"], help="how frames combine")
     train.add_argument("--bidirectional", action="store_true", help="bidirectional RNN")
     train.add_argument("--hidden", type=int, default=64, help="RNN hidden size")
+    train.add_argument(
+        "--motion",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the CNN also sees each frame's change from the previous one (gru/lstm only)",
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mirror and/or reverse clips at random, relabelled to the other class of their pair",
+    )
     train.add_argument("--frames", type=int, default=16, help="frames sampled per clip")
     train.add_argument("--image-size", type=int, default=32, help="frame side after resizing")
     train.add_argument("--per-class", type=int, default=100, help="training clips per class")

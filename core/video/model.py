@@ -32,6 +32,7 @@ class VideoConfig:
     hidden: int = 64  # RNN hidden size
     bidirectional: bool = False  # a second RNN reads the frames backwards
     dropout: float = 0.1  # on the frame features during training
+    motion: bool = False  # the CNN also sees each frame's change from the previous sampled frame
 
     def validate(self) -> None:
         if self.temporal not in TEMPORAL:
@@ -47,12 +48,12 @@ class VideoConfig:
 
 
 class FrameCNN(nn.Module):
-    """(N, 3, S, S) -> (N, feature_dim). Conv blocks halve the size; the final map is flattened, not
+    """(N, 3 or 6, S, S) -> (N, feature_dim). Conv blocks halve the size; the final map is flattened, not
     pooled, so the features keep WHERE the object is (global pooling would hide a move)."""
 
     def __init__(self, config: VideoConfig):
         super().__init__()
-        blocks, c_in = [], 3
+        blocks, c_in = [], 6 if config.motion else 3
         for c_out in config.channels:
             blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
             c_in = c_out
@@ -87,13 +88,22 @@ class VideoClassifier(nn.Module):
             width = config.hidden * (2 if config.bidirectional else 1)
         self.head = nn.Linear(width, len(config.labels))
 
-    def forward(self, frames: torch.Tensor) -> VideoOutput:
-        """frames: (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1]."""
+    def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1] -> CNN features (B, T, F)."""
         if frames.dtype == torch.uint8:
             frames = frames.float() / 255.0
         b, t = frames.shape[:2]
-        x = (frames - 0.5).permute(0, 1, 4, 2, 3).reshape(b * t, 3, *frames.shape[2:4])  # (B*T, 3, S, S)
-        features = self.dropout(self.cnn(x).view(b, t, -1))  # (B, T, F)
+        x = frames - 0.5
+        if self.config.motion:  # a rotation's direction is local in the change between frames, not in one frame
+            previous = torch.cat([frames[:, :1], frames[:, :-1]], dim=1)  # the first frame is its own predecessor
+            x = torch.cat([x, frames - previous], dim=-1)  # (B, T, S, S, 6)
+        x = x.permute(0, 1, 4, 2, 3).reshape(b * t, x.shape[-1], *frames.shape[2:4])  # (B*T, C, S, S)
+        return self.cnn(x).view(b, t, -1)
+
+    def forward(self, frames: torch.Tensor) -> VideoOutput:
+        """frames: (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1]."""
+        t = frames.shape[1]
+        features = self.dropout(self.frame_features(frames))  # (B, T, F)
         kind = self.config.temporal
         if kind in ("gru", "lstm"):
             states, _ = self.rnn(features)  # (B, T, H or 2H)

@@ -1,7 +1,11 @@
 """Fixed-seed recipes for the shipped video models (``make weights``).
 
-``video-motion`` (CNN+GRU) trains first with the auxiliary object-state loss; the two baselines
-start from its trained CNN, so all three differ ONLY in how they combine frames over time.
+``video-motion`` (CNN+GRU) trains first with the auxiliary object-state loss; its CNN also sees each
+frame's change from the previous one, without which the GRU never learned a rotation's direction
+(rotate_cw/ccw stayed at chance). Every clip may be mirrored and/or played backwards with its label
+swapped to the other class of its pair, so nothing but the direction of the change separates a pair.
+The two baselines start from its trained CNN minus the change channels (they carry order), so the
+three differ only in what reaches the CNN from neighbouring frames and how frames combine over time.
 Every model is scored on the held-out set: real files (mp4v .mp4, MJPG .avi, VP8/VP9 .webm)
 drawn with other seeds and the full parameter ranges (training saw only their interior, in
 memory, no codec), decoded by ``core.video.io`` like any upload.
@@ -25,14 +29,15 @@ from core.video.model import VideoClassifier, VideoConfig, predict, predict_batc
 from core.video.train import ClipSet, fit
 
 IMAGE_SIZE, FRAMES, HIDDEN = 32, 16, 128
-TRAIN_PER_CLASS, TRAIN_SEED, VAL_SEED = 500, 1, 2
+TRAIN_PER_CLASS, VAL_PER_CLASS, TRAIN_SEED, VAL_SEED = 1000, 25, 1, 2
 HELDOUT_PER_CLASS, HELDOUT_SEED = 10, 9
-EPOCHS, BASELINE_EPOCHS, LR_DECAY = 40, 20, 0.93
+EPOCHS, BASELINE_EPOCHS, LR_DECAY = 36, 20, 0.93
 PIXEL_FRAMES = 320 * 240 * 120  # held-out clips above this are redrawn smaller (encoding time), corners excepted
 TRAINED_WITH = "python -m core models build {name} --device cuda (shipped weights: one NVIDIA H200)"
 
 
 def config(temporal: str) -> VideoConfig:
+    """The CNN+GRU also sees each frame's change from the previous one; the baselines must not (it carries order)."""
     return VideoConfig(
         labels=list(synth.LABELS),
         image_size=IMAGE_SIZE,
@@ -40,6 +45,7 @@ def config(temporal: str) -> VideoConfig:
         channels=[16, 32, 32],
         temporal=temporal,
         hidden=HIDDEN,
+        motion=temporal == "gru",
     )
 
 
@@ -47,7 +53,7 @@ def config(temporal: str) -> VideoConfig:
 def training_data() -> tuple[ClipSet, ClipSet]:
     workers = default_threads()
     train = ClipSet(*synth.training_set(TRAIN_PER_CLASS, FRAMES, IMAGE_SIZE, TRAIN_SEED, workers=workers))
-    val = ClipSet(*synth.training_set(10, FRAMES, IMAGE_SIZE, VAL_SEED, workers=workers)[:2])
+    val = ClipSet(*synth.training_set(VAL_PER_CLASS, FRAMES, IMAGE_SIZE, VAL_SEED, workers=workers)[:2])
     return train, val
 
 
@@ -130,7 +136,13 @@ def _train(model: VideoClassifier, epochs: int, state_weight: float) -> dict:
     torch.set_num_threads(1)
     train, val = training_data()
     history = fit(
-        model, train, TrainConfig(epochs=epochs, lr=3e-3, lr_decay=LR_DECAY, seed=0), val, state_weight=state_weight
+        model,
+        train,
+        TrainConfig(epochs=epochs, lr=3e-3, lr_decay=LR_DECAY, seed=0),
+        val,
+        state_weight=state_weight,
+        mirror=synth.relabelling(synth.MIRRORED),
+        reverse=synth.relabelling(synth.REVERSED),
     )
     last = history.epochs[-1]
     return {
@@ -163,13 +175,19 @@ def build_motion(directory: Path) -> dict:
     return meta
 
 
+def frame_only(cnn_weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A motion CNN's weights without its change-between-frames input channels (the first conv's last three)."""
+    first = "convs.0.weight"
+    return {**cnn_weights, first: cnn_weights[first][:, :3].clone()}
+
+
 def _baseline(name: str, temporal: str, description: str, directory: Path) -> dict:
     source = checkpoints.ASSETS_DIR / "video-motion"
     if not (source / checkpoints.CONFIG_NAME).is_file():
         raise UserError("build video-motion first: the baselines start from its CNN")
     seed_everything(0)
     model = VideoClassifier(config(temporal))
-    model.cnn.load_state_dict(checkpoints.load_folder(source).cnn.state_dict())
+    model.cnn.load_state_dict(frame_only(checkpoints.load_folder(source).cnn.state_dict()))
     training = _train(model, BASELINE_EPOCHS, state_weight=0.0)
     training["cnn_from"] = "video-motion"
     meta = _meta(name, description, model, training, shuffled=False)

@@ -23,6 +23,9 @@ import numpy as np
 from core.video.io import sample_indices
 
 LABELS = ["move_left", "move_right", "grow", "shrink", "rotate_cw", "rotate_ccw", "blink_fast", "blink_slow"]
+# The class a clip becomes when flipped left-right, or played backwards (classes not named stay themselves).
+MIRRORED = {"move_left": "move_right", "move_right": "move_left", "rotate_cw": "rotate_ccw", "rotate_ccw": "rotate_cw"}
+REVERSED = {**MIRRORED, "grow": "shrink", "shrink": "grow"}
 MIN_FRAMES = 24  # a clip has at least this many frames, so 5-8 blink cycles get >= 1.5 frames per half-cycle
 
 # Asymmetric outlines (no rotational symmetry, so turning is visible), unit size, centred on 0.
@@ -94,6 +97,11 @@ class ClipSpec:
     seed: int
     jpeg: int = 0  # training only: JPEG quality to roughen frames like a codec would (0 = off)
     extra: dict = field(default_factory=dict)
+
+
+def relabelling(mapping: dict[str, str], labels: list[str] = LABELS) -> list[int]:
+    """Class index -> class index under MIRRORED or REVERSED, for ``core.video.train.fit``."""
+    return [labels.index(mapping.get(label, label)) for label in labels]
 
 
 def _contrasting_colors(rng: np.random.Generator) -> list[tuple[int, int, int]]:

@@ -37,14 +37,27 @@ class WithStateHead(nn.Module):
 
     def loss(self, batch) -> torch.Tensor:
         frames, labels, states = batch
-        b, t = frames.shape[:2]
-        x = (frames.float() / 255.0 - 0.5).permute(0, 1, 4, 2, 3).reshape(b * t, 3, *frames.shape[2:4])
-        guess = self.state_head(self.model.cnn(x)).view(b, t, 6)  # (B, T, 6)
+        guess = self.state_head(self.model.frame_features(frames))  # (B, T, 6)
         visible = states[..., 5]
         shown = visible.unsqueeze(-1).expand_as(states[..., :5])  # geometry only counts where the object is
         geometry = ((guess[..., :5] - states[..., :5]) ** 2 * shown).sum() / shown.sum().clamp(min=1)
         seen = nn.functional.binary_cross_entropy_with_logits(guess[..., 5], visible)
         return train_loss(self.model, (frames, labels)) + self.weight * (geometry + seen)
+
+
+def _flip(batch: list, kind: str, rows: torch.Tensor, swap: list[int]) -> list:
+    """Mirror (left-right) or reverse (in time) the chosen rows of (clips, labels, states) and relabel them."""
+    clips, labels, states = (x.clone() if x is not None else None for x in batch)
+    dim = 3 if kind == "mirror" else 1  # clips (B, T, S, S, 3): width or time
+    clips[rows] = clips[rows].flip(dim)
+    labels[rows] = torch.tensor(swap)[labels[rows]]
+    if states is not None:
+        if kind == "mirror":
+            states[rows, :, 0] = 1 - states[rows, :, 0]  # x as a share of the width
+            states[rows, :, 4] = -states[rows, :, 4]  # cos(angle): a mirrored direction points the other way
+        else:
+            states[rows] = states[rows].flip(1)
+    return [clips, labels, states]
 
 
 def accuracy(model: VideoClassifier, data: ClipSet) -> float:
@@ -60,10 +73,16 @@ def fit(
     state_weight: float = 0.0,
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
+    mirror: list[int] | None = None,
+    reverse: list[int] | None = None,
 ) -> History:
     """Train ``model`` on ``train`` (shuffled each epoch by the seed); report train/val accuracy per epoch.
 
-    ``state_weight`` > 0 adds the auxiliary object-state loss (needs ``train.states``)."""
+    ``state_weight`` > 0 adds the auxiliary object-state loss (needs ``train.states``). ``mirror`` and
+    ``reverse`` (class index -> class index, e.g. move_left -> move_right) turn on augmentation: each clip
+    is flipped left-right and/or played backwards with probability 1/2 and relabelled. The flipped twin
+    looks the same frame by frame but belongs to the other class of its pair, so fitting both leaves the
+    model nothing to memorise but the direction of the change."""
     if len(train) == 0:
         raise UserError("no training clips")
     if train.clips.shape[1:] != (model.config.frames, model.config.image_size, model.config.image_size, 3):
@@ -77,10 +96,15 @@ def fit(
     steps = (len(train) + batch_size - 1) // batch_size
 
     def make_batches(epoch: int):
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+        generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
+        order = torch.randperm(len(train), generator=generator)
         for i in range(0, len(order), batch_size):
             pick = order[i : i + batch_size]
-            yield (clips[pick], labels[pick], states[pick]) if aux else (clips[pick], labels[pick])
+            batch = [clips[pick], labels[pick], states[pick] if aux else None]
+            for kind, swap in (("mirror", mirror), ("reverse", reverse)):
+                if swap is not None:
+                    batch = _flip(batch, kind, torch.rand(len(pick), generator=generator) < 0.5, swap)
+            yield tuple(batch) if aux else tuple(batch[:2])
 
     def loss_fn(module, batch):
         return module.loss(batch) if aux else train_loss(module, batch)

@@ -97,3 +97,11 @@ def test_train_your_own(open_page, tmp_path, mode):
     assert any("Training accuracy" in s.value for s in at.success)
     assert "Held-out confusion" in titles(at)
     assert at.get("download_button")
+    assert job.result["model"].config.motion  # the default: the CNN sees frame changes
+
+
+def test_frame_changes_are_off_for_order_blind_models(open_page):
+    at = open_page(PAGE)
+    assert not at.checkbox(key="vt_motion").disabled
+    at.selectbox(key="vt_temporal").set_value("mean").run()
+    assert at.checkbox(key="vt_motion").disabled
