@@ -1,12 +1,13 @@
 """Fixed-seed recipes for the shipped generator checkpoints (``make weights``).
 
 ``folk-abc``: a 1-layer GRU of 512 units with dropout 0.25, 20 rounds of 200 steps of 128 x 128
-characters (52 M characters, about 24 passes over the tunes; the learning rate falls 15 % a round).
-Its shipped weights were trained on one NVIDIA H200 with ``python -m core models build folk-abc
---device cuda`` (186 s); on this 2-core CPU a step of that size takes about 1.5 s, so a CPU
-rebuild runs for about 2 hours. Among ten GPU-trained variants of <= 10 MB, 2-3 layer LSTMs/GRUs
-reached a lower held-out loss (down to 1.019 nats/char against 1.092) but sample 2-3x slower per
-character on this CPU; the 1-layer GRU keeps one stream above 2,500 characters/s.
+characters (52 M characters, about 24 passes over the tunes; the learning rate falls 15 % a round),
+keeping the weights of the round with the lowest validation loss (round 8: it overfits after about
+ten passes). Its shipped weights were trained on one NVIDIA H200 with ``python -m core models build
+folk-abc --device cuda`` (146 s); on this 2-core CPU a step of that size takes about 1.5 s, so a CPU
+rebuild runs for about 2 hours. Among thirteen GPU-trained variants of <= 10 MB, 2-3 layer
+LSTMs/GRUs reached a lower held-out loss (down to 1.019 nats/char against 1.046) but sample 1.6-3x
+slower per character on this CPU; the 1-layer GRU keeps one stream above 2,500 characters/s.
 
 ``python-prose``: the same GRU without dropout, 450 steps of 32 x 128 characters (1.8 M, about 4.4
 passes over the prose), one thread, built on the CPU in about 4 minutes when idle.
