@@ -13,7 +13,7 @@ from core.errors import UserError
 from core.plots import video as plots
 from core.training import TrainConfig, seed_everything
 from core.video.io import BROWSER_CODECS, EXTENSIONS, model_input, probe, read_clip, read_segments
-from core.video.model import VideoClassifier, VideoConfig, predict
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, predict
 from core.video.train import ClipSet, accuracy, fit
 from ui.common import query_choice, query_number, show_figure
 from ui.jobs import current_job, show_job, start_job
@@ -139,7 +139,7 @@ def compare_section(clip) -> None:
         )
         names.append(VARIANTS[name])
         values.append(metrics.get("heldout_accuracy"))
-        if model.config.temporal in ("gru", "lstm"):
+        if model.config.temporal in RECURRENT:
             shuffled = predict(model, frames, shuffle_seed=0)
             rows.append(
                 {
@@ -288,7 +288,7 @@ def train_section() -> None:
         "Frame changes",
         True,
         key="vt_motion",
-        disabled=temporal not in ("gru", "lstm"),
+        disabled=temporal not in RECURRENT,
         help="The CNN also sees each frame's change from the previous one: direction (turning, moving) "
         "becomes visible to it. Off for mean and single frame, where it would leak the order.",
     )
@@ -306,7 +306,7 @@ def train_section() -> None:
             temporal=temporal,
             hidden=hidden,
             channels=[width, width * 2, width * 2],
-            motion=motion and temporal in ("gru", "lstm"),
+            motion=motion and temporal in RECURRENT,
         )
 
         def target(callback, cancel: threading.Event):

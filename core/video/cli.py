@@ -15,7 +15,7 @@ from core.errors import UserError
 from core.training import Callback, TrainConfig, default_threads, seed_everything
 from core.video import synth
 from core.video.io import EXTENSIONS, model_input, read_clip
-from core.video.model import VideoClassifier, VideoConfig, predict
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, predict
 from core.video.train import ClipSet, fit
 
 
@@ -119,7 +119,7 @@ def _train(args) -> int:
         temporal=args.temporal,
         hidden=args.hidden,
         bidirectional=args.bidirectional,
-        motion=args.motion and args.temporal in ("gru", "lstm"),  # frame changes would give a baseline the order
+        motion=args.motion and args.temporal in RECURRENT,  # frame changes would give a baseline the order
     )
     config.validate()
     start = time.perf_counter()

@@ -18,7 +18,8 @@ import torch.nn as nn
 from core import checkpoints
 from core.errors import UserError
 
-TEMPORAL = ("gru", "lstm", "mean", "frame")
+RECURRENT = ("gru", "lstm")  # read frames in order; only these may see frame changes (motion)
+TEMPORAL = (*RECURRENT, "mean", "frame")
 
 
 @dataclass
@@ -37,6 +38,8 @@ class VideoConfig:
     def validate(self) -> None:
         if self.temporal not in TEMPORAL:
             raise UserError(f"temporal must be one of {', '.join(TEMPORAL)}, not {self.temporal!r}")
+        if self.motion and self.temporal not in RECURRENT:
+            raise UserError(f"motion (frame changes) carries the frame order: only for {', '.join(RECURRENT)}")
         if not 2 <= len(self.labels) <= 64 or len(set(self.labels)) != len(self.labels):
             raise UserError("a video model needs 2-64 distinct class names")
         if not 16 <= self.image_size <= 128 or self.image_size % 2 ** len(self.channels):
@@ -82,7 +85,7 @@ class VideoClassifier(nn.Module):
         self.cnn = FrameCNN(config)
         self.dropout = nn.Dropout(config.dropout)
         width = config.feature_dim
-        if config.temporal in ("gru", "lstm"):
+        if config.temporal in RECURRENT:
             rnn = nn.GRU if config.temporal == "gru" else nn.LSTM
             self.rnn = rnn(config.feature_dim, config.hidden, batch_first=True, bidirectional=config.bidirectional)
             width = config.hidden * (2 if config.bidirectional else 1)
@@ -105,7 +108,7 @@ class VideoClassifier(nn.Module):
         t = frames.shape[1]
         features = self.dropout(self.frame_features(frames))  # (B, T, F)
         kind = self.config.temporal
-        if kind in ("gru", "lstm"):
+        if kind in RECURRENT:
             states, _ = self.rnn(features)  # (B, T, H or 2H)
             if self.config.bidirectional:
                 h = self.config.hidden  # the clip: forward state after the last frame, backward after the first

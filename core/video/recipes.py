@@ -25,7 +25,7 @@ from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
 from core.video import synth
 from core.video.io import model_input, read_clip
-from core.video.model import VideoClassifier, VideoConfig, predict, predict_batch
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, predict, predict_batch
 from core.video.train import ClipSet, fit
 
 IMAGE_SIZE, FRAMES, HIDDEN = 32, 16, 128
@@ -45,7 +45,7 @@ def config(temporal: str) -> VideoConfig:
         channels=[16, 32, 32],
         temporal=temporal,
         hidden=HIDDEN,
-        motion=temporal == "gru",
+        motion=temporal in RECURRENT,
     )
 
 

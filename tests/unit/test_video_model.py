@@ -52,7 +52,7 @@ def test_motion_input_sees_the_change_between_frames():
     clip whose frames differ only in order gives different features per step only with them."""
     x = clips(1)
     still = x[:, :1].expand(-1, 6, -1, -1, -1)
-    plain, motion = tiny("mean"), tiny("mean", motion=True)
+    plain, motion = tiny("gru"), tiny("gru", motion=True)
     with torch.no_grad():
         assert plain.cnn.convs[0].in_channels == 3 and motion.cnn.convs[0].in_channels == 6
         steps = motion.frame_features(still)
@@ -115,6 +115,8 @@ def test_save_load_roundtrip(tmp_path):
 def test_bad_config_is_a_user_error():
     with pytest.raises(ValueError, match="temporal must be"):
         VideoClassifier(VideoConfig(temporal="transformer"))
+    with pytest.raises(ValueError, match="carries the frame order"):
+        VideoClassifier(VideoConfig(temporal="mean", motion=True))
 
 
 def test_synth_is_deterministic_and_pairs_share_the_middle_frame():
