@@ -164,7 +164,7 @@ def heldout_section(name: str, model: VideoClassifier) -> None:
         return
     st.caption(
         f"{metrics['heldout_clips']} held-out clips: {', '.join(metrics['heldout_codecs'])}; "
-        f"{metrics['heldout_sizes'][0]} to {metrics['heldout_sizes'][-1]}; "
+        f"{metrics['heldout_size_range'][0]} to {metrics['heldout_size_range'][1]}; "
         f"{metrics['heldout_frames_range'][0]}-{metrics['heldout_frames_range'][1]} frames. "
         "Computed by make weights, not at page load."
     )

@@ -70,6 +70,15 @@ def test_frame_only_drops_the_change_channels():
     assert torch.equal(plain.cnn.convs[0].weight, motion.cnn.convs[0].weight[:, :3])
 
 
+def test_heldout_clips_are_all_different_scenes():
+    """Redrawing an oversized clip must not land on another clip's seed (it once left 129 scenes in 400)."""
+    from core.video import recipes
+
+    specs = [recipes.heldout_spec(label, k)[0] for k in range(recipes.HELDOUT_PER_CLASS) for label in synth.LABELS]
+    assert len({spec.seed for spec in specs}) == len(specs)
+    assert all(spec.width * spec.height * spec.frames <= recipes.PIXEL_FRAMES for spec in specs[2 * 8 :])
+
+
 @pytest.mark.parametrize("kind", ["mirror", "reverse"])
 def test_flip_augmentation_relabels_to_the_other_class_of_the_pair(kind):
     from core.video.train import _flip
