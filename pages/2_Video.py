@@ -13,7 +13,9 @@ st.markdown(
     "built-in classes come in pairs that no single frame and no unordered set of frames can tell apart "
     "(`move_left`/`move_right`, `grow`/`shrink`, `rotate_cw`/`rotate_ccw`, `blink_fast`/`blink_slow`): only the "
     "**order** can. Compare the single-frame and order-blind baselines (their CNN sees each frame alone: the "
-    "change between frames would carry the order), and the same GRU fed shuffled frames."
+    "change between frames would carry the order), and the same GRU fed shuffled frames. Every built-in model "
+    "answers for the clip and its mirror image together (clockwise in the mirror counts as counter-clockwise), "
+    "which cancels any lean towards one side of a pair."
 )
 
 with user_errors():

@@ -120,6 +120,7 @@ def _train(args) -> int:
         hidden=args.hidden,
         bidirectional=args.bidirectional,
         motion=args.motion and args.temporal in RECURRENT,  # frame changes would give a baseline the order
+        mirror_labels=synth.relabelling(synth.MIRRORED, labels) if args.augment else [],
     )
     config.validate()
     start = time.perf_counter()
@@ -134,7 +135,7 @@ def _train(args) -> int:
         val,
         state_weight=0.0 if args.temporal == "frame" else 1.0,
         callback=_PrintProgress(args.json),
-        mirror=synth.relabelling(synth.MIRRORED, labels) if args.augment else None,
+        mirror=config.mirror_labels or None,
         reverse=synth.relabelling(synth.REVERSED, labels) if args.augment else None,
     )
     meta = {
@@ -193,7 +194,8 @@ def register(commands, train_commands) -> None:
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="mirror and/or reverse clips at random, relabelled to the other class of their pair",
+        help="mirror and/or reverse clips at random, relabelled to the other class of their pair; "
+        "the model then answers for each clip and its mirror image together",
     )
     train.add_argument("--frames", type=int, default=16, help="frames sampled per clip")
     train.add_argument("--image-size", type=int, default=32, help="frame side after resizing")

@@ -34,6 +34,8 @@ class VideoConfig:
     bidirectional: bool = False  # a second RNN reads the frames backwards
     dropout: float = 0.1  # on the frame features during training
     motion: bool = False  # the CNN also sees each frame's change from the previous sampled frame
+    mirror_labels: list[int] = field(default_factory=list)  # class index of each class's mirror image; if set,
+    # answers (not training) average the clip and its left-right mirror image, read as the mirrored class
 
     def validate(self) -> None:
         if self.temporal not in TEMPORAL:
@@ -42,6 +44,11 @@ class VideoConfig:
             raise UserError(f"motion (frame changes) carries the frame order: only for {', '.join(RECURRENT)}")
         if not 2 <= len(self.labels) <= 64 or len(set(self.labels)) != len(self.labels):
             raise UserError("a video model needs 2-64 distinct class names")
+        n = len(self.labels)
+        if self.mirror_labels and (
+            sorted(self.mirror_labels) != list(range(n)) or any(self.mirror_labels[m] != i for i, m in enumerate(self.mirror_labels))
+        ):
+            raise UserError(f"mirror_labels must pair up the {n} classes (i -> j means j -> i), not {self.mirror_labels}")
         if not 16 <= self.image_size <= 128 or self.image_size % 2 ** len(self.channels):
             raise UserError(f"image_size must be 16-128 and divisible by {2 ** len(self.channels)}")
         if not 1 <= len(self.channels) <= 5 or not all(1 <= c <= 256 for c in self.channels):
@@ -105,6 +112,21 @@ class VideoClassifier(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> VideoOutput:
         """frames: (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1]."""
+        if self.training or not self.config.mirror_labels:
+            return self.read(frames)
+        # Answer for the clip and its mirror image at once: a shape turning clockwise turns counter-clockwise
+        # in the mirror, so averaging cancels any leaning of the model towards one class of a mirrored pair.
+        b = frames.shape[0]
+        out = self.read(torch.cat([frames, frames.flip(3)]))  # (2B, ...)
+        swap = torch.tensor(self.config.mirror_labels, device=frames.device)
+        return VideoOutput(
+            (out.logits[:b] + out.logits[b:, swap]) / 2,
+            (out.step_logits[:b] + out.step_logits[b:, :, swap]) / 2,
+            out.states[:b],  # the hidden-state trajectory of the clip itself
+        )
+
+    def read(self, frames: torch.Tensor) -> VideoOutput:
+        """One reading of the clip: frame features, then the RNN (or mean / middle frame), then the head."""
         t = frames.shape[1]
         features = self.dropout(self.frame_features(frames))  # (B, T, F)
         kind = self.config.temporal

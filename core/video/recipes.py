@@ -4,6 +4,9 @@
 frame's change from the previous one, without which the GRU never learned a rotation's direction
 (rotate_cw/ccw stayed at chance). Every clip may be mirrored and/or played backwards with its label
 swapped to the other class of its pair, so nothing but the direction of the change separates a pair.
+Every model answers for a clip and its mirror image together (``VideoConfig.mirror_labels``): on a
+400-clip development set (held-out ranges, seed 17, never reported) this took the CNN+GRU from 98.25
+to 99.25 %; most of its errors had been rotate_cw called rotate_ccw, a lean the mirror cancels.
 The two baselines start from its trained CNN minus the change channels (they carry order), so the
 three differ only in what reaches the CNN from neighbouring frames and how frames combine over time.
 Every model is scored on the held-out set: real files (mp4v .mp4, MJPG .avi, VP8/VP9 .webm)
@@ -48,6 +51,7 @@ def config(temporal: str) -> VideoConfig:
         temporal=temporal,
         hidden=HIDDEN,
         motion=temporal in RECURRENT,
+        mirror_labels=synth.relabelling(synth.MIRRORED),  # all three answer for the clip and its mirror image
     )
 
 
@@ -139,7 +143,7 @@ def _train(model: VideoClassifier, epochs: int, state_weight: float) -> dict:
         TrainConfig(epochs=epochs, lr=3e-3, lr_decay=LR_DECAY, seed=0),
         val,
         state_weight=state_weight,
-        mirror=synth.relabelling(synth.MIRRORED),
+        mirror=model.config.mirror_labels,
         reverse=synth.relabelling(synth.REVERSED),
     )
     last = history.epochs[-1]

@@ -126,6 +126,21 @@ def test_bad_config_is_a_user_error():
         VideoClassifier(VideoConfig(temporal="transformer"))
     with pytest.raises(ValueError, match="carries the frame order"):
         VideoClassifier(VideoConfig(temporal="mean", motion=True))
+    with pytest.raises(ValueError, match="must pair up"):
+        VideoClassifier(VideoConfig(mirror_labels=[1, 1]))
+
+
+@pytest.mark.parametrize("temporal", ["gru", "frame"])
+def test_mirror_averaging_answers_a_mirrored_clip_with_the_mirrored_class(temporal):
+    swap = synth.relabelling(synth.MIRRORED)
+    x, mirrored = clips(), clips().flip(3)
+    plain, averaging = tiny(temporal), tiny(temporal, mirror_labels=swap)
+    with torch.no_grad():
+        out, out_mirrored = averaging(x), averaging(mirrored)
+        assert torch.allclose(out.logits, out_mirrored.logits[:, swap], atol=1e-5)
+        assert torch.allclose(out.step_logits, out_mirrored.step_logits[..., swap], atol=1e-5)
+        assert torch.allclose(out.states, plain(x).states, atol=1e-6)  # the clip's own trajectory
+        assert not torch.allclose(plain(x).logits, plain(mirrored).logits[:, swap], atol=1e-4)
 
 
 def test_synth_is_deterministic_and_pairs_share_the_middle_frame():
