@@ -34,8 +34,9 @@ class VideoConfig:
     bidirectional: bool = False  # a second RNN reads the frames backwards
     dropout: float = 0.1  # on the frame features during training
     motion: bool = False  # the CNN also sees each frame's change from the previous sampled frame
-    mirror_labels: list[int] = field(default_factory=list)  # class index of each class's mirror image; if set,
-    # answers (not training) average the clip and its left-right mirror image, read as the mirrored class
+    # the class of each class's mirror image (move_left -> move_right); if set, answers (not training)
+    # average the clip and its left-right mirror image read as the mirrored class
+    mirror_labels: list[int] = field(default_factory=list)
 
     def validate(self) -> None:
         if self.temporal not in TEMPORAL:
@@ -44,11 +45,9 @@ class VideoConfig:
             raise UserError(f"motion (frame changes) carries the frame order: only for {', '.join(RECURRENT)}")
         if not 2 <= len(self.labels) <= 64 or len(set(self.labels)) != len(self.labels):
             raise UserError("a video model needs 2-64 distinct class names")
-        n = len(self.labels)
-        if self.mirror_labels and (
-            sorted(self.mirror_labels) != list(range(n)) or any(self.mirror_labels[m] != i for i, m in enumerate(self.mirror_labels))
-        ):
-            raise UserError(f"mirror_labels must pair up the {n} classes (i -> j means j -> i), not {self.mirror_labels}")
+        mirror, n = self.mirror_labels, len(self.labels)
+        if mirror and (sorted(mirror) != list(range(n)) or any(mirror[j] != i for i, j in enumerate(mirror))):
+            raise UserError(f"mirror_labels must pair up the {n} classes (i -> j means j -> i), not {mirror}")
         if not 16 <= self.image_size <= 128 or self.image_size % 2 ** len(self.channels):
             raise UserError(f"image_size must be 16-128 and divisible by {2 ** len(self.channels)}")
         if not 1 <= len(self.channels) <= 5 or not all(1 <= c <= 256 for c in self.channels):
