@@ -100,8 +100,10 @@ def _train(args) -> int:
     from core.generation import corpora
     from core.generation.train import GeneratorTraining, folk_corpus, prose_corpus, text_corpus, train_char_rnn
 
+    if args.transpose and args.corpus != "folk":
+        raise UserError("--transpose moves ABC tunes to other keys: only with --corpus folk")
     if args.corpus == "folk":
-        corpus = folk_corpus()
+        corpus = folk_corpus(transpositions=args.transpose)
     elif args.corpus == "prose":
         corpus = prose_corpus()
     else:
@@ -161,6 +163,9 @@ def register(commands, train_commands) -> None:
 
     t = train_commands.add_parser("generator", help="train a char-RNN language model (folk tunes, prose, a text file)")
     t.add_argument("--corpus", default="prose", help="'folk', 'prose' or a path to a text file")
+    t.add_argument(
+        "--transpose", type=int, default=0, help="folk: copies of each training tune moved to other keys (0 = none)"
+    )
     t.add_argument("--cell", choices=["gru", "lstm"], default="gru", help="recurrent cell")
     t.add_argument("--hidden", type=int, default=256, help="hidden units")
     t.add_argument("--layers", type=int, default=1, help="stacked layers")

@@ -10,6 +10,7 @@ steps, so runs of any corpus size get the same number of validation points and s
 from __future__ import annotations
 
 import math
+import random
 import re
 import threading
 import time
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import UserError
-from core.generation import corpora
+from core.generation import corpora, transpose
 from core.generation.generate import Settings, generate, prepare_prime
 from core.generation.model import BOUNDARY, CharRNN, CharRNNConfig
 from core.training import Callback, Progress, TrainConfig, Trainer, seed_everything
@@ -64,11 +65,19 @@ def _common(values: list[str], min_count: int) -> list[str]:
     return [v for v, c in counts.most_common() if c >= min_count] + ["other"]
 
 
-def folk_corpus(valid_fraction: float = 0.05, seed: int = 0, min_style_count: int = 5) -> Corpus:
-    """music21's tunes, split by tune; style values seen in at least ``min_style_count`` training tunes."""
+def folk_corpus(
+    valid_fraction: float = 0.05, seed: int = 0, min_style_count: int = 5, transpositions: int = 0
+) -> Corpus:
+    """music21's tunes, split by tune; style values seen in at least ``min_style_count`` training tunes.
+
+    ``transpositions`` > 0 adds that many copies of each training tune, each moved to another common
+    key of its mode (validation tunes stay as written)."""
     train, valid = corpora.split_by_item(corpora.folk_tunes(), valid_fraction, seed)
     train_styles = [folk_style(t) for t in train]
     values = [_common([s[f] for s in train_styles], min_style_count) for f in FOLK_STYLE_FIELDS]
+    if transpositions:
+        copies = transposed_copies(train, values[FOLK_STYLE_FIELDS.index("key")], transpositions, seed)
+        train, train_styles = train + copies, train_styles + [folk_style(t) for t in copies]
     return Corpus(
         "folk-abc",
         [folk_text(t) for t in train],
@@ -78,6 +87,25 @@ def folk_corpus(valid_fraction: float = 0.05, seed: int = 0, min_style_count: in
         list(FOLK_STYLE_FIELDS),
         values,
     )
+
+
+def transposed_copies(tunes: list[corpora.Tune], keys: list[str], per_tune: int, seed: int) -> list[corpora.Tune]:
+    """Up to ``per_tune`` copies of each tune in other keys of ``keys`` with the same mode, drawn by ``seed``;
+    a copy that cannot be spelled in its key (a triple sharp, say) is left out."""
+    rng = random.Random(seed)
+    by_mode: dict[str, list[str]] = {}
+    for key in keys:
+        if key != "other":
+            by_mode.setdefault(corpora.key_parts(key)[1], []).append(key)
+    copies = []
+    for tune in tunes:
+        targets = [k for k in by_mode.get(corpora.key_parts(tune.key)[1], []) if k != tune.key]
+        for target in rng.sample(targets, min(per_tune, len(targets))):
+            try:
+                copies.append(transpose.transpose_tune(tune, target))
+            except transpose.NotTransposable:
+                continue
+    return copies
 
 
 def prose_corpus(valid_fraction: float = 0.1, seed: int = 0) -> Corpus:

@@ -312,6 +312,7 @@ def run_cli(*args):
         (["generate", "--model", "python-prose", "--temperature", "0"], "temperature must be"),
         (["generate", "--model", "python-prose", "--beam", "3", "--greedy"], "one of --beam"),
         (["train", "generator", "--corpus", "/no/such/file"], "--corpus must be"),
+        (["train", "generator", "--corpus", "prose", "--transpose", "2"], "only with --corpus folk"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):
@@ -334,3 +335,10 @@ def test_cli_generate_json_and_train_dry_run(tmp_path):
     result = run_cli("train", "generator", "--corpus", str(corpus), "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["dry_run"] is True
+
+
+def test_cli_train_folk_with_transposed_copies_dry_run(capsys):
+    from core.cli import main
+
+    assert main(["train", "generator", "--corpus", "folk", "--transpose", "1", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["dry_run"] is True
