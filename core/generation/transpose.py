@@ -16,6 +16,7 @@ LETTERS = "CDEFGAB"
 NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}  # semitones above C
 ACCIDENTALS = {"__": -2, "_": -1, "=": 0, "^": 1, "^^": 2}
 _WRITTEN = {v: k for k, v in ACCIDENTALS.items()}
+_TONIC_ALTER = {"": 0, "#": 1, "b": -1}  # a key's tonic is spelled 'F', 'F#' or 'Bb'
 _LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
 _MODE_FIFTHS = {"major": 0, "lydian": 1, "mixolydian": -1, "dorian": -2, "minor": -3, "phrygian": -4, "locrian": -5}
 # a note (accidental, letter, octave marks) or a stretch to copy untouched: decorations, quoted text, inline fields
@@ -30,7 +31,7 @@ class NotTransposable(ValueError):
 def signature_fifths(key: str) -> int:
     """Sharps (> 0) or flats (< 0) of a canonical ABC key: 'D' -> 2, 'Ador' -> 0, 'Bb' -> -2."""
     tonic, mode = key_parts(key)
-    return _LETTER_FIFTHS[tonic[0]] + 7 * {"": 0, "#": 1, "b": -1}[tonic[1:]] + _MODE_FIFTHS[mode]
+    return _LETTER_FIFTHS[tonic[0]] + 7 * _TONIC_ALTER[tonic[1:]] + _MODE_FIFTHS[mode]
 
 
 def interval(key: str, target: str) -> tuple[int, int]:
@@ -50,7 +51,7 @@ def transpose_key(key: str, steps: int, semitones: int) -> str:
     alter = (_pitch(tonic) + semitones - NATURAL[letter] + 6) % 12 - 6  # in -6..5
     if alter not in (-1, 0, 1):
         raise NotTransposable(f"{key} moved by {steps} steps / {semitones} semitones has no single-accidental tonic")
-    moved = letter + {-1: "b", 0: "", 1: "#"}[alter] + MODE_SUFFIX[mode]
+    moved = letter + {a: sign for sign, a in _TONIC_ALTER.items()}[alter] + MODE_SUFFIX[mode]
     if abs(signature_fifths(moved)) > 7:
         raise NotTransposable(f"{moved} would need more than 7 sharps or flats")
     return moved
@@ -88,7 +89,7 @@ def transpose_tune(tune: Tune, target: str) -> Tune:
 
 
 def _pitch(tonic: str) -> int:
-    return NATURAL[tonic[0]] + {"": 0, "#": 1, "b": -1}[tonic[1:]]
+    return NATURAL[tonic[0]] + _TONIC_ALTER[tonic[1:]]
 
 
 def _moved_key(value: str, steps: int, semitones: int) -> str:
