@@ -332,6 +332,18 @@ def training_section() -> None:
             max_upload_size=TEXT_MAX_MB,
             disabled=running,
         )
+    copies = 0
+    if corpus_name == CORPORA[0]:
+        copies = st.number_input(
+            "Transposed copies per tune",
+            0,
+            6,
+            0,
+            key="gen_train_transpose",
+            disabled=running,
+            help="More data from the same tunes: each training tune also appears moved to other common keys of "
+            "its mode (a jig in D, and in G and A). Held-out tunes stay as written.",
+        )
     a, b, c, d = st.columns(4)
     cell = a.selectbox("Cell", ["gru", "lstm"], key="gen_train_cell", disabled=running)
     hidden = b.selectbox("Hidden size", [64, 128, 256], index=1, key="gen_train_hidden", disabled=running)
@@ -339,7 +351,7 @@ def training_section() -> None:
     steps = d.number_input("Steps per round", 5, 2000, 50, key="gen_train_steps", disabled=running)
     if st.button("Train", key="gen_train_start", disabled=running, type="primary"):
         with user_errors():
-            corpus = build_corpus(corpus_name, upload)
+            corpus = build_corpus(corpus_name, upload, int(copies))
             for notice in corpus.notices:
                 st.warning(notice)
             cfg = GeneratorTraining(
@@ -354,7 +366,8 @@ def training_section() -> None:
                 sample_prime="" if corpus.style_fields else corpus.train[0][:8],
                 sample_style={"meter": "6/8", "key": "D", "type": "jig"} if corpus.style_fields else {},
             )
-            start_job(JOB_KEY, f"Training a {cell.upper()} {hidden} on {corpus.name}", make_target(corpus, cfg))
+            label = f"Training a {cell.upper()} {hidden} on {corpus.name} ({corpus.train_chars:,} characters)"
+            start_job(JOB_KEY, label, make_target(corpus, cfg))
     job = show_job(JOB_KEY, ("valid_loss",))  # nats/char; bits/char are written below the curve
     if job is None:
         return
@@ -377,9 +390,9 @@ def training_section() -> None:
         st.caption(f"Pick “{OWN}” above to generate with it.")
 
 
-def build_corpus(corpus_name: str, upload):
+def build_corpus(corpus_name: str, upload, transpositions: int = 0):
     if corpus_name == CORPORA[0]:
-        return folk_corpus()
+        return folk_corpus(transpositions=transpositions)
     if corpus_name == CORPORA[1]:
         return prose_corpus()
     if upload is None:

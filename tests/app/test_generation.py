@@ -91,3 +91,20 @@ def test_style_check_samples_and_compares_with_real_tunes(open_page):
     labels = [m.label for m in at.metric]
     assert "Tunes that parse" in labels and "Bars with the full 2/4 length" in labels
     assert any("real 2/4 tunes" in str(m.proto.delta) for m in at.metric)
+
+
+def test_folk_training_can_add_transposed_copies(open_page):
+    at = open_page(PAGE)
+    assert at.number_input(key="gen_train_transpose").value == 0
+    at.number_input(key="gen_train_transpose").set_value(1)
+    at.selectbox(key="gen_train_hidden").set_value(64)
+    at.number_input(key="gen_train_rounds").set_value(1)
+    at.number_input(key="gen_train_steps").set_value(5).run()
+    at.button(key="gen_train_start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["gen_train_job"]
+    chars = int(job.label.split("(")[1].split(" characters")[0].replace(",", ""))
+    assert chars > 4_000_000  # 2.3 M characters as written, about twice that with one copy of each tune
+    job.wait(120)
+    at.radio(key="gen_train_corpus").set_value("upload a text file").run()
+    assert not at.get("number_input") or "gen_train_transpose" not in [n.key for n in at.number_input]
