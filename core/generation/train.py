@@ -28,6 +28,7 @@ from core.generation.model import BOUNDARY, CharRNN, CharRNNConfig
 from core.training import Callback, Progress, TrainConfig, Trainer, seed_everything
 
 FOLK_STYLE_FIELDS = ["meter", "key", "type"]
+MAX_TRANSPOSITIONS = 11  # a tune has at most 11 other keys of its mode a tritone or less away
 _QUOTED = re.compile(r'"[^"\n]*"')  # chord symbols and text annotations: not notes
 
 
@@ -72,6 +73,8 @@ def folk_corpus(
 
     ``transpositions`` > 0 adds that many copies of each training tune, each moved to another common
     key of its mode (validation tunes stay as written)."""
+    if not 0 <= transpositions <= MAX_TRANSPOSITIONS:
+        raise UserError(f"transposed copies per tune must be 0..{MAX_TRANSPOSITIONS}, got {transpositions}")
     train, valid = corpora.split_by_item(corpora.folk_tunes(), valid_fraction, seed)
     train_styles = [folk_style(t) for t in train]
     values = [_common([s[f] for s in train_styles], min_style_count) for f in FOLK_STYLE_FIELDS]

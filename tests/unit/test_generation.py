@@ -313,6 +313,7 @@ def run_cli(*args):
         (["generate", "--model", "python-prose", "--beam", "3", "--greedy"], "one of --beam"),
         (["train", "generator", "--corpus", "/no/such/file"], "--corpus must be"),
         (["train", "generator", "--corpus", "prose", "--transpose", "2"], "only with --corpus folk"),
+        (["train", "generator", "--corpus", "folk", "--transpose", "-1"], "must be 0..11"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):

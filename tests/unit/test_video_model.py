@@ -76,7 +76,8 @@ def test_heldout_clips_are_all_different_scenes():
 
     specs = [recipes.heldout_spec(label, k)[0] for k in range(recipes.HELDOUT_PER_CLASS) for label in synth.LABELS]
     assert len({spec.seed for spec in specs}) == len(specs)
-    assert all(spec.width * spec.height * spec.frames <= recipes.PIXEL_FRAMES for spec in specs[2 * 8 :])
+    corners = 2 * len(synth.LABELS)  # clips 0 and 1 of each class sit at the range ends, size unchecked
+    assert all(spec.width * spec.height * spec.frames <= recipes.PIXEL_FRAMES for spec in specs[corners:])
 
 
 @pytest.mark.parametrize("kind", ["mirror", "reverse"])
