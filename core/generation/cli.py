@@ -170,7 +170,7 @@ def register(commands, train_commands) -> None:
     t.add_argument("--hidden", type=int, default=256, help="hidden units")
     t.add_argument("--layers", type=int, default=1, help="stacked layers")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout on the RNN output")
-    t.add_argument("--batch", type=int, default=32, help="parallel streams per step")
+    t.add_argument("--batch-size", dest="batch", type=int, default=32, help="parallel streams per step")
     t.add_argument("--bptt", type=int, default=128, help="characters per truncated-BPTT chunk")
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--rounds", type=int, default=5, help="rounds (epochs) of --steps steps, validation after each")

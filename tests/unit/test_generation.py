@@ -333,7 +333,7 @@ def test_cli_generate_json_and_train_dry_run(tmp_path):
     assert len(rows) == 2 and {"text", "log_prob", "parses", "abc"} <= set(rows[0])
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(f"Paragraph {i}: " + "the cat sat on the mat. " * 20 for i in range(20)))
-    result = run_cli("train", "generator", "--corpus", str(corpus), "--dry-run", "--json")
+    result = run_cli("train", "generator", "--corpus", str(corpus), "--batch-size", "8", "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["dry_run"] is True
 
