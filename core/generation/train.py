@@ -203,6 +203,9 @@ class GeneratorTraining:
     min_char_count: int = 1  # rarer characters are left out of the vocabulary (and the text)
     eval_chars: int = 40_000  # validation characters per round (0 = all); the final check reads all
     keep_best: bool = True  # end with the weights of the round with the lowest validation loss (early stopping)
+    # steps between snapshots of a running mean of the weights (0 = none); the run ends with the mean if it
+    # validates lower than the kept round (Polyak averaging, as AWD-LSTM's averaged SGD)
+    average_every: int = 0
     gallery_steps: list[int] = field(default_factory=list)  # extra steps at which to keep a sample
     sample_chars: int = 300  # length of the samples kept per round
     sample_prime: str = ""
@@ -239,9 +242,13 @@ class _Recorder(Callback):
         self.model, self.cfg, self.valid, self.outer = model, cfg, valid, outer or Callback()
         self.gallery: list[dict] = []
         self.step = 0
+        self.average: dict[str, torch.Tensor] | None = None  # running mean of the weights
+        self.snapshots = 0
 
     def on_step(self, progress: Progress) -> None:
         self.step += 1
+        if self.cfg.average_every and self.step % self.cfg.average_every == 0:
+            self._add_to_average()
         if self.step in self.cfg.gallery_steps:
             device = next(self.model.parameters()).device  # evaluation and sampling run on the CPU
             with torch.no_grad():
@@ -250,6 +257,15 @@ class _Recorder(Callback):
             self.gallery.append(_snapshot(self.model, self.cfg, self.step, progress.loss, loss))
             self.model.to(device).train()
         self.outer.on_step(progress)
+
+    def _add_to_average(self) -> None:
+        self.snapshots += 1
+        weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        if self.average is None:
+            self.average = {k: v.clone() for k, v in weights.items()}
+            return
+        for k, v in weights.items():
+            self.average[k] += (v - self.average[k]) / self.snapshots
 
     def on_epoch(self, progress: Progress) -> None:
         valid = progress.metrics.get("valid_loss", float("nan"))
@@ -271,25 +287,38 @@ def train_char_rnn(
     cfg: GeneratorTraining,
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
+    start: CharRNN | None = None,
 ) -> TrainResult:
-    """Train a CharRNN on ``corpus`` with the shared Trainer; returns the model and its checkpoint meta."""
+    """Train a CharRNN on ``corpus`` with the shared Trainer; returns the model and its checkpoint meta.
+
+    ``start`` continues training those weights (in place; its vocabulary and styles must be the corpus's)
+    instead of a new model; ``cfg`` must describe the same network.
+    """
     cfg.validate()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    vocab = build_vocab(corpus.train, cfg.min_char_count)
-    config = CharRNNConfig(
-        vocab=vocab,
-        cell=cfg.cell,
-        embed=cfg.embed,
-        hidden=cfg.hidden,
-        layers=cfg.layers,
-        dropout=cfg.dropout,
-        style_fields=list(corpus.style_fields),
-        style_values=[list(v) for v in corpus.style_values],
-    )
-    config.validate()
-    model = CharRNN(config)
+    if start is None:
+        config = CharRNNConfig(
+            vocab=build_vocab(corpus.train, cfg.min_char_count),
+            cell=cfg.cell,
+            embed=cfg.embed,
+            hidden=cfg.hidden,
+            layers=cfg.layers,
+            dropout=cfg.dropout,
+            style_fields=list(corpus.style_fields),
+            style_values=[list(v) for v in corpus.style_values],
+        )
+        config.validate()
+        model = CharRNN(config)
+    else:
+        differ = [
+            f for f in ("cell", "embed", "hidden", "layers", "dropout") if getattr(cfg, f) != getattr(start.config, f)
+        ]
+        if differ or start.config.style_values != corpus.style_values:
+            raise UserError(f"the start model differs from the training settings in {differ or ['styles']}")
+        model = start
+    vocab = model.config.vocab
     train = StreamData(model, corpus.train, corpus.train_styles)
     valid = StreamData(model, corpus.valid, corpus.valid_styles)
     chunks = train.chunks(cfg.batch, cfg.bptt, cfg.seed)
@@ -324,10 +353,20 @@ def train_char_rnn(
         recorder,
         cancel,
     )
-    start = time.perf_counter()
+    began = time.perf_counter()
     history = trainer.fit(make_batches, loss_fn, evaluate, cfg.steps_per_round)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - began
     final = evaluate_loss(model, valid)
+    averaged = None
+    if recorder.average is not None:
+        kept_weights = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(recorder.average)
+        mean_loss = evaluate_loss(model, valid)
+        averaged = {"snapshots": recorder.snapshots, "valid_loss": round(mean_loss, 4), "used": mean_loss < final}
+        if mean_loss < final:
+            final = mean_loss
+        else:
+            model.load_state_dict(kept_weights)
     kept = history.best_epoch or len(history.epochs)  # the round whose weights the model ends with
     meta = {
         "task": "text generation" if not corpus.style_fields else "folk-tune generation (style-conditioned)",
@@ -351,6 +390,7 @@ def train_char_rnn(
             "cancelled": history.cancelled,
             "timed_out": history.timed_out,
             "kept_round": kept,
+            "averaged": averaged,
         },
         "gallery": recorder.gallery,
         "history": [{k: v for k, v in e.items() if k != "sample"} for e in history.epochs],

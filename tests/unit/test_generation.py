@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import wave
+from dataclasses import replace
 
 import pytest
 import torch
@@ -17,6 +18,7 @@ from core.generation.train import (
     Corpus,
     GeneratorTraining,
     StreamData,
+    _Recorder,
     build_vocab,
     evaluate_loss,
     folk_text,
@@ -259,6 +261,53 @@ def test_train_two_steps_records_gallery_and_loss_falls():
     assert result.meta["metrics"]["valid_loss"] == pytest.approx(
         evaluate_loss(result.model, StreamData(result.model, TEXTS, None)), abs=1e-3
     )
+
+
+def test_running_average_is_the_mean_of_the_snapshots():
+    model = tiny_model()
+    recorder = _Recorder(model, GeneratorTraining(average_every=1), None, None)
+    snapshots = []
+    for scale in (1.0, 2.0, 6.0):
+        with torch.no_grad():
+            model.head.bias.fill_(scale)
+        snapshots.append(model.head.bias.clone())
+        recorder._add_to_average()
+    assert recorder.snapshots == 3
+    assert torch.allclose(recorder.average["head.bias"], torch.stack(snapshots).mean(0))
+
+
+def test_continued_training_with_averaging_keeps_the_lower_loss():
+    corpus = Corpus("toy", TEXTS * 20, TEXTS)
+    cfg = GeneratorTraining(hidden=16, embed=8, batch=4, bptt=16, rounds=1, steps_per_round=10)
+    first = train_char_rnn(corpus, cfg).model
+    cfg.average_every, cfg.lr = 2, 1e-2
+    second = train_char_rnn(corpus, cfg, start=first)
+    assert second.model is first
+    averaged = second.meta["training"]["averaged"]
+    assert averaged["snapshots"] == 5
+    kept_round = second.meta["history"][0]["valid_loss"]  # every validation character: eval_chars covers them
+    assert second.meta["metrics"]["valid_loss"] == pytest.approx(min(averaged["valid_loss"], kept_round), abs=1e-4)
+    assert averaged["used"] == (averaged["valid_loss"] < kept_round)
+    with pytest.raises(UserError, match="hidden"):
+        train_char_rnn(corpus, GeneratorTraining(hidden=32, embed=8, batch=4, bptt=16), start=first)
+
+
+def test_folk_averaging_phase_joins_history_and_never_ends_worse(monkeypatch):
+    from core.generation import recipes
+
+    tiny = GeneratorTraining(hidden=16, embed=8, batch=4, bptt=16, rounds=2, steps_per_round=5, sample_chars=10)
+    monkeypatch.setattr(recipes, "FOLK", tiny)
+    monkeypatch.setattr(recipes, "FOLK_AVERAGING", replace(tiny, rounds=1, lr=0.5, average_every=2))
+    corpus = Corpus("toy", TEXTS * 20, TEXTS)
+    first = train_char_rnn(corpus, tiny).model
+    first_loss = first.meta["metrics"]["valid_loss"]
+    model, meta = recipes.average_folk(corpus, first)
+    assert [e["epoch"] for e in meta["history"]] == [1, 2, 3]
+    assert [g["step"] for g in meta["gallery"]] == [5, 10, 15]
+    assert meta["training"]["averaging_phase"]["averaged"]["snapshots"] == 2
+    assert meta["metrics"]["valid_loss"] <= first_loss
+    held_out = StreamData(model, TEXTS, None)
+    assert evaluate_loss(model, held_out) == pytest.approx(meta["metrics"]["valid_loss"], abs=1e-4)
 
 
 def test_folk_text_drops_annotations():
