@@ -201,6 +201,7 @@ class GeneratorTraining:
     threads: int = 0  # torch threads for this run; 0 leaves the process setting alone (the app shares it)
     max_seconds: float = 0.0  # stop after this much wall time, keeping the model as it is (0 = no limit)
     min_char_count: int = 1  # rarer characters are left out of the vocabulary (and the text)
+    vocab: list[str] = field(default_factory=list)  # a fixed vocabulary, boundary '' first ([] = from the texts)
     eval_chars: int = 40_000  # validation characters per round (0 = all); the final check reads all
     keep_best: bool = True  # end with the weights of the round with the lowest validation loss (early stopping)
     # steps between snapshots of a running mean of the weights (0 = none); the run ends with the mean if it
@@ -300,7 +301,7 @@ def train_char_rnn(
     seed_everything(cfg.seed)
     if start is None:
         config = CharRNNConfig(
-            vocab=build_vocab(corpus.train, cfg.min_char_count),
+            vocab=list(cfg.vocab) or build_vocab(corpus.train, cfg.min_char_count),
             cell=cfg.cell,
             embed=cfg.embed,
             hidden=cfg.hidden,

@@ -310,6 +310,13 @@ def test_folk_averaging_phase_joins_history_and_never_ends_worse(monkeypatch):
     assert evaluate_loss(model, held_out) == pytest.approx(meta["metrics"]["valid_loss"], abs=1e-4)
 
 
+def test_fixed_vocabulary_drops_the_other_characters():
+    corpus = Corpus("toy", TEXTS * 20, TEXTS)
+    cfg = GeneratorTraining(hidden=16, embed=8, batch=4, bptt=16, rounds=1, steps_per_round=2, vocab=["", *"abc "])
+    result = train_char_rnn(corpus, cfg)
+    assert result.model.config.vocab == ["", *"abc "] and result.meta["data"]["vocab"] == 5
+
+
 def test_folk_text_drops_annotations():
     tune = next(t for t in corpora.folk_tunes() if '"' in t.body)
     assert '"' not in folk_text(tune) and folk_text(tune).startswith(f"L:{tune.unit}\n")
