@@ -125,6 +125,7 @@ def _train(args) -> int:
         lr=args.lr,
         rounds=args.rounds,
         steps_per_round=args.steps,
+        average_every=args.average_every,
         seed=args.seed,
         threads=args.threads,
         sample_chars=120,
@@ -175,6 +176,9 @@ def register(commands, train_commands) -> None:
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--rounds", type=int, default=5, help="rounds (epochs) of --steps steps, validation after each")
     t.add_argument("--steps", type=int, default=100, help="steps per round")
+    t.add_argument(
+        "--average-every", type=int, default=0, help="steps between snapshots of a running weight average (0 = none)"
+    )
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     t.add_argument("--out", default="generator-checkpoint", help="folder to save the checkpoint in")

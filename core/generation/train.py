@@ -218,6 +218,8 @@ class GeneratorTraining:
                 raise UserError(f"{name} must be in {low}..{high}, got {getattr(self, name)}")
         if not 1 <= self.rounds <= 1000 or not 1 <= self.steps_per_round <= 100_000:
             raise UserError("rounds must be in 1..1000 and steps per round in 1..100000")
+        if self.average_every < 0:
+            raise UserError(f"average_every must be 0 (none) or a number of steps, got {self.average_every}")
 
 
 def _snapshot(model: CharRNN, cfg: GeneratorTraining, step: int, train_loss: float, valid_loss: float) -> dict:

@@ -370,6 +370,7 @@ def run_cli(*args):
         (["train", "generator", "--corpus", "/no/such/file"], "--corpus must be"),
         (["train", "generator", "--corpus", "prose", "--transpose", "2"], "only with --corpus folk"),
         (["train", "generator", "--corpus", "folk", "--transpose", "-1"], "must be 0..11"),
+        (["train", "generator", "--average-every", "-5"], "average_every must be 0"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):
@@ -389,7 +390,8 @@ def test_cli_generate_json_and_train_dry_run(tmp_path):
     assert len(rows) == 2 and {"text", "log_prob", "parses", "abc"} <= set(rows[0])
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(f"Paragraph {i}: " + "the cat sat on the mat. " * 20 for i in range(20)))
-    result = run_cli("train", "generator", "--corpus", str(corpus), "--batch-size", "8", "--dry-run", "--json")
+    args = ["--corpus", str(corpus), "--batch-size", "8", "--average-every", "1", "--dry-run", "--json"]
+    result = run_cli("train", "generator", *args)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["dry_run"] is True
 
