@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,18 +55,8 @@ def run_arm(copies: int, args: argparse.Namespace) -> dict:
         full.style_fields,
         full.style_values,
     )
-    cfg = gt.GeneratorTraining(
-        hidden=512,
-        embed=64,
-        dropout=0.25,
-        batch=32,
-        bptt=128,
-        lr=3e-3,
-        lr_decay=0.85,
-        threads=1,
-        sample_chars=20,
-        vocab=vocab,
-    )
+    # the shipped folk recipe at batch 32, one thread, with no gallery samples
+    cfg = replace(FOLK, batch=32, threads=1, sample_chars=20, gallery_steps=[], vocab=vocab)
     cfg.rounds, cfg.steps_per_round = (1, 2) if args.dry_run else (args.rounds, args.steps)
     rounds = _Rounds(f"copies={copies}")
     start = time.perf_counter()
