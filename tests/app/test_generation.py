@@ -59,17 +59,22 @@ def test_gallery_shows_samples_from_training(open_page):
     assert any("Loss vs characters read" in (f["layout"].get("title") or {}).get("text", "") for f in figures(at))
 
 
+def start_small_training(at, rounds: int):
+    """Start a training run of a 64-unit model, ``rounds`` rounds of 5 steps; returns its job."""
+    at.selectbox(key="gen_train_hidden").set_value(64)
+    at.number_input(key="gen_train_rounds").set_value(rounds)
+    at.number_input(key="gen_train_steps").set_value(5).run()
+    at.button(key="gen_train_start").click().run()
+    assert not at.exception, at.exception
+    return at.session_state["gen_train_job"]
+
+
 def test_train_your_own_on_an_upload_then_generate_with_it(open_page):
     at = open_page(PAGE)
     at.radio(key="gen_train_corpus").set_value("upload a text file").run()
     text = "\n\n".join(f"Paragraph {i}. The quick brown fox jumps over the lazy dog." * 3 for i in range(40))
     at.file_uploader(key="gen_upload").upload("corpus.txt", text.encode("utf-16"), "text/plain").run()
-    at.selectbox(key="gen_train_hidden").set_value(64)
-    at.number_input(key="gen_train_rounds").set_value(2)
-    at.number_input(key="gen_train_steps").set_value(5).run()
-    at.button(key="gen_train_start").click().run()
-    assert not at.exception, at.exception
-    job = at.session_state["gen_train_job"]
+    job = start_small_training(at, rounds=2)
     job.wait(120)
     at.run()
     assert not at.exception
@@ -97,12 +102,7 @@ def test_folk_training_can_add_transposed_copies(open_page):
     at = open_page(PAGE)
     assert at.number_input(key="gen_train_transpose").value == 0
     at.number_input(key="gen_train_transpose").set_value(1)
-    at.selectbox(key="gen_train_hidden").set_value(64)
-    at.number_input(key="gen_train_rounds").set_value(1)
-    at.number_input(key="gen_train_steps").set_value(5).run()
-    at.button(key="gen_train_start").click().run()
-    assert not at.exception, at.exception
-    job = at.session_state["gen_train_job"]
+    job = start_small_training(at, rounds=1)
     chars = int(job.label.split("(")[1].split(" characters")[0].replace(",", ""))
     assert chars > 4_000_000  # 2.3 M characters as written, about twice that with one copy of each tune
     job.wait(120)
