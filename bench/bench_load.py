@@ -2,7 +2,7 @@
 
 Each session translates a number only it uses, uploads a clip only it has to the Video page and
 generates text from its own prime and seed; each must see only its own results (see
-tests/browser/sessions.py). RNNPLAY_LOAD_SESSIONS sets the count. Writes bench/results/load.json.
+bench/sessions.py). RNNPLAY_LOAD_SESSIONS sets the count. Writes bench/results/load.json.
 """
 
 import asyncio
@@ -20,8 +20,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import streamlit_server  # noqa: E402
-from tests.browser.sessions import INTERACTIONS, run_sessions  # noqa: E402
+from bench.live import streamlit_server  # noqa: E402
+from bench.sessions import INTERACTIONS, run_sessions  # noqa: E402
 
 SESSIONS = int(os.environ.get("RNNPLAY_LOAD_SESSIONS", 20))
 WAIT_MS = max(180_000, 30_000 * SESSIONS)  # per wait; a cold 2-core server took ~100 s per page at 20 sessions

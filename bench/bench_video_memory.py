@@ -2,7 +2,7 @@
 
 Writes the clip (mp4v, 8 fps: 4,800 frames, ~1 minute here), then a fresh process loads the
 shipped CNN+GRU, reads the clip's bytes as the page gets an upload, and classifies it (see
-tests/unit/clip_memory.py). At 8 fps all 10 minutes are read; at 30 fps core.video.io stops at
+bench/clip_memory.py). At 8 fps all 10 minutes are read; at 30 fps core.video.io stops at
 MAX_FRAMES (5 minutes). Writes bench/results/video_memory.json.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.unit.clip_memory import measure, write_clip  # noqa: E402
+from bench.clip_memory import measure, write_clip  # noqa: E402
 
 SECONDS, FPS, SIZE = 600, 8, (1920, 1080)
 MODEL = "video-motion"

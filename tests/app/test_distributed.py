@@ -1,11 +1,11 @@
 """Multi-GPU page: first render shows the shipped example without launching anything; runs go to the store."""
 
-import json
 import threading
 
 import pytest
 
 from core.distributed import runner
+from tests.helpers.apptest import charts, titles
 
 PAGE = "pages/5_Multi_GPU.py"
 
@@ -14,14 +14,6 @@ PAGE = "pages/5_Multi_GPU.py"
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNPLAY_DATA_DIR", str(tmp_path))
     return tmp_path
-
-
-def charts(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titles(at):
-    return [((c["layout"].get("title") or {}).get("text") or "") for c in charts(at)]
 
 
 def test_first_render_shows_the_example_and_launches_nothing(open_page, monkeypatch):

@@ -1,12 +1,8 @@
 """Generator page through AppTest: generate with each decoder, per-step view, music, gallery, training."""
 
-import json
+from tests.helpers.apptest import charts
 
 PAGE = "pages/3_Generator.py"
-
-
-def figures(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
@@ -16,12 +12,12 @@ def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
     result = at.session_state["gen_result"]
     assert result["style"]["meter"] == "6/8" and result["text"]
     assert at.slider(key="gen_pos").max == len(result["text"]) - 1
-    titles = [(f["layout"].get("title") or {}).get("text", "") for f in figures(at)]
+    titles = [(f["layout"].get("title") or {}).get("text", "") for f in charts(at)]
     surprising = at.slider(key="gen_pos").value  # the least expected character is shown first
     assert any(t.startswith(f"Next character at position {surprising}:") for t in titles)
     at.slider(key="gen_pos").set_value(5).run()
     assert not at.exception
-    titles = [(f["layout"].get("title") or {}).get("text", "") for f in figures(at)]
+    titles = [(f["layout"].get("title") or {}).get("text", "") for f in charts(at)]
     assert any(t.startswith("Next character at position 5:") for t in titles)
     parsed = [e for e in at.error if "could not parse" in e.value]
     if not parsed:  # a tune that parses gets audio and a piano roll; one that does not says where
@@ -42,7 +38,7 @@ def test_prose_beam_and_greedy(open_page):
     greedy = at.session_state["gen_result"]
     assert greedy["settings"].method == "greedy" and isinstance(beam_text, str)
     # the per-step view for greedy puts all the chosen mass on one character
-    fig = next(f for f in figures(at) if "Next character" in (f["layout"].get("title") or {}).get("text", ""))
+    fig = next(f for f in charts(at) if "Next character" in (f["layout"].get("title") or {}).get("text", ""))
     assert max(fig["data"][1]["y"]) == 1.0
 
 
@@ -56,7 +52,7 @@ def test_sampling_settings_come_from_the_url_and_go_back(open_page):
 def test_gallery_shows_samples_from_training(open_page):
     at = open_page(PAGE, query={"model": "folk-abc"})
     assert any("validation loss" in m.value for m in at.markdown)
-    assert any("Loss vs characters read" in (f["layout"].get("title") or {}).get("text", "") for f in figures(at))
+    assert any("Loss vs characters read" in (f["layout"].get("title") or {}).get("text", "") for f in charts(at))
 
 
 def start_small_training(at, rounds: int):

@@ -1,23 +1,14 @@
 """The translation page through AppTest: translate, attention, beam search, side by side, length chart, train, batch."""
 
-import json
-
 from core.translation import data
+from tests.helpers.apptest import charts, titles
 
 PAGE = "pages/1_Translation.py"
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 def table_with(at, column: str):
     """The dataframe that has ``column`` (AppTest cannot look dataframes up by key)."""
     return next(df.value for df in at.dataframe if column in df.value.columns)
-
-
-def titles(at) -> list[str]:
-    return [(c["layout"].get("title") or {}).get("text", "") for c in charts(at)]
 
 
 def test_default_view_translates_with_attention(open_page):

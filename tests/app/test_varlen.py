@@ -1,14 +1,6 @@
-import json
+from tests.helpers.apptest import charts, text_of
 
 PAGE = "pages/4_Variable_length.py"
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def text_of(at) -> str:
-    return " ".join(m.value for m in at.markdown)
 
 
 def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):

@@ -1,24 +1,11 @@
 """The video page: sample clip, uploads, URL state, comparison, train your own."""
 
-import json
-
 import pytest
 
 from core.video import synth
+from tests.helpers.apptest import charts, titles
 
 PAGE = "pages/2_Video.py"
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titles(at) -> list[str]:
-    out = []
-    for fig in charts(at):
-        title = fig["layout"].get("title") or {}
-        out.append(title.get("text", "") if isinstance(title, dict) else str(title))
-    return out
 
 
 def avi_bytes(tmp_path, label="grow", seed=300, width=128, seconds=2.0) -> bytes:

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.sessions import INTERACTIONS, run_sessions
+from bench.sessions import INTERACTIONS, run_sessions
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import streamlit_server, wait_for_rerun
+from bench.live import streamlit_server, wait_for_rerun
 
 pytestmark = pytest.mark.browser
 

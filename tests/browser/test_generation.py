@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
+from tests.browser.helpers import assert_no_exception, record_timing, screenshot, wait_for_rerun
 
 pytestmark = pytest.mark.browser
 

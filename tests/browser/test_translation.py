@@ -5,7 +5,7 @@ import time
 import pytest
 
 from core.translation import data
-from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
+from tests.browser.helpers import assert_no_exception, record_timing, screenshot, wait_for_rerun
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.browser.conftest import assert_no_exception, record_timing, screenshot, wait_for_rerun
+from tests.browser.helpers import assert_no_exception, record_timing, screenshot, wait_for_rerun
 
 pytestmark = pytest.mark.browser
 

@@ -2,8 +2,6 @@
 
 import io
 import json
-import subprocess
-import sys
 import wave
 from dataclasses import replace
 
@@ -25,6 +23,7 @@ from core.generation.train import (
     text_corpus,
     train_char_rnn,
 )
+from tests.helpers.cli import run_cli_process
 
 TEXTS = ["abc abc abd\n", "cab bad dab\n", "add a cab\n", "bad cab dad\n"]
 
@@ -354,10 +353,6 @@ def test_shipped_folk_model_writes_a_tune_that_parses():
 # ---- CLI ---------------------------------------------------------------------------------------
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -382,7 +377,7 @@ def test_cli_bad_input_one_line_exit_2(args, message, capsys):
 
 
 def test_cli_generate_json_and_train_dry_run(tmp_path):
-    result = run_cli(
+    result = run_cli_process(
         "generate", "--model", "folk-abc", "--meter", "6/8", "--key", "D", "--n", "2", "--length", "200", "--json"
     )
     assert result.returncode == 0, result.stderr
@@ -391,7 +386,7 @@ def test_cli_generate_json_and_train_dry_run(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(f"Paragraph {i}: " + "the cat sat on the mat. " * 20 for i in range(20)))
     args = ["--corpus", str(corpus), "--batch-size", "8", "--average-every", "1", "--dry-run", "--json"]
-    result = run_cli("train", "generator", *args)
+    result = run_cli_process("train", "generator", *args)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["dry_run"] is True
 

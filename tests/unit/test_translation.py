@@ -10,6 +10,7 @@ from core.errors import UserError
 from core.translation import data, inference
 from core.translation.tokenizer import BOS_ID, EOS_ID, Tokenizer, build_vocab, split
 from core.translation.train import TrainSettings, collate, encode_pairs, seeded_model, train
+from tests.helpers.cli import run_cli
 
 # ---------------------------------------------------------------- data
 
@@ -274,25 +275,7 @@ def test_shipped_checkpoint_matches_its_recorded_quality(name):
 # ---------------------------------------------------------------- CLI
 
 
-@pytest.fixture
-def run_cli(capsys):
-    """python -m core in-process (a subprocess per case would spend most of the test importing torch)."""
-    from types import SimpleNamespace
-
-    from core.cli import main
-
-    def run(*args):
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = exit.code
-        out = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
-
-    return run
-
-
-def test_cli_translate_json_and_file(run_cli, tmp_path):
+def test_cli_translate_json_and_file(tmp_path):
     import json
 
     result = run_cli("translate", "--model", "dates-iso", "--json", "--beam", "3", "25 novembre 2026", "May 8, 2085")
@@ -320,13 +303,13 @@ def test_cli_translate_json_and_file(run_cli, tmp_path):
         (["train", "translation", "--task", "weather", "--dry-run"], "unknown task"),
     ],
 )
-def test_cli_bad_input_is_one_line_exit_2(run_cli, args, message):
+def test_cli_bad_input_is_one_line_exit_2(args, message):
     result = run_cli(*args)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
 
 
-def test_cli_train_dry_run_saves_a_loadable_checkpoint(run_cli, tmp_path):
+def test_cli_train_dry_run_saves_a_loadable_checkpoint(tmp_path):
     import json
 
     out = tmp_path / "model"

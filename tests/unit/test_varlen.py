@@ -1,6 +1,4 @@
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -9,6 +7,7 @@ from core.cli import main
 from core.errors import UserError
 from core.plots.varlen import CUT, PAD, TOKEN
 from core.varlen import batching, correctness, cost, sources, unrolling, views
+from tests.helpers.cli import run_cli_process
 
 SEQS = [[5, 6, 7, 8, 9], [1, 2], [3, 4, 3], [7]]
 
@@ -198,12 +197,8 @@ def test_longer_input_is_silently_truncated_by_the_static_graph():
         unrolling.build_static(torch.nn.LSTM(2, 2), unrolling.MAX_T + 1)
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "core", "varlen", *args], capture_output=True, text=True, timeout=120)
-
-
 def test_cli_json_reports_fractions_diffs_and_ratios():
-    result = run_cli("--json", "--batch-size", "8", "--max-len", "30", "--repeats", "1")
+    result = run_cli_process("varlen", "--json", "--batch-size", "8", "--max-len", "30", "--repeats", "1")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert 0 < report["batch"]["padding_fraction"] < 1

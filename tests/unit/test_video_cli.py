@@ -1,28 +1,13 @@
 """python -m core video classify | make-dataset, python -m core train video."""
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from core import checkpoints
-from core.cli import main
 from core.video import synth
 from core.video.model import VideoClassifier, VideoConfig
-
-
-def run_cli(*args):
-    """In-process (a subprocess would re-import torch for every case): exit code and captured output."""
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:  # argparse errors
-            code = exit_.code
-    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+from tests.helpers.cli import run_cli
 
 
 @pytest.fixture(scope="module")

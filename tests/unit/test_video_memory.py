@@ -1,6 +1,6 @@
 """Sampling a long 1080p clip holds a few frames, not all of them (bench/bench_video_memory.py: 10 minutes)."""
 
-from tests.unit.clip_memory import measure, write_clip
+from bench.clip_memory import measure, write_clip
 
 FRAMES = 240
 ALL_FRAMES_MB = FRAMES * 1920 * 1080 * 3 / 2**20  # 1,424 MB if every decoded frame were kept

@@ -5,7 +5,7 @@ Used by tests/unit/test_video_memory.py (a few hundred 1080p frames) and bench/b
 mostly small P-frames, so 10 minutes take about a minute to write and stay under the 200 MB upload
 limit, while the reader still has to decode every frame at full size.
 
-``python -m tests.unit.clip_memory CLIP [--model NAME]`` reads the clip's bytes (as the page gets an
+``python -m bench.clip_memory CLIP [--model NAME]`` reads the clip's bytes (as the page gets an
 upload) and samples its frames, or classifies it with a shipped model, then prints one JSON line:
 resident memory once imports (and the model) are loaded, and the process's peak.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_clip(path: Path, frames: int, fps: float = 8.0, size: tuple[int, int] = (1920, 1080)) -> Path:
@@ -46,7 +46,7 @@ def write_clip(path: Path, frames: int, fps: float = 8.0, size: tuple[int, int] 
 
 def measure(path: Path, model: str | None = None, timeout: float = 600) -> dict:
     """Run this module on ``path`` in a fresh process (its peak is the reading's, not the caller's)."""
-    command = [sys.executable, "-m", "tests.unit.clip_memory", str(path), *(["--model", model] if model else [])]
+    command = [sys.executable, "-m", "bench.clip_memory", str(path), *(["--model", model] if model else [])]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if done.returncode:
         raise RuntimeError(f"reading {path.name} failed:\n{done.stderr[-3000:]}")

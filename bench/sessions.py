@@ -26,21 +26,14 @@ from num2words import num2words
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, async_playwright
 
+from bench.live import CHROMIUM, CHROMIUM_ARGS, wait_for_rerun_async
 from core import checkpoints
 from core.generation import generate
 from core.video import synth
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 INTERACTIONS = ("translate", "video_upload", "generate")
 GENERATOR = "python-prose"
 GENERATED_CHARS = 80
-
-
-async def wait_for_rerun(page: Page, timeout: float) -> None:
-    await page.wait_for_timeout(200)
-    await page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout)
-    await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    await page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=timeout)
 
 
 def session_clip(folder: Path, index: int) -> tuple[Path, int]:
@@ -100,7 +93,7 @@ async def generate_text(page: Page, index: int, expected: str, timeout: float) -
     await page.get_by_role("button", name="Generate").click(timeout=timeout)
     await page.get_by_text(f"prime: '{session_prime(index)}'").wait_for(timeout=timeout)
     await page.get_by_text("Generated text coloured by probability").wait_for(timeout=timeout)  # the stream ended
-    await wait_for_rerun(page, timeout)  # under load the streamed block showed up after the text below it
+    await wait_for_rerun_async(page, timeout)  # under load the streamed block showed up after the text below it
     shown = [text.strip() for text in await page.get_by_test_id("stCode").all_inner_texts()]
     if expected.strip() not in shown:
         raise NotOwn(f"expected {expected!r}, the page shows {shown[:1]!r}")
@@ -124,7 +117,7 @@ async def one_session(browser, base_url: str, index: int, clip: Path, frames: in
                 await steps[name]()
                 result["own"][name] = True
                 result["timings"][name] = time.perf_counter() - start
-                await wait_for_rerun(page, timeout)
+                await wait_for_rerun_async(page, timeout)
             except (PlaywrightError, NotOwn) as error:  # a timeout, a missing element or another result
                 result["own"][name] = False
                 result["errors"].append(f"{name}: {str(error).splitlines()[0]}")
