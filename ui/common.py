@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 # Imported here, before any page draws: plotly's JSON encoder reads pandas and PIL.Image from
 # sys.modules without waiting for an import in progress, so when one session's first table
@@ -17,6 +19,8 @@ import torch
 
 import core.plots  # noqa: F401  (registers the app's plotly template)
 from core.errors import UserError
+
+T = TypeVar("T")
 
 
 def setup_page(title: str, icon: str = "🔁") -> None:
@@ -48,6 +52,21 @@ def user_errors():
         yield
     except UserError as error:
         st.error(str(error))
+
+
+def kept_result(key: str, inputs, pressed: bool, compute: Callable[[], T]) -> T | None:
+    """The result a button asked for, kept in the session until its inputs change.
+
+    ``compute()`` runs when ``pressed``; the result is stored with ``inputs`` (anything
+    comparable with ``==``) and returned on every later rerun whose inputs are equal, so moving
+    an unrelated widget does not make it vanish. Returns None until asked or once inputs differ.
+    """
+    store = st.session_state.setdefault("_kept_results", {})
+    if pressed:
+        store.pop(key, None)  # a failed compute must not leave the previous result standing
+        store[key] = (inputs, compute())
+    kept = store.get(key)
+    return kept[1] if kept is not None and kept[0] == inputs else None
 
 
 def _query_value(name: str):

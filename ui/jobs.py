@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import os
 import sys
 import threading
@@ -140,6 +141,7 @@ def _curve(job: Job, metric_names: tuple[str, ...]) -> go.Figure:
     for name in metric_names:
         fig.add_scatter(x=epochs, y=[p.metrics.get(name) for p in job.epochs], mode="lines+markers", name=name)
     fig.update_layout(title="Training curve", xaxis_title="epoch", height=300)
+    fig.update_xaxes(tick0=1, dtick=max(1, math.ceil(len(epochs) / 10)))  # whole epochs only
     return fig
 
 
@@ -170,7 +172,11 @@ def show_job(
             state = "cancelled" if job.cancel.is_set() else "finished"
             if job.orphaned:
                 state = f"cancelled ({ORPHAN_SECONDS:.0f} s after this page was closed)"
-            st.success(f"{job.label} {state} after {seconds:.0f} s.")
+            st.success(
+                f"{job.label} {state} after {seconds:.1f} s."
+                if seconds < 10
+                else f"{job.label} {state} after {seconds:.0f} s."
+            )
         if job.epochs:
             st.plotly_chart(_curve(job, metric_names), key=f"{key}_curve", theme=None, width="stretch")
         if not job.running and st.session_state.get(f"{key}_shown") is not job:
