@@ -16,6 +16,7 @@ def readme_prose(text: str) -> str:
     text = re.sub(r"```.*?```", "", text, flags=re.S)
     text = re.sub(r"`[^`\n]*`", "", text)
     text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"<[^>]*>", "", text)  # HTML tags (image sizes) are markup, not prose
     return re.sub(r"<!--.*?-->", "", text, flags=re.S)
 
 
