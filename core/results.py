@@ -20,11 +20,14 @@ from core import checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "results.md"
-GENERATOR = "make results (python -m core.results --write docs/results.md)"
+GENERATOR = "`make results` (`python -m core.results --write docs/results.md`)"
 
-# Where each stored file comes from: the command that writes it.
+# Where each stored file comes from: the command(s) that write it.
 COMMANDS = {
-    "bench/results/translation.json": "python bench/bench_translation.py (--train-only: the training-time curve)",
+    "bench/results/translation.json": (
+        "python bench/bench_translation.py",
+        "python bench/bench_translation.py --train-only",
+    ),
     "bench/results/video.json": "python bench/bench_video.py",
     "bench/results/video_memory.json": "python bench/bench_video_memory.py",
     "bench/results/generation.json": "python bench/bench_generation.py",
@@ -32,7 +35,7 @@ COMMANDS = {
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
     "bench/results/load.json": "python bench/bench_load.py",
-    "core/varlen/measured.json": "python -m core varlen ... --save core/varlen/measured.json (options not recorded)",
+    "core/varlen/measured.json": "python -m core varlen --save core/varlen/measured.json",
     "core/distributed/example_runs.jsonl": "python bench/bench_distributed.py --example",
 }
 
@@ -77,8 +80,9 @@ def machine(data: Any) -> str:
         said.append(f"{data['threads']} torch thread(s)")
     if data.get("note"):
         said.append(str(data["note"]))
-    if data.get("measured"):
-        said.append(f"measured {data['measured']}")
+    for when in ("measured", "finished"):
+        if data.get(when):
+            said.append(f"{when} {data[when]}")
     return "; ".join(said) or "the file does not record the machine"
 
 
@@ -129,26 +133,36 @@ def table(header: list[str], rows: list[list[Any]]) -> list[str]:
     ]
 
 
+def commands(relative: str) -> str:
+    written_by = COMMANDS[relative]
+    return " and ".join(f"`{c}`" for c in ((written_by,) if isinstance(written_by, str) else written_by))
+
+
 def source(relative: str, data: Any, what: str = "") -> list[str]:
     """The line under each heading: stored where, measured by what, on which machine."""
     if data is None:
-        return [f"*Not measured yet: run `{COMMANDS[relative]}` (writes `{relative}`).*", ""]
+        return [f"*Not measured yet: run {commands(relative)} (writes `{relative}`).*", ""]
     scope = f" ({what})" if what else ""
     return [
-        f"*Stored figures{scope}. File: `{relative}`; measured by `{COMMANDS[relative]}`; machine: {machine(data)}.*",
+        f"*Stored figures{scope}. File: `{relative}`; measured by {commands(relative)}; machine: {machine(data)}.*",
         "",
     ]
 
 
-def checkpoint_source(names: list[str], meta: dict[str, dict]) -> list[str]:
-    """Checkpoint metadata is written by the recipe that trained the model; say which and where."""
-    lines = []
-    for name in names:
-        trained_with = dig(meta, name, "trained_with") or f"python -m core models build {name}"
-        device = dig(meta, name, "training", "device")
-        where = f"; trained on {device}" if device else ""
-        lines.append(f"- `assets/models/{name}/config.json` (`meta`): written by `{trained_with}`{where}.")
-    return ["*Stored figures from checkpoint metadata:*", "", *lines, ""]
+def trained_by(meta: dict, name: str) -> str:
+    """The command (and device, where recorded) that trained a checkpoint and wrote its metadata."""
+    command = meta.get("trained_with") or f"python -m core models build {name}"
+    device = dig(meta, "training", "device")
+    return f"`{command}`" + (f"; trained on {device}" if device else "")
+
+
+def checkpoint_source(names: list[str]) -> list[str]:
+    shown = ", ".join(f"`{n}`" for n in names)
+    return [
+        f"*Stored figures from checkpoint metadata: `meta` in `assets/models/NAME/config.json` of {shown}, "
+        "written when the model was built (commands in the first table).*",
+        "",
+    ]
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -172,12 +186,14 @@ def training_seconds(meta: dict) -> str | None:
 
 
 def checkpoints_section(meta: dict[str, dict]) -> list[str]:
-    rows = [[f"`{name}`", m.get("task"), headline(m), training_seconds(m)] for name, m in meta.items()]
+    rows = [[f"`{n}`", m.get("task"), headline(m), training_seconds(m), trained_by(m, n)] for n, m in meta.items()]
     return [
         "## Shipped checkpoints",
         "",
-        *checkpoint_source(list(meta), meta),
-        *table(["model", "task", "held-out headline", "training time"], rows),
+        "*Stored figures from checkpoint metadata: `meta` in `assets/models/NAME/config.json`, written by the "
+        "command in the last column when the model was built.*",
+        "",
+        *table(["model", "task", "held-out headline", "training time", "built by"], rows),
     ]
 
 
@@ -201,7 +217,7 @@ def translation_section(meta: dict[str, dict]) -> list[str]:
     numbers = [n for n, m in meta.items() if str(m.get("task", "")).startswith("numbers")]
     dates = [n for n, m in meta.items() if m.get("task") == "dates"]
     lines = ["## Translation", "", "### Held-out exact match by input length (the recipes' test pairs)", ""]
-    lines += checkpoint_source(numbers + dates, meta)
+    lines += checkpoint_source(numbers + dates)
     for group in (numbers, dates):
         if group:
             lines += by_length_table(meta, group)
@@ -264,7 +280,7 @@ def translation_bench() -> list[str]:
 
 def video_section(meta: dict[str, dict]) -> list[str]:
     names = [n for n, m in meta.items() if str(m.get("task", "")).startswith("video")]
-    lines = ["## Video classification", ""] + checkpoint_source(names, meta)
+    lines = ["## Video classification", ""] + checkpoint_source(names)
     classes = list(dig(meta, names[0], "metrics", "per_class_accuracy") or {}) if names else []
     rows = []
     for name in names:
@@ -324,7 +340,7 @@ def video_section(meta: dict[str, dict]) -> list[str]:
 
 def generator_section(meta: dict[str, dict]) -> list[str]:
     names = [n for n, m in meta.items() if m.get("corpus")]
-    lines = ["## Text and music generator", ""] + checkpoint_source(names, meta)
+    lines = ["## Text and music generator", ""] + checkpoint_source(names)
     rows = [
         [
             f"`{n}`",
@@ -392,7 +408,8 @@ def varlen_section() -> list[str]:
     relative = "core/varlen/measured.json"
     data = read(relative)
     lines = ["## Variable-length sequences", "", "### The page's stored sweep", ""]
-    lines += source(relative, data, "shown on the Variable-length page as stored; its models are untrained LSTMs")
+    what = "shown on the Variable-length page as stored; untrained LSTMs; the file does not record its options"
+    lines += source(relative, data, what)
     if data:
         batch = data.get("batch") or {}
         lines += [
@@ -512,7 +529,7 @@ def render() -> str:
     lines = [
         "# Measured results",
         "",
-        f"Generated by `{GENERATOR}` from `bench/results/*.json`, `core/varlen/measured.json`, "
+        f"Generated by {GENERATOR} from `bench/results/*.json`, `core/varlen/measured.json`, "
         "`core/distributed/example_runs.jsonl` and `assets/models/*/config.json`. Do not edit by hand: "
         "`tests/unit/test_results_doc.py` fails when this file and those sources disagree.",
         "",
