@@ -6,7 +6,7 @@ PORT ?= 8501
 STREAMLIT_FLAGS := --server.headless true --server.address 127.0.0.1 --server.port $(PORT) \
 	--browser.gatherUsageStats false --server.fileWatcherType none
 
-.PHONY: run test lint format chromium weights bench clean
+.PHONY: run test lint format chromium weights bench results clean
 
 # Reinstall only when a requirements file changed.
 $(VENV)/.installed: requirements.txt
@@ -43,11 +43,18 @@ test: $(VENV)/.dev-installed chromium lint
 DEVICE ?= cpu
 weights: $(VENV)/.installed
 	$(PY) -m core models build --device $(DEVICE)
+	$(MAKE) results
 
 # Each bench/bench_*.py writes bench/results/NAME.json; report.py prints them as one table.
 bench: $(VENV)/.dev-installed chromium
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 	$(PY) bench/report.py
+	$(MAKE) results
+
+# docs/results.md, generated from bench/results/*.json, the pages' stored measurements and the
+# checkpoints' metadata (tests/unit/test_results_doc.py fails when it drifts from them).
+results: $(VENV)/.installed
+	$(PY) -m core.results --write docs/results.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -231,20 +231,26 @@ def push(directory: str | Path, repo_id: str, token: str | None = None) -> str:
     return f"https://huggingface.co/{repo_id}"
 
 
+def shipped_documents() -> dict[str, dict]:
+    """The config.json of every shipped checkpoint, by name, in name order (no weights are read)."""
+    return {
+        directory.name: json.loads((directory / CONFIG_NAME).read_text())
+        for directory in sorted(ASSETS_DIR.glob("*/"))
+        if (directory / CONFIG_NAME).is_file()
+    }
+
+
 def list_models() -> list[dict]:
     """Shipped checkpoints with task, size and headline metric (read from config.json only)."""
     rows = []
-    for directory in sorted(ASSETS_DIR.glob("*/")):
-        config_path = directory / CONFIG_NAME
-        if not config_path.is_file():
-            continue
-        document = json.loads(config_path.read_text())
+    for name, document in shipped_documents().items():
+        directory = ASSETS_DIR / name
         meta = document.get("meta", {})
         size = sum(f.stat().st_size for f in directory.iterdir() if f.is_file())
         headline = meta.get("headline")
         rows.append(
             {
-                "name": directory.name,
+                "name": name,
                 "model_type": document["model_type"],
                 "task": meta.get("task", ""),
                 "size_bytes": size,

@@ -6,7 +6,7 @@ import importlib
 import time
 
 from core import checkpoints
-from core.cli import add_json_flag, print_json
+from core.cli import add_json_flag, emit
 from core.errors import UserError
 from core.training import training_device
 
@@ -22,15 +22,12 @@ def recipes() -> dict:
 
 
 def _list(args) -> int:
-    rows = checkpoints.list_models()
-    if args.json:
-        for row in rows:
-            print_json(row)
-        return 0
-    print(f"{'name':<24} {'task':<34} {'size':>8}  metric")
-    for row in rows:
+    if not args.json:
+        print(f"{'name':<24} {'task':<34} {'size':>8}  metric")
+    for row in checkpoints.list_models():
         metric = f"{row['metric']} = {row['value']:.4g}" if row["value"] is not None else ""
-        print(f"{row['name']:<24} {row['task'][:34]:<34} {row['size_bytes'] / 2**20:>6.2f}MB  {metric}")
+        line = f"{row['name']:<24} {row['task'][:34]:<34} {row['size_bytes'] / 2**20:>6.2f}MB  {metric}"
+        emit(row, args.json, line)
     return 0
 
 
@@ -45,16 +42,14 @@ def _build(args) -> int:
         with training_device(args.device):
             meta = available[name](checkpoints.ASSETS_DIR / name)
         seconds = time.perf_counter() - start
-        if args.json:
-            print_json({"name": name, "seconds": seconds, "meta": meta})
-        else:
-            print(f"built {name} in {seconds:.0f}s: {meta.get('metrics', {})}", flush=True)
+        summary = {"name": name, "seconds": seconds, "meta": meta}
+        emit(summary, args.json, f"built {name} in {seconds:.0f}s: {meta.get('metrics', {})}")
     return 0
 
 
 def _push(args) -> int:
     url = checkpoints.push(checkpoints.resolve(args.model), args.repo_id)
-    print_json({"url": url}) if args.json else print(url)
+    emit({"url": url}, args.json, url)
     return 0
 
 

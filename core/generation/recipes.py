@@ -10,6 +10,9 @@ held-out loss 1.0066 nats/char after the first phase, 0.9987 after the second. W
 the same GRU overfit after about ten passes (best 1.046); with them it was still improving when
 the first phase ended (training loss 0.950). Deeper 2-3 layer variants (1.019-1.027 without copies)
 sample slower per character on this CPU; the 1-layer GRU keeps one stream above 2,500 characters/s.
+Why the copies: a tune moved to another key is a new character sequence with the same music in it,
+more data rather than a repeat (``bench/probe_folk_transpose.py`` measures their effect side by
+side). The averaging phase is Polyak averaging of the late weights, as in AWD-LSTM.
 
 ``python-prose``: the same GRU without dropout, 450 steps of 32 x 128 characters (1.8 M, about 4.4
 passes over the prose), one thread, built on the CPU in about 4 minutes when idle.
