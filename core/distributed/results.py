@@ -121,7 +121,7 @@ def split_peer_wait(events_per_rank: list[list]) -> list[list]:
             if kind == "all-reduce":
                 moves = min(max(start, ready[bucket_of[i]]), end)
                 if moves > start:
-                    out.append((PEER_WAIT, start, moves, *label))
+                    out.append((PEER_WAIT, start, moves, *("" for _ in label)))  # the bytes stay on the transfer
                 start = moves
             out.append((kind, start, end, *label))
         split.append(out)
