@@ -188,7 +188,9 @@ def _predict(args) -> int:
     for n in args.devices:
         for strategy in costmodel.STRATEGIES:
             try:
-                pr = costmodel.predict(workload, hw, strategy, n, args.batch_size, args.stages, args.microbatches[0])
+                pr = costmodel.predict(
+                    workload, hw, strategy, n, args.batch_size, args.stages, args.microbatches[0], args.scaling
+                )
             except UserError as error:
                 row = {"strategy": strategy, "devices": n, "error": str(error)}
                 emit(row, args.json, f"{strategy:<9} N={n:<5} n/a: {error}")
@@ -243,7 +245,8 @@ def register(commands, train_commands) -> None:
     predict.add_argument("--devices", type=_int_list, default=[8, 64, 512], help="device counts")
     predict.add_argument("--device", default="NVIDIA A100 80 GB", help=f"one of: {', '.join(costmodel.DEVICES)}")
     predict.add_argument("--link", default="InfiniBand HDR 200 Gbit/s", help=f"one of: {', '.join(costmodel.LINKS)}")
-    predict.add_argument("--batch-size", type=int, default=64, help="sequences per replica")
+    predict.add_argument("--batch-size", type=int, default=64, help="sequences per replica (weak) or in total")
+    predict.add_argument("--scaling", choices=SCALINGS, default="weak", help="weak: batch per replica; strong: global")
     predict.add_argument("--seq-len", type=int, default=128, help="tokens per sequence")
     predict.add_argument("--stages", type=int, default=4, help="pipeline stages of a hybrid replica")
     predict.add_argument("--microbatches", type=_int_list, default=[8], help="micro-batches")

@@ -275,7 +275,8 @@ def _adjustments(batch: int, scaling: str, replicas: int, per_replica: int, aske
             f"({per_replica * replicas} samples per step)"
         )
     if m != asked_m:
-        notes.append(f"{asked_m} micro-batches of {per_replica} samples per replica: cut to {m} (one sample each)")
+        samples = f"{per_replica} sample{'s' if per_replica > 1 else ''}"
+        notes.append(f"{asked_m} micro-batches asked, a replica has {samples}: cut to {m} (one sample each)")
     return notes
 
 

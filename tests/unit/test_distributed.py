@@ -235,6 +235,14 @@ def test_cli_predict_with_published_checks(capsys):
     assert sum("published" in r for r in rows) == 4
 
 
+def test_cli_predict_says_when_it_raises_the_global_batch(capsys):
+    assert main(["dist", "predict", "--devices", "8", "--batch-size", "4", "--scaling", "strong", "--json"]) == 0
+    ddp = next(json.loads(line) for line in capsys.readouterr().out.splitlines() if '"ddp"' in line)
+    assert ddp["notes"] == [
+        "the global batch 4 is smaller than the 8 replicas: raised to one sample per replica (8 samples per step)"
+    ]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -174,3 +174,9 @@ def test_sweep_notes_name_the_first_device_count():
     assert notes[0].startswith("ddp from 32 devices: the global batch 16 is smaller than the 32 replicas")
     table = cm.stops_table(sweeps, layers=WORK.layers)
     assert [row["strategy"] for row in table] == ["ddp", "pipeline", "hybrid"]
+
+
+def test_micro_batches_above_the_replica_batch_are_cut_and_said():
+    pr = cm.predict(WORK, cm.Hardware(DEVICE, LINK), "pipeline", 2, batch=2, microbatches=8)
+    assert pr.microbatches == 2
+    assert pr.notes == ["8 micro-batches asked, a replica has 2 samples: cut to 2 (one sample each)"]
