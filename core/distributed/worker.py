@@ -3,10 +3,10 @@
 One process per rank, started by ``core.distributed.runner`` or by ``torchrun`` (both set
 ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``). Each rank times its phases with
 ``perf_counter`` (after a device sync on CUDA): forward, backward, the gradient all-reduce
-(a DDP communication hook stamps each bucket's start and completion, with CUDA events on a
-GPU), the optimiser, and for pipelines the time spent waiting on neighbours. One extra step after the measured ones is
-recorded as a timeline of events per rank for the Gantt chart. Rank 0 gathers everything and
-writes ``result.json``.
+(a DDP communication hook marks each bucket's start and completion, with CUDA events on a
+GPU), the optimiser, and for pipelines the time spent waiting on neighbours. One extra step
+after the measured ones is recorded as a timeline of events per rank for the Gantt chart.
+Rank 0 gathers everything and writes ``result.json``.
 
 Ranks are laid out replica-major: ``rank = replica * stages + stage``. ``ddp`` is ``stages = 1``,
 ``pipeline`` is ``replicas = 1``, ``hybrid`` has both above one.
@@ -229,7 +229,7 @@ class _TimedAllReduce:
     """DDP communication hook state: marks each bucket's all-reduce at launch and at completion.
 
     Marks come from ``_Clock.mark`` (CUDA events on a GPU, where host time inside backward says
-    nothing about the kernels); ``buckets(clock)`` turns them into host seconds after the step.
+    nothing about the kernels); ``buckets()`` turns them into host seconds after the step.
     """
 
     def __init__(self, clock: _Clock):
