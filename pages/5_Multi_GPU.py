@@ -3,17 +3,24 @@
 import streamlit as st
 
 from ui import distributed as dist
+from ui import distributed_cost as cost
 from ui import setup_page
 
 setup_page("Multi-GPU throughput")
 st.title("Multi-GPU throughput")
 st.markdown(
-    "A deep stacked LSTM language model trained three common ways: **data parallel** (DDP: every worker holds "
+    "A deep stacked LSTM language model trained three common ways: **ddp** (data parallel: every worker holds "
     "the whole model, gradients are averaged with a ring all-reduce), **pipeline** (the layers are split over "
     "workers; activations go forward, gradients back, micro-batches keep stages busy) and **hybrid** "
-    "(data-parallel copies of a pipeline). Real separate processes here; a cost model for clusters we don't have."
+    "(ddp over copies of a pipeline). Real separate processes here; a cost model for clusters we don't have."
 )
-dist.environment_note()
+st.markdown(
+    "Why data-parallel replicas stay identical: DDP broadcasts the weights once, when it wraps the model (here "
+    "every rank already builds them from one seed). After that every replica applies the **same averaged "
+    "gradient** with the same optimiser, so the weights stay identical with no further broadcast (Li et al., "
+    "*PyTorch Distributed: Experiences on Accelerating Data Parallel Training*, VLDB 2020)."
+)
+cost.environment_note()
 
 st.header("Run on this machine")
 specs = dist.run_controls()
@@ -24,4 +31,4 @@ runs, source = dist.pick_runs()
 dist.results_section(runs, source)
 
 st.header("What it would cost on a cluster")
-dist.cost_model_section()
+cost.cost_model_section()

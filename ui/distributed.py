@@ -1,16 +1,15 @@
-"""Sections of the Multi-GPU page: launch real runs, show measured results, explore the cost model."""
+"""Sections of the Multi-GPU page: launch real runs and show the measured results (cost model: ui.distributed_cost)."""
 
 from __future__ import annotations
 
-import os
+import platform
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
-from core.distributed import costmodel, runner
+from core.distributed import costmodel, results, runner
 from core.distributed.model import DeepRNNConfig, parameter_count
 from core.distributed.worker import MODES, RunSpec
 from core.errors import UserError
@@ -22,8 +21,6 @@ from ui.jobs import current_job, show_job, start_job
 JOB_KEY = "dist_job"
 WORLD_CHOICES = [1, 2, 3, 4, 6, 8]
 MICROBATCH_CHOICES = [1, 2, 4, 8]
-DEVICE_COUNTS = [8, 16, 32, 64, 128, 256, 512, 1024]
-ALL_RUNS = "all runs"
 
 
 # ---------------------------------------------------------------- run controls
@@ -38,8 +35,8 @@ def run_controls() -> list[RunSpec] | None:
         index=MODES.index(mode),
         horizontal=True,
         key="dist_mode",
-        help="ddp: a full model per process, gradients all-reduced. pipeline: the layers split over processes. "
-        "hybrid: data-parallel copies of a 2-stage pipeline.",
+        help="ddp: data parallel, a full model per process, gradients all-reduced. pipeline: the layers split "
+        "over processes. hybrid: ddp over copies of a 2-stage pipeline.",
     )
     st.query_params["mode"] = mode
     cols = st.columns(4)
@@ -109,8 +106,9 @@ def run_controls() -> list[RunSpec] | None:
     return None
 
 
-def _sweep_target(specs: list[RunSpec], port: int):
-    sweep = datetime.now(UTC).isoformat(timespec="seconds")
+def _sweep_target(specs: list[RunSpec], port: int, sweep: str = ""):
+    """A job that runs ``specs`` one after another under one sweep name (a new one by default)."""
+    sweep = sweep or datetime.now(UTC).isoformat(timespec="seconds")
 
     def target(callback: Callback, cancel: threading.Event) -> list[dict]:
         runs = []
@@ -128,13 +126,20 @@ def _sweep_target(specs: list[RunSpec], port: int):
     return target
 
 
-def launch_section(specs: list[RunSpec] | None) -> None:
+def _start_sweep(specs: list[RunSpec], sweep: str = "") -> None:
+    label = f"Sweep of {len(specs)} run(s) (epoch = run)"
+    start_job(JOB_KEY, label, _sweep_target(specs, st.session_state.get("dist_port_value", 0), sweep))
+
+
+def _running() -> bool:
     job = current_job(JOB_KEY)
-    running = job is not None and job.running
-    clicked = st.button("Run on this machine", key="dist_run", type="primary", disabled=specs is None or running)
+    return job is not None and job.running
+
+
+def launch_section(specs: list[RunSpec] | None) -> None:
+    clicked = st.button("Run on this machine", key="dist_run", type="primary", disabled=specs is None or _running())
     if clicked and specs:
-        label = f"Sweep of {len(specs)} run(s) (epoch = run)"
-        start_job(JOB_KEY, label, _sweep_target(specs, st.session_state.get("dist_port_value", 0)))
+        _start_sweep(specs)
     job = show_job(JOB_KEY, describe=lambda p: f"run {p.epoch}/{p.epochs}")
     if job is not None and not job.running and job.result and st.session_state.get("dist_result_shown") is not job:
         # show the new runs once, then leave the choice to the user
@@ -152,31 +157,30 @@ def _figure(builder: str, *args):
     return getattr(plots, builder)(*args)
 
 
-def _describe(runs: list[dict]) -> str:
-    machine = runs[-1].get("machine", {})
-    when = runs[-1].get("finished", "?")[:16].replace("T", " ")
-    gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
-    load = machine.get("load_1min")
-    load_text = f", load {load:.1f}" if load is not None else ""
-    cpu, cores = machine.get("cpu", "?"), machine.get("cores", "?")
-    return f"{cpu}, {cores} cores, {gpus}{load_text} · {when} UTC (each run's device is in the table)"
+def _keep_valid(key: str, options: list, default) -> None:
+    """Reset a selector whose kept value is no longer among its options (a new sweep, another source).
+
+    Set before the widget is drawn, so what it shows and what it returns are the same value.
+    """
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
 
 
 def pick_runs() -> tuple[list[dict], str]:
     """The runs to show: this machine's stored history, or the example shipped with the app."""
     history = runner.load_runs()
     sources = ["stored history", "shipped example"] if history else ["shipped example"]
+    _keep_valid("dist_source", sources, sources[0])
     source = st.radio("Results", sources, horizontal=True, key="dist_source")
     runs = history if source == "stored history" else runner.load_example_runs()
     if not runs:
         return [], source
-    sweeps = list(reversed(dict.fromkeys(r.get("sweep", r.get("finished", "")) for r in runs)))
-    options = [ALL_RUNS, *sweeps]
-    default = 0 if source == "shipped example" or len(sweeps) == 1 else 1
-    chosen = st.selectbox("Sweep", options, index=default, key="dist_sweep", help="runs started together (UTC)")
-    picked = runs if chosen == ALL_RUNS else [r for r in runs if r.get("sweep", r.get("finished", "")) == chosen]
-    baselines = [r for r in runs if r["world_size"] == 1]
-    runner.add_efficiency(picked, baselines)
+    sweeps = results.sweeps(runs)
+    options = [results.ALL_RUNS, *sweeps]
+    _keep_valid("dist_sweep", options, options[0] if source == "shipped example" or len(sweeps) == 1 else sweeps[0])
+    chosen = st.selectbox("Sweep", options, key="dist_sweep", help="runs started together (UTC)")
+    picked = results.in_sweep(runs, chosen)
+    runner.add_efficiency(picked, [r for r in runs if r["world_size"] == 1])
     return picked, source
 
 
@@ -185,7 +189,7 @@ def results_section(runs: list[dict], source: str) -> None:
         st.info("No runs yet: start one above.")
         return
     label = "Shipped example measured on" if source == "shipped example" else "Measured on"
-    st.caption(f"{label} {_describe(runs)}")
+    st.caption(f"{label} {results.describe_machine(runs)}")
     if any("share cores" in r["device"] for r in runs):
         st.warning("Some of these runs had more processes than cores: their speed shows time-slicing, not parallelism.")
     if any(r.get("machine", {}).get("cores", 99) <= 2 for r in runs):
@@ -193,42 +197,16 @@ def results_section(runs: list[dict], source: str) -> None:
             "On a 2-core machine other programs compete for the same cores: single measurements are noisy "
             "(repeat a sweep to see the spread); start-up (spawn, import, process group) is reported apart."
         )
-    table = pd.DataFrame(
-        [
-            {
-                "run": plots.run_label(r),
-                "samples/s": round(r["samples_per_s"], 1),
-                "tokens/s": round(r["tokens_per_s"]),
-                "step ms": round(1e3 * r["step_s"], 1),
-                "efficiency": None if r.get("efficiency") is None else f"{r['efficiency']:.0%}",
-                "all-reduced MB/step": round(r["allreduce_bytes"] / 1e6, 2),
-                "idle": f"{r['idle_fraction']:.0%}",
-                "start-up s": round(r["startup_s"], 1),
-                "device": r["device"],
-                "machine": f"{r.get('machine', {}).get('host', '?')} · {r.get('machine', {}).get('cpu', '?')}",
-                "finished (UTC)": r.get("finished", "")[:16].replace("T", " "),
-            }
-            for r in runs
-        ]
-    )
-    st.dataframe(table, hide_index=True, width="stretch", key="dist_table")
+    st.dataframe(pd.DataFrame(results.table_rows(runs)), hide_index=True, width="stretch", key="dist_table")
     cols = st.columns(2)
     with cols[0]:
         show_figure(_figure("throughput_figure", runs), key="dist_throughput")
     with cols[1]:
-        show_figure(_figure("efficiency_figure", runs), key="dist_efficiency")
+        if any(r.get("efficiency") is not None for r in runs if r["world_size"] > 1):
+            show_figure(_figure("efficiency_figure", runs), key="dist_efficiency")
+        baseline_offer(runs)
     show_figure(_figure("breakdown_figure", runs), key="dist_breakdown")
-    labels = [plots.run_label(r) for r in runs]
-    multi = [i for i, r in enumerate(runs) if r["world_size"] > 1] or [0]
-    index = st.selectbox(
-        "Timeline of run", range(len(runs)), index=multi[0], format_func=labels.__getitem__, key="dist_gantt_run"
-    )
-    show_figure(_figure("timeline_figure", runs[index]), key="dist_gantt")
-    st.caption(
-        "Time 0 = all ranks left a barrier together. DDP: all-reduce of each gradient bucket (its own lane) runs while backward still computes; the red part of "
-        "the main lane is what the step waits for after backward. Pipelines: F/B = micro-batch forward/backward; "
-        "grey = waiting on a neighbour (bubble + transfer)."
-    )
+    timeline_section(runs)
     if any(r["stages"] > 1 for r in runs):
         show_figure(_figure("bubble_figure", runs), key="dist_bubble")
         st.caption(
@@ -236,6 +214,46 @@ def results_section(runs: list[dict], source: str) -> None:
             "so it sits above the textbook bubble, which assumes equal stages and free communication."
         )
     calibrated_section(runs)
+
+
+def baseline_offer(runs: list[dict]) -> None:
+    """Efficiency needs a one-process run of the same settings: say so, and offer to run it."""
+    lacking = [r for r in runs if r["world_size"] > 1 and r.get("efficiency") is None]
+    if not lacking:
+        return
+    st.info(
+        "Scaling efficiency = throughput of N processes ÷ (N × throughput of one process with the same model, "
+        "sequence length and batch per replica, on this machine). "
+        f"{len(lacking)} run(s) here have no such 1-process run yet."
+    )
+    specs = results.missing_baselines(runs, platform.node())
+    if specs and st.button(
+        f"Run the 1-process baseline{'s' if len(specs) > 1 else ''}", key="dist_baseline", disabled=_running()
+    ):
+        _start_sweep(specs, results.sweep_of(lacking[0]))  # joins the sweep it completes
+        st.rerun()  # the progress panel is drawn above this section
+
+
+def timeline_section(runs: list[dict]) -> None:
+    by_id = {results.run_id(r): r for r in runs}
+    # keyed by a run's id, not its place in the list: a new sweep must not show another run's timeline
+    _keep_valid("dist_gantt_run", list(by_id), results.timeline_choice(runs))
+    chosen = st.selectbox(
+        "Timeline of run",
+        list(by_id),
+        format_func=lambda i: f"{results.run_label(by_id[i])} · {by_id[i].get('finished', '')[11:19]}",
+        key="dist_gantt_run",
+    )
+    show_figure(_figure("timeline_figure", by_id[chosen]), key="dist_gantt")
+    st.caption(
+        "Time 0 = all ranks left a barrier together. DDP: each gradient bucket's all-reduce (its own lane) runs "
+        "while backward still computes; its faded part is the bucket waiting until the slower rank has launched "
+        "it too, the solid part the transfer. The red part of the main lane is what the step waits for after "
+        "backward. Pipelines: F/B = micro-batch forward/backward; grey = waiting on a neighbour (bubble + "
+        "transfer). Hybrid runs average each stage's gradients after the whole backward, in one flat all-reduce "
+        "over that stage's replicas (red, nothing overlaps it); a pipeline alone has one replica and none. On a "
+        "GPU the all-reduce times come from CUDA events, the phases from host time after a synchronise."
+    )
 
 
 def calibrated_section(runs: list[dict]) -> None:
@@ -249,123 +267,3 @@ def calibrated_section(runs: list[dict]) -> None:
         f"probes, straggler jitter {calibration.jitter:.2f}. An in-sample fit of up to 7 numbers on {calibration.points} "
         "run(s): with few runs it matches by construction; `bench/bench_distributed.py` also reports leave-one-out errors."
     )
-
-
-# ---------------------------------------------------------------- cost model
-
-
-def cost_model_section() -> None:
-    st.subheader("Cost model: clusters we don't have (8 … 1,024 GPUs)")
-    cols = st.columns(3)
-    device_name = cols[0].selectbox("Device", list(costmodel.DEVICES), index=1, key="dist_cm_device")
-    link_name = cols[1].selectbox("Link", list(costmodel.LINKS), index=2, key="dist_cm_link")
-    scaling = cols[2].radio("Scaling", ["weak", "strong"], horizontal=True, key="dist_cm_scaling")
-    cols = st.columns(4)
-    layers = cols[0].slider("Layers", 2, 64, 8, key="dist_cm_layers")
-    hidden = cols[1].select_slider("Hidden size", [256, 512, 1024, 2048, 4096, 8192], 2048, key="dist_cm_hidden")
-    seq_len = cols[2].select_slider("Sequence length", [32, 64, 128, 256, 512, 1024], 128, key="dist_cm_seq")
-    batch = cols[3].select_slider(
-        "Batch per replica" if scaling == "weak" else "Global batch",
-        [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384],
-        16 if scaling == "weak" else 4096,
-        key="dist_cm_batch",
-    )
-    cols = st.columns(4)
-    stages = cols[0].select_slider("Stages per pipeline (hybrid)", [2, 4, 8, 16], 4, key="dist_cm_stages")
-    micro = cols[1].select_slider("Micro-batches", [1, 2, 4, 8, 16, 32, 64], 8, key="dist_cm_micro")
-    efficiency = cols[2].slider(
-        "Achieved share of peak FLOP/s",
-        0.02,
-        0.8,
-        costmodel.DEVICES[device_name].efficiency,
-        key=f"dist_cm_eff_{device_name}",
-    )
-    overlap = cols[3].slider("Backward that hides all-reduce", 0.0, 1.0, 1.0, key="dist_cm_overlap")
-    cols = st.columns(3)
-    link = costmodel.LINKS[link_name]
-    # keyed per preset: picking another link starts from its own figures
-    bandwidth = cols[0].number_input(
-        "Link bandwidth GB/s", 0.1, 1000.0, link.bandwidth / 1e9, key=f"dist_cm_bw_{link_name}"
-    )
-    latency = cols[1].number_input("Link latency µs", 0.1, 1000.0, link.latency * 1e6, key=f"dist_cm_lat_{link_name}")
-    jitter = cols[2].slider("Straggler jitter (step-time CV)", 0.0, 0.1, 0.0, step=0.005, key="dist_cm_jitter")
-    device = replace(costmodel.DEVICES[device_name], efficiency=efficiency)
-    hw = costmodel.Hardware(
-        device, costmodel.Link(link_name, bandwidth * 1e9, latency * 1e-6), overlap=overlap, jitter=jitter
-    )
-    with user_errors():
-        workload = costmodel.rnn_workload(DeepRNNConfig(hidden_size=hidden, layers=layers, vocab_size=32_000), seq_len)
-        sweeps = {
-            "data": costmodel.sweep(workload, hw, "data", DEVICE_COUNTS, batch, scaling=scaling),
-            "pipeline": costmodel.sweep(
-                workload, hw, "pipeline", [2, 4, 8, 16, 32, 64], batch, microbatches=micro, scaling=scaling
-            ),
-            "hybrid": costmodel.sweep(workload, hw, "hybrid", DEVICE_COUNTS, batch, stages, micro, scaling),
-        }
-        show_figure(
-            plots.scaling_prediction_figure(sweeps, f"Predicted scaling: {workload.name}, {device_name}, {link_name}"),
-            key="dist_cm_scaling_fig",
-        )
-        stops = pd.DataFrame(
-            [
-                {
-                    "strategy": s,
-                    **{k: (v if v is not None else "—") for k, v in costmodel.stops_paying(rows).items()},
-                    "most devices": f"{layers} (a layer each)" if s == "pipeline" else "—",
-                }
-                for s, rows in sweeps.items()
-            ]
-        )
-        st.markdown("**Where each strategy stops paying** (first device count where the limit appears)")
-        st.dataframe(stops.astype(str), hide_index=True, width="stretch", key="dist_cm_stops")
-        st.caption(
-            f"{workload.params / 1e6:.0f} M parameters, {workload.flops_per_sample / 1e9:.1f} GFLOP per sequence "
-            "(forward + backward). Pipelines stop at one layer per device. Memory per device counts fp32 weights, "
-            "gradients, AdamW moments and the activations kept for backward."
-        )
-        sample = [r for rows in sweeps.values() for r in rows if r.devices in (8, 64, 512)]
-        show_figure(plots.predicted_breakdown_figure(sample), key="dist_cm_breakdown")
-    published_section()
-
-
-def published_section() -> None:
-    with st.expander("Does the model reproduce published results?", expanded=False):
-        jitter = st.slider("Assumed straggler jitter for Horovod", 0.0, 0.06, 0.03, step=0.005, key="dist_pub_jitter")
-        rows = costmodel.published_checks(jitter)
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "setup": r["setup"],
-                        "published": r["published"],
-                        "predicted": round(r["predicted"], 3),
-                        "error (points)": round(r["error_points"], 1),
-                    }
-                    for r in rows
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-            key="dist_pub_table",
-        )
-        bound = " / ".join(f"{row['predicted']:.0%}" for row in costmodel.horovod_check(0.0))
-        st.markdown(
-            "- **Horovod** (Sergeev & Del Balso 2018, arXiv:1802.05799): 512 Pascal GPUs, 25 Gbit/s RoCE; "
-            "one P100's images/s at batch 64 from TensorFlow's benchmark page (Inception V3 142, VGG-16 154; "
-            "ResNet-101 129 interpolated by FLOPs between ResNet-50 and ResNet-152), parameter counts from Keras; "
-            "64 MB fusion buffers; 10 µs per ring hop. The jitter is our assumption, not the paper's: at 0 the "
-            f"model predicts {bound}.\n"
-            "- **Sutskever et al. 2014** (arXiv:1409.3215 §3.5): one LSTM layer per GPU (a 4-stage pipeline "
-            "whose micro-batches are time steps), softmax split over 4 more GPUs and run after the LSTM "
-            "wavefront; 25 / 29 tokens per sentence (§3.1). If the softmax overlapped the wavefront, the "
-            f"model would predict {costmodel.sutskever_check(True)['predicted']:.1f}× instead."
-        )
-
-
-def environment_note() -> None:
-    cores = runner.cores_available()
-    import torch
-
-    gpus = torch.cuda.device_count()
-    device = f"{gpus} CUDA device(s): runs use nccl" if gpus else "no GPU: ranks are CPU processes talking over gloo"
-    st.caption(f"This machine: {cores} CPU cores, {device}. Data dir: {os.fspath(runner.store_path().parent)}")

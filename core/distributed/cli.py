@@ -12,7 +12,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from core.cli import add_json_flag, print_json
+from core.cli import add_json_flag, emit
 from core.distributed import costmodel, runner
 from core.distributed.model import DeepRNNConfig
 from core.distributed.worker import MODES, SCALINGS, RunSpec, run_rank
@@ -32,7 +32,7 @@ def _int_list(text: str) -> list[int]:
 
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     d, m = RunSpec(), DeepRNNConfig()
-    p.add_argument("--mode", choices=MODES, default="ddp", help="ddp, pipeline (layers over ranks) or hybrid")
+    p.add_argument("--mode", choices=MODES, default="ddp", help="ddp (data parallel), pipeline or hybrid")
     p.add_argument("--scaling", choices=SCALINGS, default=d.scaling, help="weak: batch per replica; strong: global")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per replica (weak) or in total")
     p.add_argument("--seq-len", type=int, default=d.seq_len, help="tokens per sequence")
@@ -68,7 +68,12 @@ def _spec(args, world: int, microbatches: int, mode: str | None = None) -> RunSp
 
 
 class _Line(Callback):
-    """Progress as one rewritten line on stderr."""
+    """Step progress of a run as one rewritten line on stderr.
+
+    Not ``core.cli.ProgressLine``: that one prints a line per epoch on stdout (part of the
+    output, JSON under ``--json``); a run here has no epochs, only steps polled every 0.2 s,
+    and stdout keeps one result per run.
+    """
 
     def __init__(self):
         self.shown = None
@@ -116,18 +121,17 @@ def _bench(args) -> int:
     for run, row in zip(runs, costmodel.compare(runs, calibration)):
         run["predicted_s"], run["error"] = row["predicted_s"], row["error"]
     for run in runs:
-        if args.json:
-            print_json({k: v for k, v in run.items() if k not in ("ranks", "spec")})
-        else:
-            print(_row_text(run))
+        _print_run(run, args.json)
     summary = {
         "calibration": vars(calibration),
         "note": "in-sample fit on these runs; CPU processes on a shared machine are noisy",
     }
-    print_json(summary) if args.json else print(
+    emit(
+        summary,
+        args.json,
         f"calibrated: {calibration.flops / 1e9:.2f} GFLOP/s per process, contention {calibration.contention:.2f}, "
         f"link {calibration.bandwidth / 1e9:.2f} GB/s + {calibration.latency * 1e6:.0f} µs, "
-        f"jitter {calibration.jitter:.2f} (in-sample fit on these runs)"
+        f"jitter {calibration.jitter:.2f} (in-sample fit on these runs)",
     )
     return 0
 
@@ -155,7 +159,7 @@ def _train(args) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if args.dry_run:
         plan = {"spec": spec.to_dict(), "memory_per_process_bytes": estimate["per_process"]}
-        print_json(plan) if args.json else print(json.dumps(plan, indent=1))
+        emit(plan, args.json, json.dumps(plan, indent=1))
         return 0
     try:
         result = runner.launch(spec, _Line(), port=args.port)
@@ -170,10 +174,7 @@ def _train(args) -> int:
 
 
 def _print_run(result: dict, as_json: bool) -> None:
-    if as_json:
-        print_json({k: v for k, v in result.items() if k not in ("ranks", "spec")})
-    else:
-        print(_row_text(result))
+    emit({k: v for k, v in result.items() if k not in ("ranks", "spec")}, as_json, _row_text(result))
 
 
 def _predict(args) -> int:
@@ -187,10 +188,12 @@ def _predict(args) -> int:
     for n in args.devices:
         for strategy in costmodel.STRATEGIES:
             try:
-                pr = costmodel.predict(workload, hw, strategy, n, args.batch_size, args.stages, args.microbatches[0])
+                pr = costmodel.predict(
+                    workload, hw, strategy, n, args.batch_size, args.stages, args.microbatches[0], args.scaling
+                )
             except UserError as error:
                 row = {"strategy": strategy, "devices": n, "error": str(error)}
-                print_json(row) if args.json else print(f"{strategy:<9} N={n:<5} n/a: {error}")
+                emit(row, args.json, f"{strategy:<9} N={n:<5} n/a: {error}")
                 continue
             row = {
                 "strategy": strategy,
@@ -200,21 +203,22 @@ def _predict(args) -> int:
                 "efficiency": pr.efficiency,
                 "memory_gib": pr.memory_per_device / costmodel.GiB,
                 "limits": pr.limits,
+                "notes": pr.notes,
             }
-            if args.json:
-                print_json(row)
-            else:
-                limits = f"  stops paying: {', '.join(pr.limits)}" if pr.limits else ""
-                print(
-                    f"{strategy:<9} N={n:<5} step={pr.step_s * 1e3:8.2f}ms {pr.samples_per_s:12.0f} samples/s "
-                    f"eff={pr.efficiency:5.0%} mem={row['memory_gib']:.2f}GiB{limits}"
-                )
+            limits = f"  stops paying: {', '.join(pr.limits)}" if pr.limits else ""
+            notes = f"  note: {'; '.join(pr.notes)}" if pr.notes else ""
+            text = (
+                f"{strategy:<9} N={n:<5} step={pr.step_s * 1e3:8.2f}ms {pr.samples_per_s:12.0f} samples/s "
+                f"eff={pr.efficiency:5.0%} mem={row['memory_gib']:.2f}GiB{limits}{notes}"
+            )
+            emit(row, args.json, text)
     if args.published:
         for row in costmodel.published_checks():
-            print_json(row) if args.json else print(
+            text = (
                 f"{row['setup']}: predicted {row['predicted']:.3g}, published {row['published']}, "
                 f"{row['error_points']:+.1f} points"
             )
+            emit(row, args.json, text)
     return 0
 
 
@@ -241,7 +245,8 @@ def register(commands, train_commands) -> None:
     predict.add_argument("--devices", type=_int_list, default=[8, 64, 512], help="device counts")
     predict.add_argument("--device", default="NVIDIA A100 80 GB", help=f"one of: {', '.join(costmodel.DEVICES)}")
     predict.add_argument("--link", default="InfiniBand HDR 200 Gbit/s", help=f"one of: {', '.join(costmodel.LINKS)}")
-    predict.add_argument("--batch-size", type=int, default=64, help="sequences per replica")
+    predict.add_argument("--batch-size", type=int, default=64, help="sequences per replica (weak) or in total")
+    predict.add_argument("--scaling", choices=SCALINGS, default="weak", help="weak: batch per replica; strong: global")
     predict.add_argument("--seq-len", type=int, default=128, help="tokens per sequence")
     predict.add_argument("--stages", type=int, default=4, help="pipeline stages of a hybrid replica")
     predict.add_argument("--microbatches", type=_int_list, default=[8], help="micro-batches")

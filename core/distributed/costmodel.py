@@ -1,4 +1,4 @@
-"""Step time, throughput and memory of data, pipeline and hybrid parallelism, from first principles.
+"""Step time, throughput and memory of data (``ddp``), pipeline and hybrid parallelism, from first principles.
 
 Pure arithmetic (no torch): a ``Workload`` (parameters, FLOPs and activation bytes per sample,
 from the RNN's config), a ``Device`` (achieved FLOP/s, memory) and a ``Link`` (bandwidth,
@@ -33,8 +33,10 @@ from core.distributed.model import (
 )
 from core.errors import UserError
 
-STRATEGIES = ("data", "pipeline", "hybrid")
+STRATEGIES = ("ddp", "pipeline", "hybrid")  # the names real runs use (worker.MODES); ddp = data parallel
 GiB = 2**30
+CLUSTER_DEVICES = [8, 16, 32, 64, 128, 256, 512, 1024]  # device counts the page predicts
+PIPELINE_DEVICES = [2, 4, 8, 16, 32, 64]  # a pipeline has at most one layer per device (the page allows 64)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class Prediction:
     samples_per_s: float = 0.0
     efficiency: float = 0.0  # throughput / (devices × one-device throughput)
     limits: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # where the settings asked for were adjusted, in words
 
     @property
     def fits(self) -> bool:
@@ -198,7 +201,7 @@ def predict(
     """
     if strategy not in STRATEGIES:
         raise UserError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
-    p = {"data": 1, "pipeline": devices, "hybrid": stages}[strategy]
+    p = {"ddp": 1, "pipeline": devices, "hybrid": stages}[strategy]
     if p < 1 or devices % p:
         raise UserError(f"{devices} devices cannot be split into pipelines of {p} stages")
     if p > workload.layers:
@@ -206,6 +209,7 @@ def predict(
     replicas = devices // p
     b = batch if scaling == "weak" else max(1, batch // replicas)  # samples per replica
     m = max(1, min(microbatches, b)) if p > 1 else 1
+    notes = _adjustments(batch, scaling, replicas, b, microbatches if p > 1 else 1, m)
     if demand is None and hw.cores:
         first = predict(workload, hw, strategy, devices, batch, stages, microbatches, scaling, False, devices)
         demand = devices * (first.compute_s + first.optimizer_s) / first.step_s
@@ -250,10 +254,30 @@ def predict(
     )
     prediction.samples_per_s = prediction.global_batch / step
     if baseline:
-        one = predict(workload, hw, "data", 1, b * (replicas if scaling == "strong" else 1), baseline=False)
+        one = predict(workload, hw, "ddp", 1, b * (replicas if scaling == "strong" else 1), baseline=False)
         prediction.efficiency = prediction.samples_per_s / (devices * one.samples_per_s)
     prediction.limits = _limits(prediction)
+    prediction.notes = notes
     return prediction
+
+
+def _adjustments(batch: int, scaling: str, replicas: int, per_replica: int, asked_m: int, m: int) -> list[str]:
+    """What ``predict`` changed in the settings it was given, so a page can say so."""
+    notes = []
+    if scaling == "strong" and batch < replicas:
+        notes.append(
+            f"the global batch {batch} is smaller than the {replicas} replicas: raised to one sample per replica "
+            f"({replicas} samples per step)"
+        )
+    elif scaling == "strong" and per_replica * replicas != batch:
+        notes.append(
+            f"the global batch {batch} does not split evenly over {replicas} replicas: {per_replica} per replica "
+            f"({per_replica * replicas} samples per step)"
+        )
+    if m != asked_m:
+        samples = f"{per_replica} sample{'s' if per_replica > 1 else ''}"
+        notes.append(f"{asked_m} micro-batches asked, a replica has {samples}: cut to {m} (one sample each)")
+    return notes
 
 
 def _limits(pr: Prediction) -> list[str]:
@@ -286,6 +310,41 @@ def sweep(
         except UserError:
             continue
     return rows
+
+
+def strategy_sweeps(
+    workload: Workload, hw: Hardware, batch: int, stages: int, microbatches: int, scaling: str = "weak"
+) -> dict[str, list[Prediction]]:
+    """Every strategy over the cluster sizes of the page (a pipeline over up to 64 layers, one each)."""
+    return {
+        "ddp": sweep(workload, hw, "ddp", CLUSTER_DEVICES, batch, scaling=scaling),
+        "pipeline": sweep(
+            workload, hw, "pipeline", PIPELINE_DEVICES, batch, microbatches=microbatches, scaling=scaling
+        ),
+        "hybrid": sweep(workload, hw, "hybrid", CLUSTER_DEVICES, batch, stages, microbatches, scaling),
+    }
+
+
+def sweep_notes(sweeps: dict[str, list[Prediction]]) -> list[str]:
+    """One line per strategy whose settings were adjusted: from which device count, and how."""
+    lines = []
+    for strategy, rows in sweeps.items():
+        first = next((r for r in rows if r.notes), None)
+        if first is not None:
+            lines.append(f"{strategy} from {first.devices} devices: " + "; ".join(first.notes))
+    return lines
+
+
+def stops_table(sweeps: dict[str, list[Prediction]], layers: int) -> list[dict]:
+    """Per strategy, the first device count at which each limit appears ("—": not within the sweep)."""
+    return [
+        {
+            "strategy": strategy,
+            **{k: (v if v is not None else "—") for k, v in stops_paying(rows).items()},
+            "most devices": f"{layers} (a layer each)" if strategy == "pipeline" else "—",
+        }
+        for strategy, rows in sweeps.items()
+    ]
 
 
 def stops_paying(rows: list[Prediction]) -> dict[str, int | None]:
@@ -442,14 +501,13 @@ def predict_run(run: dict, calibration: Calibration) -> Prediction:
     """The calibrated model's prediction for the configuration of one measured run."""
     workload, _ = _run_workload(run)
     hw = calibration.hardware()
-    strategy = {"ddp": "data", "pipeline": "pipeline", "hybrid": "hybrid"}[run["mode"]]
     per_replica = run["global_batch"] // run["replicas"]
     # threads per rank count as busy cores: 1 process × 2 threads uses both
     hw = replace(hw, cores=max(1, calibration.cores // max(1, run["threads_per_rank"])))
     return predict(
         workload,
         hw,
-        strategy,
+        run["mode"],
         run["world_size"],
         per_replica,
         stages=run["stages"],
@@ -506,7 +564,7 @@ def horovod_check(jitter: float = 0.03) -> list[dict]:
         device = Device(f"P100 ({name})", images_per_s, 16 * GiB, efficiency=1.0, optimizer_s_per_param=0.0)
         workload = Workload(name, params, 1.0, 0.0, 0.0, layers=1)
         hw = Hardware(device, link, overlap=1.0, jitter=jitter)
-        pred = predict(workload, hw, "data", 512, batch)
+        pred = predict(workload, hw, "ddp", 512, batch)
         rows.append(
             {
                 "setup": f"Horovod, {name}, 512 GPUs, 25 Gbit/s",

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,6 +272,7 @@ def launch(
     result["machine"] = machine_info()
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["sweep"] = sweep or result["finished"]
+    result["id"] = uuid.uuid4().hex[:12]  # a stable name for selectors, whatever else is stored
     return result
 
 

@@ -3,10 +3,10 @@
 One process per rank, started by ``core.distributed.runner`` or by ``torchrun`` (both set
 ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``). Each rank times its phases with
 ``perf_counter`` (after a device sync on CUDA): forward, backward, the gradient all-reduce
-(a DDP communication hook stamps each bucket's start and completion), the optimiser, and for
-pipelines the time spent waiting on neighbours. One extra step after the measured ones is
-recorded as a timeline of events per rank for the Gantt chart. Rank 0 gathers everything and
-writes ``result.json``.
+(a DDP communication hook marks each bucket's start and completion, with CUDA events on a
+GPU), the optimiser, and for pipelines the time spent waiting on neighbours. One extra step
+after the measured ones is recorded as a timeline of events per rank for the Gantt chart.
+Rank 0 gathers everything and writes ``result.json``.
 
 Ranks are laid out replica-major: ``rank = replica * stages + stage``. ``ddp`` is ``stages = 1``,
 ``pipeline`` is ``replicas = 1``, ``hybrid`` has both above one.
@@ -40,11 +40,12 @@ BACKENDS = ("auto", "gloo", "nccl")
 PROBE_BYTES = (4_096, 262_144, 4_194_304)  # all-reduce sizes timed after start-up to calibrate the link
 PROGRESS_PREFIX = "progress "
 LAUNCHER_ENV = "RNNPLAY_LAUNCHER_PID"  # set by the runner; torchrun's ranks watch their own parent
+CRASH_ENV = "RNNPLAY_TEST_CRASH_RANK"  # tests only: this rank raises at its first measured step
 
 
 @dataclass
 class RunSpec:
-    mode: str = "ddp"  # "ddp" (data parallel), "pipeline" (layers split over ranks), "hybrid" (data-parallel pipelines)
+    mode: str = "ddp"  # "ddp" (data parallel), "pipeline" (layers split over ranks), "hybrid" (ddp over pipelines)
     world_size: int = 2  # processes (ranks)
     stages: int = 0  # pipeline stages per replica; 0 = 1 for ddp, world_size for pipeline, 2 for hybrid
     microbatches: int = 1  # GPipe micro-batches per step; 1 = plain model parallelism (no overlap between stages)
@@ -60,7 +61,6 @@ class RunSpec:
     bucket_mb: float = 1.0  # DDP gradient bucket size; several buckets let all-reduce overlap backward
     timeout_s: float = 60.0  # init_process_group and collectives give up after this
     model: DeepRNNConfig = field(default_factory=DeepRNNConfig)
-    crash_rank: int = -1  # fault injection for tests: this rank raises at its first measured step
 
     @property
     def pipeline_stages(self) -> int:
@@ -127,6 +127,7 @@ class RunSpec:
     @classmethod
     def from_dict(cls, values: dict) -> RunSpec:
         values = dict(values)
+        values.pop("crash_rank", None)  # a test-only field that older stored runs carry
         model = DeepRNNConfig(**values.pop("model", {}))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
@@ -171,15 +172,45 @@ def _watch_parent() -> None:
 
 
 class _Clock:
-    """Phase timer that waits for the device first, so CUDA's asynchronous kernels are counted."""
+    """Host timestamps that mean something on any device.
+
+    ``clock()`` ends a phase: on CUDA it waits for the queued kernels first. Inside backward
+    (the DDP hook) waiting would serialise communication with compute, so ``mark()`` records a
+    CUDA event instead, and ``seconds(mark)`` places it on the host clock, measured from the
+    event ``start()`` recorded right after a synchronise. On CPU a mark is ``perf_counter()``.
+    """
 
     def __init__(self, device: torch.device):
         self.cuda = device.type == "cuda"
+        self.origin: tuple[torch.cuda.Event, float] | None = None  # (event, host time) of the last start()
 
     def __call__(self) -> float:
         if self.cuda:
             torch.cuda.synchronize()
         return time.perf_counter()
+
+    def start(self) -> float:
+        """The start of a step: every mark until the next start is measured from here."""
+        now = self()
+        if self.cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            self.origin = (event, now)
+        return now
+
+    def mark(self):
+        if not self.cuda:
+            return time.perf_counter()
+        event = torch.cuda.Event(enable_timing=True)
+        event.record()  # on the current stream: reached when the work queued before it is done
+        return event
+
+    def seconds(self, mark) -> float:
+        """Host seconds of a mark; on CUDA call after a synchronise (both events must have happened)."""
+        if not self.cuda:
+            return mark
+        event, host = self.origin
+        return host + event.elapsed_time(mark) / 1e3
 
 
 @dataclass
@@ -195,24 +226,36 @@ class _StepLog:
 
 
 class _TimedAllReduce:
-    """DDP communication hook state: stamps each bucket's all-reduce from launch to completion."""
+    """DDP communication hook state: marks each bucket's all-reduce at launch and at completion.
 
-    def __init__(self):
-        self.buckets: list[tuple[float, float, int]] = []  # (launched, completed, bytes)
+    Marks come from ``_Clock.mark`` (CUDA events on a GPU, where host time inside backward says
+    nothing about the kernels); ``buckets()`` turns them into host seconds after the step.
+    """
+
+    def __init__(self, clock: _Clock):
+        self.clock = clock
+        self.marks: list[tuple[object, object, int]] = []  # (launched, completed, bytes)
         self.lock = threading.Lock()
 
     def hook(self, _state, bucket):
-        launched = time.perf_counter()
+        launched = self.clock.mark()
         buffer = bucket.buffer()
         nbytes = buffer.numel() * buffer.element_size()
         future = default_hooks.allreduce_hook(None, bucket)
 
         def done(fut):
+            value = fut.value()  # on CUDA the current stream now waits for the all-reduce: mark after it
             with self.lock:
-                self.buckets.append((launched, time.perf_counter(), nbytes))
-            return fut.value()
+                self.marks.append((launched, self.clock.mark(), nbytes))
+            return value
 
         return future.then(done)
+
+    def buckets(self) -> list[tuple[float, float, int]]:
+        """(launched, completed, bytes) per bucket in host seconds, in launch order; then forget them."""
+        rows = sorted((self.clock.seconds(a), self.clock.seconds(b), n) for a, b, n in self.marks)
+        self.marks.clear()
+        return rows
 
 
 def _probe_link(device: torch.device, group=None) -> list[dict]:
@@ -245,7 +288,7 @@ class _Trainer:
         config = spec.model
         # every rank builds all stages from one seed and keeps its own: replicas start identical
         self.module: nn.Module = build_stages(config, self.p, spec.seed)[self.stage].to(device)
-        self.hook = _TimedAllReduce()
+        self.hook = _TimedAllReduce(self.clock)
         self.dp_group = None
         # every rank must create every group, in the same order
         for stage in range(self.p):
@@ -273,8 +316,7 @@ class _Trainer:
     def ddp_step(self, batch) -> _StepLog:
         log, clock = _StepLog(), self.clock
         x, y = batch
-        self.hook.buckets.clear()
-        t0 = clock()
+        t0 = clock.start()
         loss = self._loss(self.model(x), y)  # (B, T, V) logits → scalar
         t1 = clock()
         loss.backward()
@@ -283,7 +325,7 @@ class _Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         t3 = clock()
         log.add("forward", t0, t1)
-        buckets = sorted(self.hook.buckets)
+        buckets = self.hook.buckets()
         # the last bucket is launched when backward's compute ends; what follows is waiting on the network
         compute_end = max(t1, buckets[-1][0]) if buckets else t2
         log.add("backward", t1, compute_end)
@@ -407,8 +449,8 @@ def run_rank(spec: RunSpec, rank: int, world: int, local_rank: int, local_world:
         measure_start = time.perf_counter()
         durations = []
         for step in range(spec.warmup, total):
-            if rank == spec.crash_rank:
-                raise RuntimeError(f"injected crash on rank {rank} (crash_rank={spec.crash_rank})")
+            if os.environ.get(CRASH_ENV) == str(rank):
+                raise RuntimeError(f"injected crash on rank {rank} ({CRASH_ENV})")
             started = time.perf_counter()
             logs.append(trainer.step(batches[step]))
             durations.append(time.perf_counter() - started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.distributed.results import PEER_WAIT, run_label, split_peer_wait
 from core.plots.theme import COLORS, base_figure
 
 # One colour per phase everywhere (bars, timeline, legend).
@@ -12,18 +13,35 @@ PHASE_COLORS = {
     "backward": COLORS[2],
     "all-reduce": COLORS[1],
     "all-reduce (exposed)": COLORS[3],
+    PEER_WAIT: "#f3d9a4",  # the all-reduce colour, faded: the bucket waits for the slower rank
     "wait / receive": "#bbbbbb",
     "wait / send": "#dddddd",
     "optimiser": COLORS[4],
     "straggler": COLORS[5],
     "bubble": "#bbbbbb",
 }
-STRATEGY_COLORS = {"ddp": COLORS[0], "data": COLORS[0], "pipeline": COLORS[2], "hybrid": COLORS[3]}
+STRATEGY_COLORS = {"ddp": COLORS[0], "pipeline": COLORS[2], "hybrid": COLORS[3]}
+COMM_LANE = ("all-reduce", PEER_WAIT)  # timeline events drawn on a rank's own communication lane
+# Where a predicted strategy stops paying: one marker shape per reason, named once in the legend
+LIMIT_SYMBOLS = {
+    "communication ≥ compute": "x",
+    "memory does not fit": "square-open",
+    "bubble ≥ half the step": "diamond-open",
+}
+LEGEND_ROW_PX = 24  # height of one row of a horizontal legend
 
 
-def run_label(run: dict, sep: str = " ") -> str:
-    extra = f", m={run['microbatches']}" if run["stages"] > 1 else ""
-    return f"{run['mode']} ×{run['world_size']}{sep}({run['scaling']}{extra})"
+def _legend_below(fig: go.Figure, rows: int = 1, axis_px: int = 45) -> None:
+    """Put the legend at the bottom of the figure, under the x-axis labels, not over them.
+
+    Anchored to the container (not the plotting area), with a bottom margin that holds the
+    axis labels (``axis_px``) and ``rows`` rows of legend: it cannot slide onto the tick numbers
+    whatever the figure's height.
+    """
+    fig.update_layout(
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+        margin=dict(b=axis_px + rows * LEGEND_ROW_PX + 10),
+    )
 
 
 def _series(runs: list[dict]) -> dict[str, list[dict]]:
@@ -63,7 +81,8 @@ def throughput_figure(runs: list[dict]) -> go.Figure:
         )
     fig.update_xaxes(title="processes (ranks)", dtick=1)
     fig.update_yaxes(title="samples / s", rangemode="tozero")
-    fig.update_layout(legend=dict(y=-0.25, yanchor="top", x=0, xanchor="left"), height=440, margin=dict(b=130))
+    fig.update_layout(height=440)
+    _legend_below(fig, rows=3, axis_px=60)  # series names are long: up to three rows in a half-width column
     return fig
 
 
@@ -77,6 +96,7 @@ def efficiency_figure(runs: list[dict]) -> go.Figure:
         marker_color=[STRATEGY_COLORS.get(r["mode"], COLORS[0]) for r in rows],
         text=[f"{r['efficiency']:.0%}" for r in rows],
         textposition="outside",
+        cliponaxis=False,  # a bar near the top keeps its number
         showlegend=False,
     )
     fig.add_hline(y=1.0, line=dict(dash="dot", color="#888"), annotation_text="perfect")
@@ -108,21 +128,22 @@ def breakdown_figure(runs: list[dict]) -> go.Figure:
         marker=dict(symbol="line-ew-open", size=30, color="#000"),
     )
     fig.update_yaxes(title="ms per step")
-    fig.update_layout(legend=dict(y=-0.22, yanchor="top", x=0, xanchor="left"), margin=dict(b=110))
     fig.update_xaxes(tickangle=0)
+    _legend_below(fig, rows=2, axis_px=60)  # run labels take two lines
     return fig
 
 
 def timeline_figure(run: dict) -> go.Figure:
     """Gantt of one step per rank: compute, waiting and all-reduce (drawn on its own lane, overlapping backward)."""
-    fig = base_figure(f"One step, per rank — {run_label(run)}", height=120 + 70 * len(run["ranks"]), barmode="overlay")
+    fig = base_figure(f"One step, per rank — {run_label(run)}", height=170 + 70 * len(run["ranks"]), barmode="overlay")
     lanes: list[str] = []
     bars: dict[str, dict[str, list]] = {}  # one trace per kind of event: fast to build and to draw
-    for rank in reversed(run["ranks"]):
+    timelines = split_peer_wait([rank["events"] for rank in run["ranks"]])
+    for rank, events in reversed(list(zip(run["ranks"], timelines))):
         name = f"rank {rank['rank']}" + (f" · stage {rank['stage']}" if run["stages"] > 1 else "")
-        for event in rank["events"]:
+        for event in events:
             kind, start, end = event[0], event[1], event[2]
-            lane = f"{name} · comm" if kind == "all-reduce" else name
+            lane = f"{name} · comm" if kind in COMM_LANE else name
             if lane not in lanes:
                 lanes.append(lane)
             bar = bars.setdefault(kind, {"y": [], "x": [], "base": [], "text": []})
@@ -142,7 +163,7 @@ def timeline_figure(run: dict) -> go.Figure:
         )
     fig.update_yaxes(categoryorder="array", categoryarray=lanes)
     fig.update_xaxes(ticksuffix=" ms", rangemode="tozero")
-    fig.update_layout(legend=dict(y=-0.12, yanchor="top", x=0, xanchor="left"), margin=dict(b=70))
+    _legend_below(fig, rows=2)
     return fig
 
 
@@ -180,6 +201,7 @@ def predicted_vs_measured_figure(rows: list[dict]) -> go.Figure:
         marker_color=COLORS[1],
         text=[f"{r['error']:+.0%}" for r in rows],
         textposition="outside",
+        cliponaxis=False,
     )
     fig.update_yaxes(title="ms per step", rangemode="tozero")
     fig.update_xaxes(tickangle=0)
@@ -187,8 +209,13 @@ def predicted_vs_measured_figure(rows: list[dict]) -> go.Figure:
 
 
 def scaling_prediction_figure(sweeps: dict[str, list], title: str) -> go.Figure:
-    """Predicted efficiency vs device count per strategy; markers where a limit first appears."""
-    fig = base_figure(title, height=400)
+    """Predicted efficiency vs device count per strategy; a marker where each limit first appears.
+
+    Limits are marker shapes named in the legend, not text on the plot: words at the edge of
+    the plotting area were cut ("nemory does not fit") and overlapped where strategies meet.
+    """
+    fig = base_figure(title, height=420)
+    named: set[str] = set()
     for strategy, rows in sweeps.items():
         if not rows:
             continue
@@ -214,15 +241,26 @@ def scaling_prediction_figure(sweeps: dict[str, list], title: str) -> go.Figure:
                 fig.add_scatter(
                     x=[r.devices],
                     y=[r.efficiency],
-                    mode="markers+text",
-                    marker=dict(symbol="x", size=13, color=color),
-                    text=[key],
-                    textposition="top center",
+                    mode="markers",
+                    marker=dict(symbol=LIMIT_SYMBOLS.get(key, "x"), size=14, color=color, line=dict(width=2)),
+                    legendgroup=key,
                     showlegend=False,
-                    hoverinfo="skip",
+                    hovertext=f"{strategy}: {reason} from {r.devices} devices",
+                    hoverinfo="text",
                 )
+                named.add(key)
+    for key in [k for k in LIMIT_SYMBOLS if k in named]:  # one neutral legend entry per shape
+        fig.add_scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker=dict(symbol=LIMIT_SYMBOLS[key], size=12, color="#555", line=dict(width=2)),
+            name=key,
+            legendgroup=key,
+        )
     fig.update_xaxes(title="devices", type="log", dtick=0.30103, tickformat="d")
     fig.update_yaxes(title="scaling efficiency", tickformat=".0%", rangemode="tozero")
+    _legend_below(fig, rows=2)
     return fig
 
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from core.distributed import runner
+from core.distributed import results, runner
 from tests.helpers.apptest import charts, titles
 
 PAGE = "pages/5_Multi_GPU.py"
@@ -39,8 +39,8 @@ def test_first_render_shows_the_example_and_launches_nothing(open_page, monkeypa
 def test_gantt_of_a_ddp_run_has_a_communication_lane(open_page):
     at = open_page(PAGE)
     runs = runner.load_example_runs()
-    index = next(i for i, r in enumerate(runs) if r["mode"] == "ddp" and r["world_size"] == 2)
-    at.selectbox(key="dist_gantt_run").set_value(index).run()
+    ddp = next(r for r in runs if r["mode"] == "ddp" and r["world_size"] == 2)
+    at.selectbox(key="dist_gantt_run").set_value(results.run_id(ddp)).run()
     gantt = next(c for c in charts(at) if (c["layout"]["title"]["text"] or "").startswith("One step"))
     lanes = {lane for trace in gantt["data"] for lane in trace["y"]}
     assert "rank 0 · comm" in lanes and "rank 1" in lanes
@@ -94,12 +94,12 @@ def test_cost_model_reacts_to_presets(open_page):
     before = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Predicted scaling"))
     at.selectbox(key="dist_cm_link").set_value("Ethernet 10 Gbit/s (TCP)").run()
     after = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Predicted scaling"))
-    data_before = next(t for t in before["data"] if t.get("name") == "data")["y"]
-    data_after = next(t for t in after["data"] if t.get("name") == "data")["y"]
+    data_before = next(t for t in before["data"] if t.get("name") == "ddp")["y"]
+    data_after = next(t for t in after["data"] if t.get("name") == "ddp")["y"]
     assert data_after[-1] < data_before[-1]  # a slower link costs data parallelism efficiency
     stops = next(d.value for d in at.dataframe if "strategy" in d.value.columns)
-    assert list(stops["strategy"]) == ["data", "pipeline", "hybrid"]
-    assert stops.loc[stops["strategy"] == "data", "communication ≥ compute"].item() != "—"
+    assert list(stops["strategy"]) == ["ddp", "pipeline", "hybrid"]
+    assert stops.loc[stops["strategy"] == "ddp", "communication ≥ compute"].item() != "—"
 
 
 def test_published_checks_are_listed(open_page):

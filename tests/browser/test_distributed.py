@@ -1,4 +1,4 @@
-"""Multi-GPU page in Chromium: the shipped example renders, a real 2-process DDP run starts from the page."""
+"""Multi-GPU page in Chromium: the shipped example renders, a real 2-process DDP run starts from the page, then its baseline."""
 
 import json
 import os
@@ -50,3 +50,14 @@ def test_example_renders_then_a_real_sweep_runs(page):
     run = json.loads(stored[-1])
     assert run["device"].startswith("2 CPU processes × 1 thread") and run["spec"]["steps"] == 2
     screenshot(page, "distributed_after_run")
+
+    # a lone 2-process run has no efficiency: the page says why and runs the 1-process baseline into its sweep
+    assert page.get_by_text("have no such 1-process run yet").first.is_visible()  # the table is a canvas
+    efficiency_chart = page.locator(".js-plotly-plot .gtitle", has_text="Scaling efficiency")
+    assert efficiency_chart.count() == 0  # no empty chart
+    page.get_by_role("button", name="Run the 1-process baseline").click()
+    efficiency_chart.first.wait_for(timeout=90_000)
+    wait_for_rerun(page)
+    assert_no_exception(page)
+    assert page.locator(".js-plotly-plot .gtitle", has_text="One step, per rank — ddp ×2 (weak)").count() == 1
+    assert len((Path(os.environ["RNNPLAY_DATA_DIR"]) / "dist_runs.jsonl").read_text().splitlines()) == 2

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from core.cli import main
-from core.distributed import runner
+from core.distributed import runner, worker
 from core.distributed.model import DeepRNNConfig, SyntheticCorpus, build_stages, parameter_count, split_layers
 from core.distributed.worker import RunSpec
 from core.errors import UserError
@@ -188,9 +188,10 @@ def test_two_stage_pipeline_with_microbatches():
     assert not no_children_left()
 
 
-def test_a_crashing_rank_fails_cleanly_with_its_log():
+def test_a_crashing_rank_fails_cleanly_with_its_log(monkeypatch):
+    monkeypatch.setenv(worker.CRASH_ENV, "1")  # the ranks inherit the launcher's environment
     with pytest.raises(runner.RunFailed, match="rank 1 of 2 exited") as failure:
-        runner.launch(tiny_spec(crash_rank=1, warmup=0))
+        runner.launch(tiny_spec(warmup=0))
     assert "injected crash on rank 1" in failure.value.log
     assert not no_children_left()  # rank 0 was blocked in a collective: it must have been killed
 
@@ -230,8 +231,16 @@ def test_cli_dry_run_json(capsys):
 def test_cli_predict_with_published_checks(capsys):
     assert main(["dist", "predict", "--devices", "8,1024", "--json", "--published"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert {r.get("strategy") for r in rows} >= {"data", "pipeline", "hybrid"}
+    assert {r.get("strategy") for r in rows} >= {"ddp", "pipeline", "hybrid"}
     assert sum("published" in r for r in rows) == 4
+
+
+def test_cli_predict_says_when_it_raises_the_global_batch(capsys):
+    assert main(["dist", "predict", "--devices", "8", "--batch-size", "4", "--scaling", "strong", "--json"]) == 0
+    ddp = next(json.loads(line) for line in capsys.readouterr().out.splitlines() if '"ddp"' in line)
+    assert ddp["notes"] == [
+        "the global batch 4 is smaller than the 8 replicas: raised to one sample per replica (8 samples per step)"
+    ]
 
 
 @pytest.mark.parametrize(

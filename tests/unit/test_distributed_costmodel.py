@@ -27,18 +27,18 @@ def test_ring_allreduce_formula():
 def test_data_parallel_without_communication_cost_scales_perfectly():
     free = cm.Hardware(DEVICE, cm.Link("free", 1e30, 0.0))
     for n in (8, 64, 1024):
-        pr = cm.predict(WORK, free, "data", n, batch=32)
+        pr = cm.predict(WORK, free, "ddp", n, batch=32)
         assert pr.efficiency == pytest.approx(1.0)
         assert pr.samples_per_s == pytest.approx(n * 32 / (32 * 1e9 / 1e12))
 
 
 def test_exposed_allreduce_is_what_backward_cannot_hide():
     slow = cm.Hardware(DEVICE, cm.Link("slow", 1e8, 0.0), overlap=1.0)
-    pr = cm.predict(WORK, slow, "data", 2, batch=1)  # compute 1 ms, backward 0.67 ms
+    pr = cm.predict(WORK, slow, "ddp", 2, batch=1)  # compute 1 ms, backward 0.67 ms
     allreduce = 4e6 / 1e8  # 2(N−1)/N = 1 at N = 2
     assert pr.allreduce_s == pytest.approx(allreduce)
     assert pr.exposed_comm_s == pytest.approx(allreduce - 2 / 3 * 1e-3)
-    no_overlap = cm.predict(WORK, replace(slow, overlap=0.0), "data", 2, batch=1)
+    no_overlap = cm.predict(WORK, replace(slow, overlap=0.0), "ddp", 2, batch=1)
     assert no_overlap.exposed_comm_s == pytest.approx(allreduce)
     assert "communication ≥ compute" in pr.limits
 
@@ -59,7 +59,7 @@ def test_pipeline_cannot_have_more_stages_than_layers():
 
 
 def test_memory_per_device_and_the_limit():
-    pr = cm.predict(WORK, cm.Hardware(DEVICE, LINK), "data", 8, batch=32)
+    pr = cm.predict(WORK, cm.Hardware(DEVICE, LINK), "ddp", 8, batch=32)
     assert pr.memory_per_device == pytest.approx(16 * 1e6 + 32 * 1e6)
     tiny = replace(DEVICE, memory=1e6)
     pr = cm.predict(WORK, cm.Hardware(tiny, LINK), "hybrid", 8, batch=32, stages=4)
@@ -70,7 +70,7 @@ def test_memory_per_device_and_the_limit():
 
 def test_stops_paying_reports_first_device_count():
     slow = cm.Hardware(DEVICE, cm.Link("slow", 1e7, 1e-4))
-    rows = cm.sweep(WORK, slow, "data", [8, 16, 64], batch=1)
+    rows = cm.sweep(WORK, slow, "ddp", [8, 16, 64], batch=1)
     first = cm.stops_paying(rows)
     assert first["communication ≥ compute"] == 8
     assert first["memory does not fit"] is None
@@ -78,7 +78,7 @@ def test_stops_paying_reports_first_device_count():
 
 def test_straggler_grows_with_replicas():
     hw = cm.Hardware(DEVICE, cm.Link("free", 1e30, 0.0), jitter=0.05)
-    small, large = (cm.predict(WORK, hw, "data", n, batch=8) for n in (8, 512))
+    small, large = (cm.predict(WORK, hw, "ddp", n, batch=8) for n in (8, 512))
     assert large.straggler_s == pytest.approx(0.05 * math.sqrt(2 * math.log(512)) * large.compute_s)
     assert large.efficiency < small.efficiency < 1.0
 
@@ -146,3 +146,37 @@ def test_without_straggler_jitter_horovod_is_optimistic():
 def test_unknown_strategy_is_refused():
     with pytest.raises(UserError, match="strategy must be one of"):
         cm.predict(WORK, cm.Hardware(DEVICE, LINK), "tensor", 8, 8)
+
+
+def test_one_name_per_mode_shared_with_real_runs():
+    from core.distributed.worker import MODES
+
+    assert cm.STRATEGIES == MODES
+
+
+def test_a_global_batch_below_the_replicas_is_raised_and_said():
+    hw = cm.Hardware(DEVICE, LINK)
+    pr = cm.predict(WORK, hw, "ddp", 8, batch=4, scaling="strong")
+    assert pr.global_batch == 8  # one sample per replica, not the 4 asked for
+    assert pr.notes == [
+        "the global batch 4 is smaller than the 8 replicas: raised to one sample per replica (8 samples per step)"
+    ]
+    uneven = cm.predict(WORK, hw, "ddp", 8, batch=12, scaling="strong")
+    assert uneven.global_batch == 8 and "does not split evenly over 8 replicas: 1 per replica" in uneven.notes[0]
+    assert cm.predict(WORK, hw, "ddp", 8, batch=16, scaling="strong").notes == []
+    assert cm.predict(WORK, hw, "ddp", 8, batch=4).notes == []  # weak scaling: 4 per replica, as asked
+
+
+def test_sweep_notes_name_the_first_device_count():
+    hw = cm.Hardware(DEVICE, LINK)
+    sweeps = cm.strategy_sweeps(WORK, hw, batch=16, stages=2, microbatches=1, scaling="strong")
+    notes = cm.sweep_notes(sweeps)
+    assert notes[0].startswith("ddp from 32 devices: the global batch 16 is smaller than the 32 replicas")
+    table = cm.stops_table(sweeps, layers=WORK.layers)
+    assert [row["strategy"] for row in table] == ["ddp", "pipeline", "hybrid"]
+
+
+def test_micro_batches_above_the_replica_batch_are_cut_and_said():
+    pr = cm.predict(WORK, cm.Hardware(DEVICE, LINK), "pipeline", 2, batch=2, microbatches=8)
+    assert pr.microbatches == 2
+    assert pr.notes == ["8 micro-batches asked, a replica has 2 samples: cut to 2 (one sample each)"]
