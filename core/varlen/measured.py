@@ -51,6 +51,8 @@ def unrolling_summary(points: list[dict]) -> dict:
         "build_ratio": large["static_build_seconds"] / small["static_build_seconds"],
         "time_ratio": {k: large[f"{k}_seconds"] / fits[f"{k}_seconds"] for k in ("static", "dynamic", "packed")},
         "dynamic_vs_packed": large["dynamic_seconds"] / large["packed_seconds"],
+        "dynamic_cells": large["batch_size"] * large["batch_max_length"],  # every row at every step
+        "packed_cells": large["real_cells"],
         "max_abs_diff": max(p["max_abs_diff"] for p in points),
     }
 

@@ -147,7 +147,9 @@ class UnrollPoint:
     static_saved_bytes: int  # bytes autograd keeps for backward (see cost.SavedBytes)
     dynamic_saved_bytes: int
     packed_saved_bytes: int
-    batch_max_length: int  # longest sequence in the measured batch
+    batch_size: int
+    batch_max_length: int  # longest sequence in the measured batch: dynamic computes batch_size x this many cells
+    real_cells: int  # the sum of the lengths: the cells packing computes
     max_abs_diff: float  # static and dynamic vs packed outputs at real positions, the larger
 
 
@@ -199,7 +201,9 @@ def measure_point(
         static_saved_bytes=saved["static"],
         dynamic_saved_bytes=saved["dynamic"],
         packed_saved_bytes=saved["packed"],
+        batch_size=batch_size,
         batch_max_length=max(lengths),
+        real_cells=sum(lengths),
         max_abs_diff=_largest_difference([runs["static"](), runs["dynamic"]()], packed_out, lengths),
     )
 

@@ -6,7 +6,7 @@ import torch
 from core.cli import main
 from core.errors import UserError
 from core.plots.varlen import CUT, PAD, TOKEN
-from core.varlen import batching, correctness, cost, sources, unrolling, views
+from core.varlen import batching, correctness, cost, measured, sources, unrolling, views
 from tests.helpers.cli import run_cli_process
 
 SEQS = [[5, 6, 7, 8, 9], [1, 2], [3, 4, 3], [7]]
@@ -222,6 +222,47 @@ def test_cli_json_reports_fractions_diffs_and_ratios():
     assert 0 < report["batch"]["padding_fraction"] < 1
     assert report["max_abs_diff"]["packed"]["h"] < 1e-5
     assert set(report["speedup_vs_naive_padding"]) == set(cost.STRATEGIES)
+    assert report["measured"]["command"].startswith("python -m core varlen --distribution long-tailed --batch-size 8")
+    assert report["measured"]["cores"] >= 1 and report["measured"]["torch"] == torch.__version__
+
+
+def test_cli_text_says_when_and_where_it_measured(capsys):
+    assert main(["varlen", "--batch-size", "4", "--max-len", "10", "--repeats", "1"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("measured ") and " cores, 1 torch thread" in first
+
+
+def test_shipped_measurements_say_when_how_and_where():
+    shipped = measured.load()
+    assert shipped["measured"]["command"].startswith("python -m core varlen")
+    line = measured.provenance(shipped)
+    assert line.startswith("Stored measurement from 20") and "`python -m core varlen" in line
+    assert measured.machine({}) == "an unrecorded machine"
+    assert "not recorded" in measured.provenance({})
+    assert measured.load(measured.PATH.with_name("missing.json")) == {}
+
+
+def test_unrolling_summary_compares_from_the_first_t_that_holds_the_batch():
+    def point(t, longest, seconds):
+        return dict(
+            T=t,
+            static_nodes=27 * t + 12,
+            static_build_seconds=t / 100,
+            batch_size=4,
+            batch_max_length=longest,
+            real_cells=10,
+            max_abs_diff=1e-7,
+            static_seconds=seconds,
+            dynamic_seconds=2.0,
+            packed_seconds=1.0,
+        )
+
+    s = measured.unrolling_summary([point(10, 10, 1.0), point(20, 15, 2.0), point(40, 15, 8.0)])
+    assert s["fits"]["T"] == 20 and s["time_ratio"]["static"] == 4.0 and s["time_ratio"]["packed"] == 1.0
+    assert s["nodes_per_step"] == 27 and s["build_ratio"] == 4.0
+    assert s["dynamic_cells"] == 4 * 15 and s["packed_cells"] == 10 and s["dynamic_vs_packed"] == 2.0
+    assert measured.padding_summary({}) is None
+    assert measured.padding_summary(measured.load())["saved_mb"]["packing"] > 0
 
 
 @pytest.mark.parametrize(
