@@ -204,13 +204,14 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
     pressed = st.button("Time forward+backward on this batch", key="varlen_measure_cost")
     costs = kept_result("varlen_costs", key, pressed, lambda: _time_costs(*key))
     if costs is not None:
-        label, where = "this batch", "measured now on this server"
+        label, where = "this batch", "this batch, measured now on this server"
     else:
-        costs, label, where = shipped.get("cost", []), "shipped measurement", measured.provenance(shipped)
+        costs, label, where = shipped.get("cost", []), "shipped measurement", "the stored measurement above"
         b = shipped.get("batch", {})
         st.caption(
             f"Until you press the button: the shipped measurement ({b.get('source', '?')}, "
-            f"{b.get('batch_size', '?')} sequences, {b.get('padding_fraction', 0):.0%} padding). {where}"
+            f"{b.get('batch_size', '?')} sequences, {b.get('padding_fraction', 0):.0%} padding). "
+            + measured.provenance(shipped)
         )
     if not costs:
         st.info("No cost measurement yet: press the button.")
@@ -221,7 +222,7 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
         show_figure(plots.cost_figure(costs, label), key="varlen_fig_cost")
     with right:
         st.markdown(
-            f"One untrained LSTM layer (32 → 64), fastest of several forward+backward passes ({label}, {where}; "
+            f"One untrained LSTM layer (32 → 64), fastest of several forward+backward passes ({where}; "
             "on a shared CPU compare the bars with each other, not with other runs).\n\n"
             + "\n".join(
                 f"- **{c['strategy']}**: ×{naive / c['seconds']:.2f} vs naive, {c['padding_fraction']:.0%} padding"

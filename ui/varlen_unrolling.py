@@ -79,8 +79,10 @@ def unrolling_section(shipped: dict) -> list[dict]:
     longer = live[1] if live else shipped.get("longer_than_T")
     if longer:
         t, n = longer["T"], longer["input_length"]
+        source = "measured now" if live else "stored with the sweep"
         st.markdown(
-            f"**An input longer than T.** A length-{n} sequence through the T = {t} graph: no error, no warning. "
+            f"**An input longer than T** ({source}). A length-{n} sequence through the T = {t} graph: no error, "
+            "no warning. "
             f"It reads the first {t} steps and stops: its final state equals that of the input cut to {t} "
             f"(|Δ| = {longer['static_vs_truncated_h_diff']:.0e}) and differs from the full run by "
             f"**{longer['static_vs_full_h_diff']:.2f}**. The dynamic loop and the packed LSTM read all {n}. A static "

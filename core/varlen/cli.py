@@ -64,6 +64,7 @@ def provenance(args) -> dict:
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "cuda_devices": cuda,
+        "load_average": round(os.getloadavg()[0], 1),  # 1-minute load when measuring began: other work slows timings
     }
 
 

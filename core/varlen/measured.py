@@ -21,13 +21,14 @@ def load(path: Path = PATH) -> dict:
 
 
 def machine(measured: dict) -> str:
-    """'AMD EPYC, 2 cores, 1 torch thread, no GPU' for the machine that measured ``measured``."""
+    """'AMD EPYC, 2 cores, 1 torch thread, no GPU, load average 6.6 when it began' for the measuring machine."""
     m = measured.get("measured")
     if not m:
         return "an unrecorded machine"
     threads = m["torch_threads"]
     gpus = ", ".join(m["cuda_devices"]) or "no GPU"
-    return f"{m['cpu']}, {m['cores']} cores, {threads} torch thread{'s' * (threads != 1)}, {gpus}"
+    load = f", load average {m['load_average']} when it began" if "load_average" in m else ""
+    return f"{m['cpu']}, {m['cores']} cores, {threads} torch thread{'s' * (threads != 1)}, {gpus}{load}"
 
 
 def provenance(measured: dict) -> str:

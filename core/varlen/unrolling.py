@@ -49,30 +49,27 @@ def lstm_step(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor
     return o * torch.tanh(c_new), c_new
 
 
-def masked_step(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor, keep: torch.Tensor):
-    """A step whose rows with ``keep`` = 0 (past their end) copy their state through and output 0."""
-    h_new, c_new = lstm_step(lstm, x_t, h, c)
-    c = keep * c_new + (1 - keep) * c
-    h = keep * h_new + (1 - keep) * h
-    return h, c, h * keep
-
-
-class StaticLSTM(nn.Module):
-    """The LSTM recurrence written out for exactly ``steps`` time steps (before tracing)."""
+class MaskedLoop(nn.Module):
+    """The LSTM recurrence over ``steps`` time steps with a mask: rows past their end copy their state
+    through and output 0. Traced by torch.fx it is the static graph; run eagerly with ``steps`` set to
+    the batch's longest sequence it is the dynamic loop."""
 
     def __init__(self, lstm: nn.LSTM, steps: int):
         super().__init__()
-        self.lstm = lstm  # shared: the static graph reads the packed model's parameters
+        self.lstm = lstm  # shared: every version reads the packed model's parameters
         self.steps = steps
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor):
-        # x (B, T, I), valid (B, T, 1) float: 1 on real tokens. Only the first `steps` are read.
+        # x (B, >= steps, I), valid (B, >= steps, 1) float: 1 on real tokens. Only the first `steps` are read.
         h = x.new_zeros(x.size(0), self.lstm.hidden_size)  # (B, H)
         c = x.new_zeros(x.size(0), self.lstm.hidden_size)
         outputs = []
         for t in range(self.steps):
-            h, c, out = masked_step(self.lstm, x[:, t], h, c, valid[:, t])
-            outputs.append(out)
+            h_new, c_new = lstm_step(self.lstm, x[:, t], h, c)
+            keep = valid[:, t]  # (B, 1): past its end a sequence keeps its state
+            c = keep * c_new + (1 - keep) * c
+            h = keep * h_new + (1 - keep) * h
+            outputs.append(h * keep)
         return torch.stack(outputs, 1), h, c  # (B, steps, H), (B, H), (B, H)
 
 
@@ -81,7 +78,7 @@ def build_static(lstm: nn.LSTM, steps: int) -> tuple[torch.fx.GraphModule, float
     if not 1 <= steps <= MAX_T:
         raise UserError(f"T must be in 1..{MAX_T}, got {steps}")
     start = time.perf_counter()
-    graph = torch.fx.symbolic_trace(StaticLSTM(lstm, steps))
+    graph = torch.fx.symbolic_trace(MaskedLoop(lstm, steps))
     return graph, time.perf_counter() - start
 
 
@@ -97,15 +94,9 @@ def run_dynamic(lstm: nn.LSTM, x: torch.Tensor, lengths: list[int]):
     Past its length a row still computes, but its state is copied through and its output zeroed,
     so the final states are each sequence's own and outputs past the end are exactly 0.
     """
-    steps = max(lengths)
+    steps = max(lengths)  # the loop bound follows the data (TF: min(T, max(sequence_length)))
     valid = mask(lengths, steps).unsqueeze(-1).to(x.dtype)  # (B, steps, 1)
-    h = x.new_zeros(x.size(0), lstm.hidden_size)
-    c = x.new_zeros(x.size(0), lstm.hidden_size)
-    outputs = []
-    for t in range(steps):  # the loop bound follows the data (TF: min(T, max(sequence_length)))
-        h, c, out = masked_step(lstm, x[:, t], h, c, valid[:, t])
-        outputs.append(out)
-    return torch.stack(outputs, 1), h, c  # (B, max(lengths), H), (B, H), (B, H)
+    return MaskedLoop(lstm, steps)(x, valid)  # eager: nothing is built ahead for a fixed T
 
 
 def run_packed(lstm: nn.LSTM, x: torch.Tensor, lengths: list[int]):
