@@ -135,7 +135,9 @@ def conclusions(points: list[dict], shipped: dict) -> None:
   every sequence) to T = {large["T"]} made a static forward+backward ×{ratio["static"]:.1f} slower
   ({large["static_seconds"] * 1000:.0f} ms), the dynamic loop ×{ratio["dynamic"]:.1f}
   ({large["dynamic_seconds"] * 1000:.0f} ms) and the packed LSTM ×{ratio["packed"]:.1f}
-  ({large["packed_seconds"] * 1000:.0f} ms): same data, same results. Memory kept for backward at T = {large["T"]}:
+  ({large["packed_seconds"] * 1000:.0f} ms): same data, same results. The last two loop over the same
+  {fits["batch_max_length"]} steps at every T, so how far their ratios are from 1 shows how much the timings move
+  under the load recorded above. Memory kept for backward at T = {large["T"]}:
   {large["static_saved_bytes"] / 2**20:.0f} MB static, {large["dynamic_saved_bytes"] / 2**20:.1f} MB dynamic,
   {large["packed_saved_bytes"] / 2**20:.1f} MB packed.
 - **Dynamic unrolling with lengths still computes every row at every step**: on that batch it computed
