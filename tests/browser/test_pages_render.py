@@ -35,15 +35,16 @@ def test_home_shows_shapes_and_navigates(page):
     assert_no_exception(page)
 
 
-@pytest.mark.parametrize("path", ["/", "/Variable_length"])
-def test_no_placeholder_is_left_when_the_script_finishes(page, path):
-    """Home and Variable length draw everything during the run: no grey skeleton outlives the script."""
+@pytest.mark.parametrize("path, charts", [("/", 4), ("/Variable_length", 4)])
+def test_every_chart_is_drawn_once_the_page_settles(page, path, charts):
+    """Home and Variable length: once the rerun settles (no stSkeleton left) every chart the script made is drawn."""
     page.goto(path)
     wait_for_rerun(page)
     page.reload()
-    page.wait_for_timeout(200)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
+    wait_for_rerun(page)
     assert page.get_by_test_id("stSkeleton").count() == 0
+    assert page.locator(".js-plotly-plot").count() == charts
+    assert_no_exception(page)
 
 
 @pytest.mark.parametrize("name", list(PAGES))
