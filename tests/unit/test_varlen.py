@@ -227,7 +227,11 @@ def test_cli_json_reports_fractions_diffs_and_ratios():
 
 
 def test_cli_text_says_when_and_where_it_measured(capsys):
-    assert main(["varlen", "--batch-size", "4", "--max-len", "10", "--repeats", "1"]) == 0
+    threads = torch.get_num_threads()
+    try:
+        assert main(["varlen", "--batch-size", "4", "--max-len", "10", "--repeats", "1"]) == 0
+    finally:
+        torch.set_num_threads(threads)  # the command sets --threads for the whole process
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("measured ") and " cores, 1 torch thread" in first
 
