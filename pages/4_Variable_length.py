@@ -1,36 +1,39 @@
 """Variable-length sequences: padding, truncation, masks, packing, bucketing; outputs of different
-lengths; static vs dynamic unrolling, all measured on this machine."""
+lengths; static vs dynamic unrolling vs packing. Live numbers are measured on this server with
+untrained LSTMs; stored ones say when and on what machine they were measured."""
 
 import streamlit as st
 
+from core.varlen import measured
 from ui import setup_page
-from ui import varlen as sections
+from ui import varlen as inputs
+from ui import varlen_outputs as outputs
+from ui import varlen_unrolling as unrolling
 
 setup_page("Variable-length sequences")
 st.title("Variable-length sequences")
 st.markdown(
     "Real batches mix short and long sequences. This page builds one, shows the usual ways of fitting it into a "
-    "tensor, checks that they compute the same thing, and measures what each costs."
+    "tensor, checks that they compute the same thing, and measures what each costs. Sections 1 and 3 use "
+    "**untrained** (seeded, random-weight) LSTMs: padding, equality and cost do not depend on training. "
+    "Section 2 decodes with a trained translation model."
 )
+shipped = measured.load()
 
 st.header("1 · Inputs of different lengths")
-batch = sections.batch_builder()
+batch = inputs.batch_builder()
 if batch is not None:
-    pad_value = sections.layout_section(batch)
+    pad_value = inputs.layout_section(batch)
     st.subheader("Correctness: padded + masked = packed = one at a time")
-    sections.correctness_section(batch, pad_value)
+    inputs.correctness_section(batch, pad_value)
     st.subheader("Cost: naive padding vs packing vs bucketing")
-    sections.cost_section(batch)
+    inputs.cost_section(batch, shipped)
 
 st.header("2 · Outputs of different lengths")
-sections.outputs_section()
+outputs.outputs_section()
 
-st.header("3 · Static vs dynamic unrolling")
-st.markdown(
-    "**Static** (`static_rnn`): the LSTM step written out T times and traced by `torch.fx` into one graph; inputs "
-    "padded to T, a mask carries the state through pads. **Dynamic** (`dynamic_rnn`): `nn.LSTM` on a packed batch, "
-    "whose loop runs as many steps as the batch's longest sequence. Same weights in both."
-)
-points = sections.unrolling_section()
+st.header("3 · Static vs dynamic unrolling vs packing")
+st.markdown(unrolling.INTRO)
+points = unrolling.unrolling_section(shipped)
 st.subheader("Conclusions")
-sections.conclusions(points)
+unrolling.conclusions(points, shipped)

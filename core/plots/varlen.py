@@ -1,5 +1,5 @@
 """Figures for the variable-length page: token grids (padding, truncation, mask, packing,
-bucketing), the correctness scatter, the cost bars and the static-vs-dynamic curves."""
+bucketing), the correctness scatter, the cost bars and the static / dynamic / packed curves."""
 
 from __future__ import annotations
 
@@ -180,8 +180,16 @@ def cost_figure(costs: list[dict], label: str = "this batch") -> go.Figure:
     return fig
 
 
+# key prefix in the sweep's points -> legend name and colour
+UNROLLINGS = {
+    "static": ("static (unrolled, traced graph)", COLORS[3]),
+    "dynamic": ("dynamic (loop over the padded batch, with lengths)", COLORS[1]),
+    "packed": ("packed nn.LSTM", COLORS[0]),
+}
+
+
 def unrolling_figure(points: list[dict]) -> go.Figure:
-    """Static (unrolled, traced) vs dynamic (packed nn.LSTM) as the static length T grows."""
+    """Static vs dynamic (with lengths) vs packed as the static length T grows."""
     fig = make_subplots(
         rows=2,
         cols=2,
@@ -195,43 +203,34 @@ def unrolling_figure(points: list[dict]) -> go.Figure:
         horizontal_spacing=0.1,
     )
     fig.update_layout(
-        title="Static vs dynamic unrolling as T grows (log–log)",
-        height=660,
-        margin=dict(t=120),
-        legend=dict(y=1.12),
+        title="Static vs dynamic unrolling vs packing as T grows (log–log)",
+        height=680,
+        margin=dict(t=140),
+        legend=dict(y=1.16, orientation="h"),
     )
     ts = [p["T"] for p in points]
-    series = [
-        (1, 1, "static_nodes", "dynamic_nodes", 1),
-        (1, 2, "static_build_seconds", None, 1),
-        (2, 1, "static_seconds", "dynamic_seconds", 1000),
-        (2, 2, "static_saved_bytes", "dynamic_saved_bytes", 1 / 2**20),
+    panels = [  # row, col, what, scale, which unrollings have it
+        (1, 1, "nodes", 1, ("static", "packed")),  # the eager dynamic loop builds no graph
+        (1, 2, "build_seconds", 1, ("static",)),
+        (2, 1, "seconds", 1000, tuple(UNROLLINGS)),
+        (2, 2, "saved_bytes", 1 / 2**20, tuple(UNROLLINGS)),
     ]
-    for index, (row, col, static_key, dynamic_key, scale) in enumerate(series):
-        first = index == 0
-        fig.add_scatter(
-            x=ts,
-            y=[p[static_key] * scale for p in points],
-            mode="lines+markers",
-            name="static (unrolled graph)",
-            legendgroup="static",
-            showlegend=first,
-            line=dict(color=COLORS[3]),
-            row=row,
-            col=col,
-        )
-        if dynamic_key:
+    shown = set()
+    for row, col, what, scale, kinds in panels:
+        for kind in kinds:
+            name, color = UNROLLINGS[kind]
             fig.add_scatter(
                 x=ts,
-                y=[p[dynamic_key] * scale for p in points],
+                y=[p[f"{kind}_{what}"] * scale for p in points],
                 mode="lines+markers",
-                name="dynamic (packed nn.LSTM)",
-                legendgroup="dynamic",
-                showlegend=first,
-                line=dict(color=COLORS[0]),
+                name=name,
+                legendgroup=kind,
+                showlegend=kind not in shown,
+                line=dict(color=color),
                 row=row,
                 col=col,
             )
+            shown.add(kind)
     fig.update_xaxes(type="log", title="T")
     fig.update_yaxes(type="log")
     return fig
@@ -253,7 +252,7 @@ def length_scatter(reference: list[int], series: dict[str, list[int]], title: st
             y=lengths,
             mode="markers",
             name=name,
-            marker=dict(color=COLORS[index % len(COLORS)], size=16 - 5 * index, line=dict(width=0)),
+            marker=dict(color=COLORS[index % len(COLORS)], size=max(16 - 4 * index, 4), line=dict(width=0)),
             hovertemplate="reference %{x}, output %{y}<extra>" + name + "</extra>",
         )
     fig.update_xaxes(title="reference length (tokens)")

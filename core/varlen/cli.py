@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
-from core.cli import add_json_flag, print_json
+from core.cli import add_json_flag, emit
 from core.errors import UserError
 from core.varlen import batching, correctness, cost, sources, unrolling
 
@@ -39,6 +42,32 @@ def _check_args(args) -> None:
             raise UserError(f"--{name} is out of range (got {value}); see --help")
 
 
+def _cpu_name() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
+
+
+def provenance(args) -> dict:
+    """When, how and on what machine these numbers were measured: saved with them so the page can say so."""
+    settings = {k: v for k, v in vars(args).items() if k not in ("func", "command", "json", "save") and v is not None}
+    flags = [f"--{k.replace('_', '-')} {v}" for k, v in settings.items()]
+    cuda = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python -m core varlen " + " ".join(flags),
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cuda_devices": cuda,
+        "load_average": round(os.getloadavg()[0], 1),  # 1-minute load when measuring began: other work slows timings
+    }
+
+
 def report(args) -> dict:
     _check_args(args)
     torch.set_num_threads(args.threads)
@@ -50,6 +79,7 @@ def report(args) -> dict:
     check = correctness.check(batch.sequences, pad_value=args.pad_value, seed=args.seed)
     costs = cost.measure(lengths, repeats=args.repeats, n_buckets=args.buckets, seed=args.seed)
     result = {
+        "measured": provenance(args),
         "batch": {"source": batch.source, "notices": batch.notices, **batching.summary(lengths, args.buckets)},
         "max_abs_diff": check["max_abs_diff"],
         "cost": [asdict(c) for c in costs],
@@ -70,34 +100,41 @@ def report(args) -> dict:
     return result
 
 
-def run(args) -> int:
-    result = report(args)
-    if args.json:
-        print_json(result)
-        return 0
+def text(result: dict) -> str:
+    """The report as lines for a terminal."""
     b = result["batch"]
-    print(f"batch: {b['source']}; {b['batch_size']} sequences, lengths {b['min_length']}..{b['max_length']}")
-    for notice in b["notices"]:
-        print(f"notice: {notice}")
-    print(
+    m = result["measured"]
+    lines = [
+        f"measured {m['measured_at']} on {m['cpu']} ({m['cores']} cores, {m['torch_threads']} torch threads)",
+        f"batch: {b['source']}; {b['batch_size']} sequences, lengths {b['min_length']}..{b['max_length']}",
+        *(f"notice: {notice}" for notice in b["notices"]),
         f"padding fraction: naive {b['padding_fraction']:.1%}, bucketed ({b['buckets']}) "
-        f"{b['bucketed_padding_fraction']:.1%}, packed 0%"
-    )
+        f"{b['bucketed_padding_fraction']:.1%}, packed 0%",
+    ]
     for name, diff in result["max_abs_diff"].items():
-        print(f"max |diff| vs one at a time, {name:<24} outputs {diff['outputs']:.2e}  h {diff['h']:.2e}")
+        lines.append(f"max |diff| vs one at a time, {name:<24} outputs {diff['outputs']:.2e}  h {diff['h']:.2e}")
     for row in result["cost"]:
         speed = result["speedup_vs_naive_padding"][row["strategy"]]
-        print(
+        lines.append(
             f"{row['strategy']:<14} {row['seconds'] * 1000:8.1f} ms fwd+bwd  x{speed:.2f}  "
             f"saved for backward {row['saved_bytes'] / 2**20:.2f} MB"
         )
     for name, row in result.get("training_folk_tunes", {}).items():
-        print(f"training on folk tunes, {name:<14} {row['seconds_per_step'] * 1000:.0f} ms/step  x{row['speedup']:.2f}")
-    for point in result.get("unrolling", []):
-        print(
-            f"T={point['T']:<5} static: {point['static_nodes']} nodes, build {point['static_build_seconds']:.2f}s, "
-            f"{point['static_seconds'] * 1000:.1f} ms/batch; dynamic {point['dynamic_seconds'] * 1000:.1f} ms/batch"
+        lines.append(
+            f"training on folk tunes, {name:<14} {row['seconds_per_step'] * 1000:.0f} ms/step  x{row['speedup']:.2f}"
         )
+    for point in result.get("unrolling", []):
+        lines.append(
+            f"T={point['T']:<5} static: {point['static_nodes']} nodes, build {point['static_build_seconds']:.2f}s, "
+            f"{point['static_seconds'] * 1000:.1f} ms/batch; dynamic (padded + lengths) "
+            f"{point['dynamic_seconds'] * 1000:.1f} ms/batch; packed {point['packed_seconds'] * 1000:.1f} ms/batch"
+        )
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    result = report(args)
+    emit(result, args.json, text(result))
     return 0
 
 

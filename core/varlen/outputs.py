@@ -1,9 +1,9 @@
-"""Outputs of different lengths on a shipped translation model: stop at EOS vs run a fixed number
-of steps, greedy vs beam search, output lengths vs the references.
+"""Outputs of different lengths on a shipped translation model: what stops the decoder (EOS, a
+length cap, the task's fixed length), greedy vs beam search, output lengths vs the references.
 
 All decoding goes through ``core.translation.inference.translate`` (which drives
-``core.decoding``): ``stop_at_eos=False`` is the fixed-length run, i.e. what a pipeline that never
-looks for an end-of-sequence token produces.
+``core.decoding``): ``stop_at_eos=False`` never looks for an end-of-sequence token, so only the
+step limit stops it: the model's length cap, or the task's fixed length where it has one.
 """
 
 from __future__ import annotations
@@ -17,9 +17,22 @@ MODELS = ("dates-iso", "numbers-en-fr")  # shipped translation models this secti
 MAX_EXAMPLES = 64
 METHODS = {  # label -> translate() options
     "greedy, stop at EOS": dict(method="greedy"),
-    "greedy, fixed length": dict(method="greedy", stop_at_eos=False),
+    "greedy, length cap only": dict(method="greedy", stop_at_eos=False),
     "beam 4, stop at EOS": dict(method="beam", beam_size=4),
 }
+FIXED_LENGTH = {"dates": 10}  # tasks whose every output has one length (ISO dates: YYYY-MM-DD)
+
+
+def fixed_length_label(steps: int) -> str:
+    return f"greedy, fixed {steps} steps"
+
+
+def _methods(task: str, cap: int) -> dict[str, tuple[dict, int]]:
+    """label -> (translate() options, step limit); the fixed-length run only for tasks that have one."""
+    methods = {label: (options, cap) for label, options in METHODS.items()}
+    if task in FIXED_LENGTH:
+        methods[fixed_length_label(FIXED_LENGTH[task])] = (dict(method="greedy", stop_at_eos=False), FIXED_LENGTH[task])
+    return methods
 
 
 def available_models() -> list[str]:
@@ -39,8 +52,8 @@ def compare(model, count: int = 24, seed: int = 0, max_len: int | None = None) -
     ref_lengths = [len(model.tgt_tokenizer.encode(r).ids) for r in references]
     limit = max_len or model.config.max_target_len
     runs, rows = {}, []
-    for label, options in METHODS.items():
-        results = inference.translate(model, sources, max_len=limit, **options)
+    for label, (options, steps_limit) in _methods(model.config.task, limit).items():
+        results = inference.translate(model, sources, max_len=steps_limit, **options)
         lengths = [len(t.target_tokens) - int("</s>" in t.target_tokens[-1:]) for t in results]
         if not options.get("stop_at_eos", True):  # the useful part ends at the first EOS, if any
             lengths = [

@@ -1,6 +1,7 @@
-import json
-
 import pytest
+
+from core.shapes import SHAPES, uses
+from tests.helpers.apptest import charts, text_of
 
 PAGES = [
     "pages/1_Translation.py",
@@ -10,17 +11,49 @@ PAGES = [
     "pages/5_Multi_GPU.py",
 ]
 
+# What each shape's definition allows an example to read and write (core/shapes.py's kinds).
+DEFINITIONS = {
+    "Sequence to sequence": ("sequence", "same length"),  # "the output is as long as the input"
+    "Sequence to vector": ("sequence", "vector"),
+    "Vector to sequence": ("vector", "own length"),
+    "Encoder–decoder": ("sequence", "own length"),  # "input and output lengths are independent"
+}
+
 
 def test_home_draws_the_four_shapes_and_links_to_pages(open_page):
     at = open_page("app.py")
-    subheaders = [s.value for s in at.subheader]
-    assert subheaders == ["Sequence to sequence", "Sequence to vector", "Vector to sequence", "Encoder–decoder"]
-    charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-    assert len(charts) == 4
-    assert all(chart["data"] for chart in charts)
-    used_for = " ".join(m.value for m in at.markdown)
-    for application in ("image captioning", "speech recognition", "anomaly detection", "music-genre"):
-        assert application in used_for
+    assert [s.value for s in at.subheader] == list(DEFINITIONS)
+    assert len(charts(at)) == 4 and all(chart["data"] for chart in charts(at))
+
+
+def test_every_example_fits_its_shapes_definition():
+    for shape in SHAPES:
+        reads, writes = DEFINITIONS[shape.title]
+        assert (shape.reads, shape.writes) == (reads, writes), shape.title
+        for example in shape.examples:
+            assert (example.reads, example.writes) == (reads, writes), (shape.title, example.task)
+
+
+def test_home_shows_exactly_the_tables_examples(open_page):
+    at = open_page("app.py")
+    used_for = [m.value for m in at.markdown if m.value.startswith("**Used for:**")]
+    assert used_for == [f"**Used for:** {uses(shape)}." for shape in SHAPES]
+
+
+def test_plain_seq2seq_link_opens_the_plain_dates_model(open_page):
+    at = open_page("app.py")
+    link = next(p for p in at.get("page_link") if p.proto.label.startswith("Plain seq2seq"))
+    assert "model=dates-iso-plain" in link.proto.query_string
+    at.query_params["model"] = "dates-iso-plain"
+    at.switch_page("pages/1_Translation.py").run()
+    assert not at.exception
+    assert at.selectbox(key="tr_model").value == "dates-iso-plain"
+
+
+def test_home_says_which_pages_run_untrained_models(open_page):
+    text = text_of(open_page("app.py"))
+    assert "nothing on screen is canned" not in text
+    assert "Variable-length page runs untrained" in text and "stored measurement says so" in text
 
 
 def test_sidebar_shows_environment(open_page):

@@ -15,6 +15,7 @@ def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):
     text = text_of(at)
     assert "Share of computed cells that are padding: **naive" in text
     assert "Not supported here" in text and "multi-GPU" in text
+    assert "Stored measurement from" in text and "python -m core varlen" in text  # says when and how
     assert at.query_params["dist"] == "long-tailed" and at.query_params["T"] == "50"
     table = at.dataframe[0].value
     assert set(table["method"]) >= {"packed", "padded + masked (post)", "padded, no mask (post)"}
@@ -68,6 +69,49 @@ def test_outputs_of_different_lengths_on_a_shipped_model(open_page):
     assert not at.exception
     table = next(d.value for d in at.dataframe if "decoding" in d.value.columns).set_index("decoding")
     assert table.loc["greedy, stop at EOS", "ended with EOS"] == 1.0
-    assert table.loc["greedy, fixed length", "ended with EOS"] == 0.0
+    assert table.loc["greedy, length cap only", "ended with EOS"] == 0.0
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
-    assert "Output lengths vs references" in titles and "Fixed length: what comes after EOS" in titles
+    assert "Output lengths vs references" in titles and "Length cap only: what comes after EOS" in titles
+    ten = table.loc["greedy, fixed 10 steps"]  # ISO dates: a fixed output length stops the decoder without EOS
+    assert ten["decoder steps"] == 10 and ten["ended with EOS"] == 0.0
+    text = text_of(at)
+    assert "no way to stop" not in text
+    for rule in ("An EOS token", "A length cap", "A fixed output length", "A predicted length"):
+        assert rule in text
+
+
+def test_masks_say_how_each_use_applies_them(open_page):
+    at = open_page(PAGE)
+    at.radio(key="varlen_view").set_value("Mask").run()
+    text = text_of(at)
+    assert "multiply by it" not in text
+    assert "−∞" in text and "before** the softmax" in text and "ignore_index" in text
+
+
+def test_gpu_sentence_comes_from_torch(open_page, monkeypatch):
+    import torch
+
+    text = text_of(open_page(PAGE))
+    assert "This server has no GPU (torch sees no CUDA device)" in text
+    assert "AMD EPYC" in text or "cores" in text  # the machine that measured the stored numbers
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Test GPU")
+    assert "This server has 1 CUDA device(s) (Test GPU)" in text_of(open_page(PAGE))
+
+
+def test_three_unrollings_timed_live_and_kept_until_t_changes(open_page):
+    at = open_page(PAGE, query={"dist": "uniform", "batch": "6", "len": "20", "T": "12"})
+    text = text_of(at)
+    assert "dynamic_rnn" in text and "sequence_length" in text and "packing's gain" in text
+    chart = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Static vs dynamic"))
+    names = {trace["name"] for trace in chart["data"]}
+    assert any(n.startswith("dynamic (loop over the padded batch") for n in names) and "packed nn.LSTM" in names
+    at.button(key="varlen_build").click().run()
+    assert "ms dynamic with lengths" in text_of(at) and "ms packed" in text_of(at)
+    at.button(key="varlen_measure_cost").click().run()
+    at.selectbox(key="varlen_pad_side").set_value("pre").run()  # unrelated widgets keep both results
+    at.radio(key="varlen_view").set_value("Mask").run()
+    assert "**Live, T = 12**" in text_of(at)
+    assert any(c["layout"]["title"]["text"] == "Cost of one LSTM layer (this batch)" for c in charts(at))
+    at.number_input(key="varlen_T").set_value(13).run()  # its own input changed: the old T's result goes
+    assert "**Live, T =" not in text_of(at)

@@ -22,7 +22,7 @@ def test_typed_sequences(open_page, text, kind, message):
     assert not at.exception
     shown = [e.value for e in getattr(at, kind)]
     assert any(message in value for value in shown), shown
-    assert at.header[-1].value.endswith("Static vs dynamic unrolling")  # the rest of the page still renders
+    assert at.header[-1].value.endswith("Static vs dynamic unrolling vs packing")  # the rest of the page still renders
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,29 @@ def test_home_shows_shapes_and_navigates(page):
     wait_for_rerun(page)
     assert page.get_by_text("Sequence to vector").first.is_visible()
     assert page.locator(".js-plotly-plot").count() == 4
+    nav = [link.inner_text().strip() for link in page.get_by_test_id("stSidebarNavLink").all()]
+    assert nav[0] == "Home", nav  # the main page is named after Home.py, not "app"
+    page.get_by_text("Plain seq2seq vs encoder–decoder on dates").click()
+    wait_for_rerun(page)
+    assert "/Translation" in page.url and "model=dates-iso-plain" in page.url
+    assert_no_exception(page)
+    page.goto("/")
+    wait_for_rerun(page)
     page.get_by_text("Classify motion in a video clip").click()
     wait_for_rerun(page)
     assert "/Video" in page.url
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize("path, charts", [("/", 4), ("/Variable_length", 4)])
+def test_every_chart_is_drawn_once_the_page_settles(page, path, charts):
+    """Home and Variable length: once the rerun settles (no stSkeleton left) every chart the script made is drawn."""
+    page.goto(path)
+    wait_for_rerun(page)
+    page.reload()
+    wait_for_rerun(page)
+    assert page.get_by_test_id("stSkeleton").count() == 0
+    assert page.locator(".js-plotly-plot").count() == charts
     assert_no_exception(page)
 
 

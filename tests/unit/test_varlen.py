@@ -6,7 +6,7 @@ import torch
 from core.cli import main
 from core.errors import UserError
 from core.plots.varlen import CUT, PAD, TOKEN
-from core.varlen import batching, correctness, cost, sources, unrolling, views
+from core.varlen import batching, correctness, cost, measured, sources, unrolling, views
 from tests.helpers.cli import run_cli_process
 
 SEQS = [[5, 6, 7, 8, 9], [1, 2], [3, 4, 3], [7]]
@@ -179,12 +179,30 @@ def test_training_speed_smoke():
     assert runs[2]["padding_fraction"] <= runs[0]["padding_fraction"]
 
 
-def test_static_graph_equals_dynamic_and_grows_linearly():
+def test_static_and_dynamic_equal_packed_and_the_static_graph_grows_linearly():
     points = [unrolling.measure_point(t, batch_size=4, hidden=8, input_size=4, repeats=1) for t in (5, 10, 15)]
     assert all(p.max_abs_diff < 1e-5 for p in points)
     nodes = [p.static_nodes for p in points]
     assert nodes[1] - nodes[0] == nodes[2] - nodes[1] > 0
-    assert len({p.dynamic_nodes for p in points}) == 1
+    assert len({p.packed_nodes for p in points}) == 1
+    assert all(p.dynamic_seconds > 0 and p.dynamic_saved_bytes > 0 for p in points)
+
+
+def test_dynamic_loop_with_lengths_copies_state_through_and_zeroes_outputs_past_each_end():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 5, batch_first=True)
+    lengths = [6, 2, 4, 1]
+    x = torch.randn(4, 9, 3)  # padded beyond the longest: the loop stops at max(lengths)
+    with torch.no_grad():
+        out, h, c = unrolling.run_dynamic(lstm, x, lengths)
+        packed_out, packed_h, packed_c = unrolling.run_packed(lstm, x, lengths)
+    assert out.shape == (4, 6, 5)
+    assert torch.allclose(h, packed_h, atol=1e-6) and torch.allclose(c, packed_c, atol=1e-6)
+    padded = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True)[0]
+    assert torch.allclose(out, padded, atol=1e-6)  # pad_packed_sequence also fills 0 past each end
+    for row, n in enumerate(lengths):
+        assert torch.all(out[row, n:] == 0)
+        assert torch.equal(h[row], out[row, n - 1])  # the state stopped moving at the sequence's end
 
 
 def test_longer_input_is_silently_truncated_by_the_static_graph():
@@ -204,6 +222,51 @@ def test_cli_json_reports_fractions_diffs_and_ratios():
     assert 0 < report["batch"]["padding_fraction"] < 1
     assert report["max_abs_diff"]["packed"]["h"] < 1e-5
     assert set(report["speedup_vs_naive_padding"]) == set(cost.STRATEGIES)
+    assert report["measured"]["command"].startswith("python -m core varlen --distribution long-tailed --batch-size 8")
+    assert report["measured"]["cores"] >= 1 and report["measured"]["torch"] == torch.__version__
+
+
+def test_cli_text_says_when_and_where_it_measured(capsys):
+    threads = torch.get_num_threads()
+    try:
+        assert main(["varlen", "--batch-size", "4", "--max-len", "10", "--repeats", "1"]) == 0
+    finally:
+        torch.set_num_threads(threads)  # the command sets --threads for the whole process
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("measured ") and " cores, 1 torch thread" in first
+
+
+def test_shipped_measurements_say_when_how_and_where():
+    shipped = measured.load()
+    assert shipped["measured"]["command"].startswith("python -m core varlen")
+    line = measured.provenance(shipped)
+    assert line.startswith("Stored measurement from 20") and "`python -m core varlen" in line
+    assert measured.machine({}) == "an unrecorded machine"
+    assert "not recorded" in measured.provenance({})
+    assert measured.load(measured.PATH.with_name("missing.json")) == {}
+
+
+def test_unrolling_summary_compares_from_the_first_t_that_holds_the_batch():
+    def point(t, longest, seconds):
+        return dict(
+            T=t,
+            static_nodes=27 * t + 12,
+            static_build_seconds=t / 100,
+            batch_size=4,
+            batch_max_length=longest,
+            real_cells=10,
+            max_abs_diff=1e-7,
+            static_seconds=seconds,
+            dynamic_seconds=2.0,
+            packed_seconds=1.0,
+        )
+
+    s = measured.unrolling_summary([point(10, 10, 1.0), point(20, 15, 2.0), point(40, 15, 8.0)])
+    assert s["fits"]["T"] == 20 and s["time_ratio"]["static"] == 4.0 and s["time_ratio"]["packed"] == 1.0
+    assert s["nodes_per_step"] == 27 and s["build_ratio"] == 4.0
+    assert s["dynamic_cells"] == 4 * 15 and s["packed_cells"] == 10 and s["dynamic_vs_packed"] == 2.0
+    assert measured.padding_summary({}) is None
+    assert measured.padding_summary(measured.load())["saved_mb"]["packing"] > 0
 
 
 @pytest.mark.parametrize(
@@ -237,6 +300,8 @@ def test_outputs_stop_at_eos_vs_fixed_length_on_a_shipped_translator():
     assert "dates-iso" in outputs.available_models()
     result = outputs.compare(checkpoints.load("dates-iso"), count=4)
     eos, fixed, beam = (result["runs"][k] for k in outputs.METHODS)
+    ten = result["runs"][outputs.fixed_length_label(10)]  # ISO dates are always 10 characters: no EOS needed
+    assert ten["decoder_steps"] == 10 and ten["ended_with_eos"] == 0.0 and ten["exact"] == eos["exact"]
     assert eos["exact"] >= 0.75 and beam["exact"] >= 0.75  # held-out quality of the shipped model
     assert eos["ended_with_eos"] == 1.0 and fixed["ended_with_eos"] == 0.0
     assert fixed["decoder_steps"] == result["max_len"] > eos["decoder_steps"]
