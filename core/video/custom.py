@@ -141,12 +141,12 @@ def clips_from_ranges(data: bytes, segments: list[Segment], names: list[str], se
 
 
 def split(labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, held-out) indices: ``share`` of each class with at least 2 clips (at least one of them)."""
+    """(train, held-out) indices: ``share`` of each class with at least 2 clips (at least one of them, if share > 0)."""
     rng = np.random.default_rng(seed)
     held = []
     for c in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == c))
-        if len(members) >= 2:
+        if len(members) >= 2 and share > 0:
             held += list(members[: max(1, round(share * len(members)))])
     held = np.array(sorted(held), int)
     return np.setdiff1d(np.arange(len(labels)), held), held

@@ -91,7 +91,8 @@ def confusion_matrix(model: VideoClassifier, data: ClipSet) -> np.ndarray:
     """(C, C) counts: row = true class, column = the model's answer."""
     n = len(model.config.labels)
     confusion = np.zeros((n, n), int)
-    np.add.at(confusion, (data.labels, predict_batch(model, data.clips)), 1)
+    if len(data):
+        np.add.at(confusion, (data.labels, predict_batch(model, data.clips)), 1)
     return confusion
 
 
