@@ -84,7 +84,7 @@ def test_train_your_own(open_page, tmp_path, mode):
             "long.avi", avi_bytes(tmp_path, "grow", 500, seconds=6.0), "video/x-msvideo"
         ).run()
         at.text_area(key="vt_ranges").set_value(
-            "grow: 0-1\ngrow: 1-2\ngrow: 2-3\nshrink: 3-4\nshrink: 4-5\nshrink: 5-6"
+            "grow: 0-1\ngrow: 1-2\ngrow: 2-3\nshrink: 3-4\nshrink: 4-5\nshrink: 5-7"
         ).run()
     at.button(key="vt_train").click().run()
     assert not at.exception, at.exception
@@ -97,6 +97,8 @@ def test_train_your_own(open_page, tmp_path, mode):
     assert "Held-out confusion" in titles(at)
     assert at.get("download_button")
     assert job.result.model.config.motion  # the default: the CNN sees frame changes
+    if mode == "ranges":  # the last range runs a second past the 6 s clip: used up to its end, and said so
+        assert any("the range 5-7 s ends after the clip" in w.value for w in at.warning), at.warning
     finished = [s.value for s in at.success if "finished after" in s.value]
     assert finished and " after 0 s" not in finished[0] and " after 0.0 s" not in finished[0], finished
     at.slider(key="video_frames").set_value(8).run()  # an unrelated widget: the trained model stays
