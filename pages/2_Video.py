@@ -11,7 +11,7 @@ st.markdown(
     "A small **CNN** turns each sampled frame, and its change from the previous sampled frame, into a feature "
     "vector; a **GRU** reads those vectors in order and classifies the clip (sequence to vector). The eight "
     "built-in classes come in pairs that no single frame and no unordered set of frames can tell apart "
-    "(`move_left`/`move_right`, `grow`/`shrink`, `rotate_cw`/`rotate_ccw`, `blink_fast`/`blink_slow`): only the "
+    f"({vi.named(joiner=', ')}): only the "
     "**order** can. Compare the single-frame and order-blind baselines (their CNN sees each frame alone: the "
     "change between frames would carry the order), and the same GRU fed shuffled frames."
 )

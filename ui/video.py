@@ -45,14 +45,14 @@ def shipped() -> list[str]:
     return [name for name in VARIANTS if (checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).is_file()]
 
 
+def named(pairs=synth.PAIRS, joiner=" and ") -> str:
+    return joiner.join(f"`{a}`/`{b}`" for a, b in pairs)
+
+
 def mirror_sentence() -> str:
     """What answering for the mirror image does, with the order-blind model's stored lean on the pairs it keeps."""
     swapped = [pair for pair in synth.PAIRS if pair[0] in synth.MIRRORED]
     kept = [pair for pair in synth.PAIRS if pair[0] not in synth.MIRRORED]
-
-    def named(pairs) -> str:
-        return " and ".join(f"`{a}`/`{b}`" for a, b in pairs)
-
     text = (
         "Every built-in model answers for the clip and its mirror image together, reading the mirror image as "
         f"the mirrored class: {named(swapped)} swap in a mirror, so a lean towards one side of those pairs "
