@@ -14,7 +14,7 @@ drawn with other seeds and the full parameter ranges (training saw only their in
 memory, no codec), decoded by ``core.video.io`` like any upload.
 
 A recipe is a ``VideoRecipe``; a quick variant is ``build(replace(MOTION, epochs=2, train_per_class=50),
-folder)``. Before each evaluation the BatchNorm statistics are recomputed over 512 training clips
+folder)``. Before each evaluation the BatchNorm statistics are recomputed over 128 training clips
 (``core.video.train.recalibrate_batchnorm``); the shipped weights were built before that, so a rebuild
 differs from them in those running statistics only (training itself never reads them).
 """
