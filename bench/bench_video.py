@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import checkpoints  # noqa: E402
 from core.training import Callback, TrainConfig, seed_everything  # noqa: E402
-from core.video import synth  # noqa: E402
+from core.video import custom, synth  # noqa: E402
 from core.video.cli import classify_file  # noqa: E402
 from core.video.io import grab_all  # noqa: E402
-from core.video.model import VideoClassifier, VideoConfig  # noqa: E402
+from core.video.model import VideoClassifier  # noqa: E402
 from core.video.train import ClipSet, fit  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "video.json"
@@ -78,13 +78,15 @@ def train_two_classes() -> dict:
     """The page's defaults on 10 clips (grow vs shrink, 5 each) until 100 % training accuracy."""
     import threading
 
-    x, y, _ = synth.training_set(5, 16, 32, seed=77, labels=["grow", "shrink"])
-    seed_everything(0)
-    model = VideoClassifier(VideoConfig(labels=["grow", "shrink"], hidden=32, channels=[16, 32, 32]))
+    page = custom.CustomTraining()
+    x, y, _ = synth.training_set(5, page.frames, page.image_size, seed=77, labels=["grow", "shrink"])
+    seed_everything(page.seed)
+    model = VideoClassifier(page.config(["grow", "shrink"]))
     cancel = threading.Event()
     stop = StopAtPerfect(cancel)
     start = time.perf_counter()
-    history = fit(model, ClipSet(x, y), TrainConfig(epochs=100, lr=3e-3), batch_size=8, callback=stop, cancel=cancel)
+    config = TrainConfig(epochs=100, lr=page.lr, seed=page.seed)
+    history = fit(model, ClipSet(x, y), config, batch_size=page.batch_size, callback=stop, cancel=cancel)
     return {
         "seconds_to_100pct_train_accuracy": round(time.perf_counter() - start, 2),
         "epochs": stop.epochs,

@@ -11,30 +11,29 @@ st.markdown(
     "A small **CNN** turns each sampled frame, and its change from the previous sampled frame, into a feature "
     "vector; a **GRU** reads those vectors in order and classifies the clip (sequence to vector). The eight "
     "built-in classes come in pairs that no single frame and no unordered set of frames can tell apart "
-    "(`move_left`/`move_right`, `grow`/`shrink`, `rotate_cw`/`rotate_ccw`, `blink_fast`/`blink_slow`): only the "
+    f"({vi.named(joiner=', ')}): only the "
     "**order** can. Compare the single-frame and order-blind baselines (their CNN sees each frame alone: the "
-    "change between frames would carry the order), and the same GRU fed shuffled frames. Every built-in model "
-    "answers for the clip and its mirror image together (clockwise in the mirror counts as counter-clockwise), "
-    "which cancels any lean towards one side of a pair."
+    "change between frames would carry the order), and the same GRU fed shuffled frames."
 )
+st.markdown(vi.mirror_sentence())
 
 with user_errors():
     name, model, frames = vi.choose_model()
-    picked = vi.choose_clip()
-    if picked is not None:
-        clip_name, data = picked
-        with st.spinner("Decoding and sampling frames…"):
-            clip = vi.decode(data, frames)
-        vi.show_clip(clip_name, data, clip)
-        st.header("Prediction")
-        vi.prediction_section(name, model, clip)
-        st.header("Side by side")
-        st.caption("The same sampled frames through each variant; the bars are accuracies on the held-out set.")
-        vi.compare_section(clip)
+    with user_errors():  # a bad clip stops here: the held-out section below stays
+        picked = vi.choose_clip()
+        if picked is not None:
+            clip_name, data = picked
+            with st.spinner("Decoding and sampling frames…"):
+                clip = vi.decode(data, frames)
+            vi.show_clip(clip_name, data, clip)
+            st.header("Prediction")
+            vi.prediction_section(name, model, clip)
+            st.header("Side by side")
+            st.caption("The same sampled frames through each variant; the bars are accuracies on the held-out set.")
+            vi.compare_section(clip)
 
     st.header("Held-out set")
-    with user_errors():
-        vi.heldout_section(name, model)
+    vi.heldout_section(name, model)
 
 st.header("Train your own classes")
 with user_errors():

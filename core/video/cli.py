@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 
 from core import checkpoints
-from core.cli import add_json_flag, print_json
+from core.cli import ProgressLine, add_json_flag, emit, print_json
 from core.errors import UserError
-from core.training import Callback, TrainConfig, default_threads, seed_everything
+from core.training import TrainConfig, default_threads, seed_everything
 from core.video import synth
 from core.video.io import EXTENSIONS, model_input, read_clip
-from core.video.model import RECURRENT, VideoClassifier, VideoConfig, predict
+from core.video.model import RECURRENT, TEMPORAL, VideoClassifier, VideoConfig, predict
+from core.video.recipes import MOTION
 from core.video.train import ClipSet, fit
 
 
@@ -45,11 +46,12 @@ def _classify(args) -> int:
             else:
                 print(f"error: {name}: {error}", file=sys.stderr)
             continue
-        if args.json:
-            keep = ("label", "confidence", "probs", "frames_read", "timeline")
-            print_json({"file": name, **{k: result[k] for k in keep}, "notes": result["clip"].notes})
-        else:
-            print(f"{name}: {result['label']} ({result['confidence']:.1%}, {result['frames_read']} frames read)")
+        keep = ("label", "confidence", "probs", "frames_read", "timeline")
+        emit(
+            {"file": name, **{k: result[k] for k in keep}, "notes": result["clip"].notes},
+            args.json,
+            f"{name}: {result['label']} ({result['confidence']:.1%}, {result['frames_read']} frames read)",
+        )
     return 2 if failed else 0
 
 
@@ -84,26 +86,11 @@ def _make_dataset(args) -> int:
                     "frames": spec.frames,
                 }
             )
-            if args.json:
-                print_json(rows[-1])
+            emit(rows[-1], args.json, f"{path.name}: {label}, {spec.width}x{spec.height}, {spec.frames} frames")
     (out / "labels.json").write_text(json.dumps(rows, indent=1) + "\n")
     if not args.json:
         print(f"wrote {len(rows)} clips and labels.json to {out}")
     return 0
-
-
-class _PrintProgress(Callback):
-    def __init__(self, as_json: bool):
-        self.as_json = as_json
-
-    def on_epoch(self, progress) -> None:
-        row = {
-            "epoch": progress.epoch,
-            "loss": round(progress.loss, 4),
-            **progress.metrics,
-            "seconds": round(progress.elapsed, 1),
-        }
-        print_json(row) if self.as_json else print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
 
 
 def _train(args) -> int:
@@ -118,6 +105,7 @@ def _train(args) -> int:
         frames=args.frames,
         temporal=args.temporal,
         hidden=args.hidden,
+        channels=list(MOTION.channels),
         bidirectional=args.bidirectional,
         motion=args.motion and args.temporal in RECURRENT,  # frame changes would give a baseline the order
         mirror_labels=synth.relabelling(synth.MIRRORED, labels) if args.augment else [],
@@ -134,7 +122,7 @@ def _train(args) -> int:
         TrainConfig(epochs=epochs, lr=args.lr, lr_decay=0.85, seed=args.seed),
         val,
         state_weight=0.0 if args.temporal == "frame" else 1.0,
-        callback=_PrintProgress(args.json),
+        callback=ProgressLine(args.json, "video"),
         mirror=config.mirror_labels or None,
         reverse=synth.relabelling(synth.REVERSED, labels) if args.augment else None,
     )
@@ -152,7 +140,7 @@ def _train(args) -> int:
         "saved": None if args.dry_run else args.out,
         **history.epochs[-1],
     }
-    print_json(summary) if args.json else print(f"done: {summary}")
+    emit(summary, args.json, "done: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     return 0
 
 
@@ -181,9 +169,9 @@ def register(commands, train_commands) -> None:
 
     train = train_commands.add_parser("video", help="train a CNN+RNN on the synthetic motion classes")
     train.add_argument("--out", default="", help="folder to save the checkpoint in")
-    train.add_argument("--temporal", default="gru", choices=["gru", "lstm", "mean", "frame"], help="how frames combine")
+    train.add_argument("--temporal", default="gru", choices=TEMPORAL, help="how frames combine")
     train.add_argument("--bidirectional", action="store_true", help="bidirectional RNN")
-    train.add_argument("--hidden", type=int, default=64, help="RNN hidden size")
+    train.add_argument("--hidden", type=int, default=MOTION.hidden, help="RNN hidden size (the shipped recipe's)")
     train.add_argument(
         "--motion",
         action=argparse.BooleanOptionalAction,
@@ -197,11 +185,11 @@ def register(commands, train_commands) -> None:
         help="mirror and/or reverse clips at random, relabelled to the other class of their pair; "
         "the model then answers for each clip and its mirror image together",
     )
-    train.add_argument("--frames", type=int, default=16, help="frames sampled per clip")
-    train.add_argument("--image-size", type=int, default=32, help="frame side after resizing")
+    train.add_argument("--frames", type=int, default=MOTION.frames, help="frames sampled per clip")
+    train.add_argument("--image-size", type=int, default=MOTION.image_size, help="frame side after resizing")
     train.add_argument("--per-class", type=int, default=100, help="training clips per class")
     train.add_argument("--epochs", type=int, default=8, help="epochs")
-    train.add_argument("--lr", type=float, default=3e-3, help="learning rate")
+    train.add_argument("--lr", type=float, default=MOTION.lr, help="learning rate")
     train.add_argument("--seed", type=int, default=0, help="seed")
     train.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     train.add_argument("--dry-run", action="store_true", help="2 clips per class, 1 epoch, nothing saved")

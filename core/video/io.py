@@ -107,7 +107,8 @@ def _shrink(frame: np.ndarray, size: int) -> np.ndarray:
     height, width = frame.shape[:2]
     scale = min(1.0, size / max(height, width))
     if scale < 1.0:
-        frame = cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))), cv2.INTER_AREA)
+        shape = (max(1, round(width * scale)), max(1, round(height * scale)))
+        frame = cv2.resize(frame, shape, interpolation=cv2.INTER_AREA)  # a 3rd positional argument is dst
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
@@ -137,6 +138,27 @@ def _sequential_pass(
 def _fps(capture: cv2.VideoCapture) -> float:
     fps = capture.get(cv2.CAP_PROP_FPS)
     return fps if math.isfinite(fps) and 0 < fps <= MAX_FPS else 30.0
+
+
+def _range_notes(ranges: list[tuple[float, float]], read: int, fps: float, n_frames: int) -> list[list[str]]:
+    """Per range, what the user should know; a range past the clip's end, or on one frame, is refused.
+
+    Sampling clamps a range into the clip, so a range after the end would be its last frame repeated:
+    a still picture labelled as a motion."""
+    duration, notes = read / fps, []
+    for start_s, end_s in ranges:
+        first, late = round(start_s * fps), round(min(end_s * fps, read + 1)) > read
+        last = read if late else round(end_s * fps)
+        if first >= read:
+            raise UserError(f"the range {start_s:g}-{end_s:g} s starts after the clip ends ({duration:.2f} s)")
+        if last - first < min(2, n_frames):
+            raise UserError(
+                f"the range {start_s:g}-{end_s:g} s holds under 2 frames at {fps:.3g} fps: a motion needs at least 2"
+            )
+        notes.append(
+            [f"the range {start_s:g}-{end_s:g} s ends after the clip ({duration:.2f} s): used up to its end"] * late
+        )
+    return notes
 
 
 def read_segments(
@@ -171,12 +193,15 @@ def read_segments(
     frames, read, shape = _sequential_pass(capture, {i for span in spans for i in span}, max_frames, size)
     if read == 0:
         raise UserError("no frame could be decoded from this file (it may be truncated or not a video)")
+    if read == 1 and n_frames > 1:  # OpenCV opens a still image (a PNG renamed .mp4) as a one-frame video
+        raise UserError("only 1 frame could be decoded: a single image shows no motion (is it a picture?)")
+    range_notes = _range_notes(ranges, read, fps, n_frames) if ranges else [[]]
     if plan(read) != spans:  # the container's count was missing or wrong: sample over what is really there
         spans = plan(read)
         wanted = {i for span in spans for i in span}
         frames, _, shape = _sequential_pass(_open(source), wanted, max(wanted) + 1, size)
     clips = []
-    for span in spans:
+    for span, notes in zip(spans, range_notes):
         missing = [i for i in span if i not in frames]
         if missing:  # a frame grabbed but not convertible: borrow the nearest one that was
             available = sorted(frames)
@@ -187,7 +212,6 @@ def read_segments(
         stack = np.stack(
             [cv2.resize(frames[i], first.shape[1::-1]) if frames[i].shape != first.shape else frames[i] for i in span]
         )
-        notes = []
         if len(set(span)) < n_frames:
             notes.append(f"only {len(set(span))} distinct frames were available for {n_frames} samples, so some repeat")
         if read >= max_frames:

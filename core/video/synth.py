@@ -23,6 +23,7 @@ import numpy as np
 from core.video.io import sample_indices
 
 LABELS = ["move_left", "move_right", "grow", "shrink", "rotate_cw", "rotate_ccw", "blink_fast", "blink_slow"]
+PAIRS = [tuple(LABELS[i : i + 2]) for i in range(0, len(LABELS), 2)]  # the classes only the order tells apart
 # The class a clip becomes when flipped left-right, or played backwards (classes not named stay themselves).
 MIRRORED = {"move_left": "move_right", "move_right": "move_left", "rotate_cw": "rotate_ccw", "rotate_ccw": "rotate_cw"}
 REVERSED = {**MIRRORED, "grow": "shrink", "shrink": "grow"}

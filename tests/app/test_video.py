@@ -3,7 +3,7 @@
 import pytest
 
 from core.video import synth
-from tests.helpers.apptest import charts, titles
+from tests.helpers.apptest import charts, text_of, titles
 
 PAGE = "pages/2_Video.py"
 
@@ -32,6 +32,18 @@ def test_sample_clip_prediction_and_views(open_page):
     bars = charts(at)[names.index("Accuracy on the held-out set")]
     assert list(bars["data"][0]["x"]) == ["CNN + GRU", "CNN + GRU, shuffled", "single frame", "order-blind mean"]
     assert at.query_params["model"] == ["video-motion"] or at.query_params["model"] == "video-motion"
+
+
+def test_intro_says_what_the_mirror_does_with_stored_numbers(open_page):
+    from core import checkpoints
+
+    at = open_page(PAGE)
+    text = text_of(at)
+    assert "`move_left`/`move_right` and `rotate_cw`/`rotate_ccw` swap in a mirror" in text
+    assert "`grow`/`shrink` and `blink_fast`/`blink_slow` look the same in a mirror" in text
+    stored = checkpoints.load("video-motion-mean").meta["metrics"]["per_class_accuracy"]
+    assert f"`blink_fast` {stored['blink_fast']:.0%}, `blink_slow` {stored['blink_slow']:.0%}" in text
+    assert "cancels any lean towards one side of a pair" not in text
 
 
 def test_url_picks_model_and_frame_count(open_page):
@@ -72,7 +84,7 @@ def test_train_your_own(open_page, tmp_path, mode):
             "long.avi", avi_bytes(tmp_path, "grow", 500, seconds=6.0), "video/x-msvideo"
         ).run()
         at.text_area(key="vt_ranges").set_value(
-            "grow: 0-1\ngrow: 1-2\ngrow: 2-3\nshrink: 3-4\nshrink: 4-5\nshrink: 5-6"
+            "grow: 0-1\ngrow: 1-2\ngrow: 2-3\nshrink: 3-4\nshrink: 4-5\nshrink: 5-7"
         ).run()
     at.button(key="vt_train").click().run()
     assert not at.exception, at.exception
@@ -84,7 +96,14 @@ def test_train_your_own(open_page, tmp_path, mode):
     assert any("Training accuracy" in s.value for s in at.success)
     assert "Held-out confusion" in titles(at)
     assert at.get("download_button")
-    assert job.result["model"].config.motion  # the default: the CNN sees frame changes
+    assert job.result.model.config.motion  # the default: the CNN sees frame changes
+    if mode == "ranges":  # the last range runs a second past the 6 s clip: used up to its end, and said so
+        assert any("the range 5-7 s ends after the clip" in w.value for w in at.warning), at.warning
+    finished = [s.value for s in at.success if "finished after" in s.value]
+    assert finished and " after 0 s" not in finished[0] and " after 0.0 s" not in finished[0], finished
+    at.slider(key="video_frames").set_value(8).run()  # an unrelated widget: the trained model stays
+    assert any("Training accuracy" in s.value for s in at.success)
+    assert "Held-out confusion" in titles(at)
 
 
 def test_frame_changes_are_off_for_order_blind_models(open_page):

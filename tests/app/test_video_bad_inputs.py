@@ -8,6 +8,7 @@ import pytest
 
 from core.video import io as vio
 from core.video import synth
+from tests.helpers.apptest import titles
 
 PAGE = "pages/2_Video.py"
 
@@ -39,7 +40,7 @@ CASES = {
     "zero-byte": ("empty.mp4", lambda t: b"", "error", "the file is empty (0 bytes)"),
     "text renamed .mp4": ("notes.mp4", lambda t: b"just some text\n" * 50, "error", "not a video that can be decoded"),
     "truncated": ("cut.avi", lambda t: mjpg(t, 60)[:9000], "warning", "could be decoded (truncated?)"),
-    "PNG renamed .mp4": ("image.mp4", lambda t: png(), "warning", "only 1 distinct frames"),
+    "PNG renamed .mp4": ("image.mp4", lambda t: png(), "error", "a single image shows no motion"),
     "fewer frames than requested": ("short.avi", lambda t: mjpg(t, 5), "warning", "only 5 distinct frames"),
     "huge resolution": ("big.avi", lambda t: mjpg(t, 3, 640, 480), "error", "megapixels (4096x4096) are accepted"),
     "very long clip": ("long.avi", lambda t: mjpg(t, 60), "warning", "the clip is long: only its first 40 frames"),
@@ -63,6 +64,7 @@ def test_bad_upload(open_page, tmp_path, monkeypatch, case):
     else:
         messages = [m.value for m in getattr(at, kind)]
         assert any(expected in m for m in messages), messages
+    assert "Confusion matrix" in titles(at)  # the held-out section stays whatever the upload
 
 
 @pytest.mark.parametrize(
@@ -71,14 +73,15 @@ def test_bad_upload(open_page, tmp_path, monkeypatch, case):
         ("only-one", None, "name 2-8 distinct classes"),
         ("a, b", "a: 0-1\nb 2 to 3", "line 2: write 'class: start-end'"),
         ("a, b", "a: 0-1\nc: 1-2", "line 2: unknown class 'c'"),
+        ("left, right", "left: 9-12\nright: 1-3", "the range 9-12 s starts after the clip ends (4.00 s)"),
     ],
 )
-def test_bad_training_setup(open_page, names, ranges, expected):
+def test_bad_training_setup(open_page, tmp_path, names, ranges, expected):
     at = open_page(PAGE)
     at.text_input(key="vt_names").set_value(names).run()
     if ranges is not None:
         at.radio(key="vt_mode").set_value("Time ranges of one long clip").run()
-        at.file_uploader(key="vt_long").upload("long.avi", b"RIFF" + bytes(100), "video/x-msvideo").run()
+        at.file_uploader(key="vt_long").upload("long.avi", mjpg(tmp_path, 40), "video/x-msvideo").run()
         at.text_area(key="vt_ranges").set_value(ranges).run()
         at.button(key="vt_train").click().run()
     assert not at.exception, at.exception

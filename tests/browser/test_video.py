@@ -39,3 +39,13 @@ def test_video_page_sample_and_upload(page, tmp_path):
     record_timing("interaction.video_upload", time.perf_counter() - start)
     assert_no_exception(page)
     assert page.get_by_test_id("stMetric").first.is_visible()
+
+    picture = tmp_path / "photo.mp4"  # a PNG renamed .mp4: one frame, no motion
+    picture.write_bytes(cv2.imencode(".png", np.zeros((64, 96, 3), np.uint8))[1].tobytes())
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(picture))
+    wait_for_rerun(page)
+    page.get_by_text("a single image shows no motion").wait_for()
+    page.get_by_role("heading", name="Held-out set").wait_for()  # the stored evaluation stays
+    assert_no_exception(page)

@@ -2,11 +2,15 @@
 
 import json
 
+import cv2
+import numpy as np
 import pytest
 
 from core import checkpoints
+from core.cli import build_parser
 from core.video import synth
 from core.video.model import VideoClassifier, VideoConfig
+from core.video.recipes import MOTION
 from tests.helpers.cli import run_cli
 
 
@@ -61,6 +65,29 @@ def test_classify_json_with_an_unreadable_file(tiny_model, dataset, tmp_path):
 def test_classify_text_mode(tiny_model, dataset):
     result = run_cli("video", "classify", "--model", str(tiny_model), str(dataset / "blink_fast_000.avi"))
     assert result.returncode == 0 and "frames read" in result.stdout
+
+
+def test_a_picture_renamed_mp4_is_refused(tiny_model, tmp_path):
+    picture = tmp_path / "photo.mp4"
+    picture.write_bytes(cv2.imencode(".png", np.zeros((30, 40, 3), np.uint8))[1].tobytes())
+    result = run_cli("video", "classify", "--model", str(tiny_model), str(picture))
+    assert result.returncode == 2 and "only 1 frame could be decoded" in result.stderr
+
+
+def test_train_defaults_are_the_shipped_recipe():
+    args = build_parser().parse_args(["train", "video"])
+    assert (args.hidden, args.frames, args.image_size, args.lr) == (
+        MOTION.hidden,
+        MOTION.frames,
+        MOTION.image_size,
+        MOTION.lr,
+    )
+
+
+def test_train_dry_run_text_progress():
+    result = run_cli("train", "video", "--dry-run", "--image-size", "16", "--frames", "6", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("video epoch 1/1: loss ") and "done: seconds" in result.stdout
 
 
 def test_train_dry_run():

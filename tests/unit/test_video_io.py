@@ -78,10 +78,25 @@ def test_truncated_file_is_resampled_over_frames_really_read(tmp_path, passes):
     assert len(passes) == 2  # one to count what is really there, one to sample it
 
 
-def test_png_renamed_mp4_is_one_frame(tmp_path):
+def test_png_renamed_mp4_is_refused():
+    """OpenCV opens a still image as a one-frame video; a single frame has no motion to name."""
     ok, png = cv2.imencode(".png", np.zeros((30, 40, 3), np.uint8))
-    clip = vio.read_clip(png.tobytes(), 4)
-    assert clip.frames_read == 1 and clip.frames.shape == (4, 30, 40, 3)
+    with pytest.raises(UserError, match="only 1 frame could be decoded: a single image shows no motion"):
+        vio.read_clip(png.tobytes(), 4)
+
+
+def test_two_frames_are_enough(tmp_path):
+    clip = vio.read_clip(write_ramp(tmp_path / "two.avi", frames=2), 4)
+    assert clip.indices == [0, 0, 1, 1]
+
+
+def test_frames_are_shrunk_by_area_averaging():
+    """Shrinking 8x must average each 8x8 block (noise std falls ~8x); cv2.resize's third positional
+    argument is ``dst``, not the interpolation, and bilinear sampling kept most of the noise."""
+    noise = np.random.default_rng(0).integers(0, 256, (640, 640, 3), dtype=np.uint8)
+    shrunk = vio._shrink(noise, 80)
+    assert shrunk.shape == (80, 80, 3)
+    assert shrunk.std() < noise.std() / 5, (shrunk.std(), noise.std())
 
 
 def test_animated_gif_is_read():
@@ -156,6 +171,19 @@ def test_segments_share_one_pass(ramp, passes):
     first, second = vio.read_segments(ramp, 2, [(0.0, 1.0), (2.0, 3.0)])  # 10 fps
     assert first.indices == [2, 7] and second.indices == [22, 27]
     assert len(passes) == 1
+
+
+def test_ranges_past_the_end_or_on_one_frame(ramp):
+    """A range after the clip's end would be its last frame repeated: a still labelled as a motion."""
+    with pytest.raises(UserError, match=r"the range 4-5 s starts after the clip ends \(4.00 s\)"):
+        vio.read_segments(ramp, 2, [(0.0, 1.0), (4.0, 5.0)])  # 40 frames at 10 fps
+    with pytest.raises(UserError, match="holds under 2 frames at 10 fps"):
+        vio.read_segments(ramp, 2, [(1.0, 1.1)])
+    inside, late = vio.read_segments(ramp, 2, [(0.0, 1.0), (3.0, 9.0)])
+    assert late.indices == [32, 37] and late.notes == [
+        "the range 3-9 s ends after the clip (4.00 s): used up to its end"
+    ]
+    assert inside.notes == []
 
 
 def test_probe_and_codec(ramp):

@@ -70,6 +70,20 @@ def test_frame_only_drops_the_change_channels():
     assert torch.equal(plain.cnn.convs[0].weight, motion.cnn.convs[0].weight[:, :3])
 
 
+@pytest.mark.parametrize("name", ["video-motion", "video-motion-frame", "video-motion-mean"])
+def test_recipes_build_the_shipped_architectures(name):
+    """One dataclass per recipe: each builds exactly the shipped checkpoint's configuration."""
+    import dataclasses
+    import json
+
+    from core.video.recipes import FRAME, MEAN, MOTION
+
+    recipe = {r.name: r for r in (MOTION, FRAME, MEAN)}[name]
+    shipped = json.loads((checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).read_text())["config"]
+    assert dataclasses.asdict(recipe.config()) == shipped
+    assert dataclasses.replace(MOTION, epochs=2).epochs == 2 and MOTION.epochs == 46
+
+
 def test_heldout_clips_are_all_different_scenes():
     """Redrawing an oversized clip must not land on another clip's seed (it once left 129 scenes in 400)."""
     from core.video import recipes

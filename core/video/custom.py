@@ -1,0 +1,185 @@
+"""Train your own classes from a user's clips: the video page's "Train your own", without Streamlit.
+
+Class names and time ranges come as the page's text; clips are decoded and sampled like any upload
+(``core.video.io``), a share of each class is held out, and a small CNN+RNN trains on the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.errors import UserError
+from core.training import Callback, TrainConfig, seed_everything
+from core.video.io import model_input, read_clip, read_segments
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig
+from core.video.train import ClipSet, accuracy, confusion_matrix, fit
+
+MIN_CLASSES, MAX_CLASSES = 2, 8
+
+
+@dataclass
+class Segment:
+    label: str  # one of the class names
+    start: float  # seconds into the long clip
+    end: float
+
+
+@dataclass
+class CustomTraining:
+    temporal: str = "gru"  # gru | lstm (read frames in order), mean (order-blind), frame (middle frame)
+    hidden: int = 32  # RNN size
+    width: int = 16  # CNN width: conv blocks of width, 2 x width, 2 x width channels
+    motion: bool = True  # the CNN also sees each frame's change (recurrent models only: it carries order)
+    epochs: int = 15
+    held_share: float = 0.2  # share of each class with 2+ clips held out (at least one clip of it)
+    frames: int = 16  # frames sampled per clip
+    image_size: int = 32  # frames are area-resized to this square
+    lr: float = 3e-3
+    batch_size: int = 8
+    seed: int = 0  # model init, data order and the held-out split
+
+    def config(self, names: list[str]) -> VideoConfig:
+        return VideoConfig(
+            labels=list(names),
+            image_size=self.image_size,
+            frames=self.frames,
+            temporal=self.temporal,
+            hidden=self.hidden,
+            channels=[self.width, self.width * 2, self.width * 2],
+            motion=self.motion and self.temporal in RECURRENT,
+        )
+
+
+@dataclass
+class Collected:
+    data: ClipSet  # every clip, before the split
+    notes: list[str] = field(default_factory=list)  # what the user should know (a range cut at the clip's end)
+
+
+@dataclass
+class Trained:
+    model: VideoClassifier
+    held: ClipSet  # the held-out clips (may be empty)
+    train_accuracy: float
+    held_accuracy: float | None  # None when nothing was held out
+    confusion: list[list[int]]  # on the held-out clips; row = true class
+    notes: list[str] = field(default_factory=list)
+
+    def meta(self) -> dict:
+        """Checkpoint metadata for the download."""
+        return {
+            "task": "video classification (your classes)",
+            "description": "trained on the video page",
+            "metrics": {"train_accuracy": self.train_accuracy, "held_accuracy": self.held_accuracy},
+            "headline": "train_accuracy",
+            "trained_with": "the video page, Train your own",
+        }
+
+
+def class_names(text: str) -> list[str]:
+    """'wave, clap' -> ['wave', 'clap']: 2-8 distinct names."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not MIN_CLASSES <= len(names) <= MAX_CLASSES or len(set(names)) != len(names):
+        raise UserError(f"name {MIN_CLASSES}-{MAX_CLASSES} distinct classes, separated by commas")
+    return names
+
+
+def parse_ranges(text: str, names: list[str]) -> list[Segment]:
+    """Lines 'class: start-end' (seconds) -> segments; blank lines are skipped."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            label, span = line.split(":", 1)
+            start, end = (float(v) for v in span.split("-", 1))
+        except ValueError:
+            raise UserError(f"line {number}: write 'class: start-end' in seconds, e.g. 'wave: 2.5-4'") from None
+        if label.strip() not in names:
+            raise UserError(f"line {number}: unknown class {label.strip()!r}; classes: {', '.join(names)}")
+        if not 0 <= start < end:
+            raise UserError(f"line {number}: a range needs 0 <= start < end")
+        out.append(Segment(label.strip(), start, end))
+    if not out:
+        raise UserError("give at least one range per class, one per line: 'class: start-end'")
+    return out
+
+
+def _every_class(labels: list[int], names: list[str]) -> np.ndarray:
+    counts = np.bincount(np.array(labels, int), minlength=len(names))
+    empty = [n for n, k in zip(names, counts) if k == 0]
+    if empty:
+        raise UserError(f"every class needs at least one clip; none for {', '.join(empty)}")
+    return np.array(labels, np.int64)
+
+
+def clips_from_uploads(uploads: list[list[tuple[str, bytes]]], names: list[str], settings: CustomTraining) -> Collected:
+    """One list of (file name, bytes) per class -> the sampled clips, labelled by class."""
+    clips, labels = [], []
+    for c, (name, files) in enumerate(zip(names, uploads)):
+        for file_name, data in files:
+            try:
+                clip = read_clip(data, settings.frames)
+            except UserError as error:
+                raise UserError(f"{name} / {file_name}: {error}") from None
+            clips.append(model_input(clip.frames, settings.image_size))
+            labels.append(c)
+    labels = _every_class(labels, names)
+    return Collected(ClipSet(np.stack(clips), labels))
+
+
+def clips_from_ranges(data: bytes, segments: list[Segment], names: list[str], settings: CustomTraining) -> Collected:
+    """Time ranges of one long clip -> one sampled clip per range (one decoding pass for all)."""
+    clips = read_segments(data, settings.frames, [(s.start, s.end) for s in segments])
+    labels = _every_class([names.index(s.label) for s in segments], names)
+    frames = np.stack([model_input(clip.frames, settings.image_size) for clip in clips])
+    notes = [note for clip in clips for note in clip.notes]
+    return Collected(ClipSet(frames, labels), notes)
+
+
+def split(labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices: ``share`` of each class with at least 2 clips (at least one of them, if share > 0)."""
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        if len(members) >= 2 and share > 0:
+            held += list(members[: max(1, round(share * len(members)))])
+    held = np.array(sorted(held), int)
+    return np.setdiff1d(np.arange(len(labels)), held), held
+
+
+def train(
+    collected: Collected,
+    names: list[str],
+    settings: CustomTraining,
+    callback: Callback | None = None,
+    cancel: threading.Event | None = None,
+) -> Trained:
+    """Hold out a share of each class, train a fresh model on the rest, score both parts."""
+    data = collected.data
+    train_idx, held_idx = split(data.labels, settings.held_share, settings.seed)
+    seen = ClipSet(data.clips[train_idx], data.labels[train_idx])
+    held = ClipSet(data.clips[held_idx], data.labels[held_idx])
+    seed_everything(settings.seed)
+    model = VideoClassifier(settings.config(names))
+    fit(
+        model,
+        seen,
+        TrainConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed),
+        held if len(held) else None,
+        batch_size=settings.batch_size,
+        callback=callback,
+        cancel=cancel,
+    )
+    return Trained(
+        model=model,
+        held=held,
+        train_accuracy=accuracy(model, seen),
+        held_accuracy=accuracy(model, held) if len(held) else None,
+        confusion=confusion_matrix(model, held).tolist(),
+        notes=collected.notes,
+    )
