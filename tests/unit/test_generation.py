@@ -218,12 +218,94 @@ def test_assemble_parse_audio_midi():
     assert abc.startswith("X:1\nT:") and "M:6/8\nL:1/8\nK:D\n" in abc
     parsed = music.parse_abc(abc)
     assert parsed.ok and parsed.notes == 19
-    notes = music.score_notes(parsed.score)
-    with wave.open(io.BytesIO(music.synthesize(notes))) as w:
-        assert w.getframerate() == music.SAMPLE_RATE and w.getnframes() > music.SAMPLE_RATE * 3
-    assert music.midi_bytes(parsed.score)[:4] == b"MThd"
     full, bars = music.bar_fraction(parsed.score, "6/8")
     assert bars >= 4 and full == bars - 2  # pickup bar and last bar are short
+    tune = music.render(abc, "6/8", "D")
+    assert tune.check.plays and tune.midi[:4] == b"MThd" and not tune.repairs
+    assert len(tune.notes) == 2 * 19  # the repeat is played
+    with wave.open(io.BytesIO(tune.wav)) as w:
+        assert w.getframerate() == music.SAMPLE_RATE and w.getnframes() > music.SAMPLE_RATE * 3
+
+
+def midi_seconds(data: bytes) -> float:
+    """End of the last event of a MIDI file, read back with music21's MIDI reader (tempo events honoured)."""
+    from music21 import midi
+
+    reader = midi.MidiFile()
+    reader.readstr(data)
+    tick, seconds, per_tick = 0, 0.0, 0.5 / reader.ticksPerQuarterNote  # MIDI's default 120 qpm
+    for event in reader.tracks[0].events:
+        if isinstance(event, midi.DeltaTime):
+            tick += event.time
+            seconds += event.time * per_tick
+        elif event.type == midi.MetaEvents.SET_TEMPO:
+            per_tick = midi.getNumber(event.data, 3)[0] / 1e6 / reader.ticksPerQuarterNote
+    return seconds
+
+
+def wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_audio_and_midi_play_the_same_expanded_repeats():
+    # two lines: music21 makes no measures (and so no repeats) of a one-line tune
+    once = music.render(music.assemble_abc("L:1/8\ndfa afd|g2e f2d|\ncBA ded|e3 e3|]\n", "6/8", "D"), "6/8", "D")
+    twice = music.render(music.assemble_abc("L:1/8\n|:dfa afd|g2e f2d|\ncBA ded|e3 e3:|\n", "6/8", "D"), "6/8", "D")
+    assert twice.seconds == pytest.approx(2 * once.seconds)
+    for tune in (once, twice):
+        assert midi_seconds(tune.midi) == pytest.approx(tune.seconds, abs=0.01)
+        assert wav_seconds(tune.wav) == pytest.approx(tune.seconds + music.TAIL_SECONDS, abs=0.01)
+
+
+def test_q_field_sets_the_tempo():
+    plain = music.assemble_abc("L:1/8\ndfa afd|g2e f2d|\ncBA ded|e3 e3|]\n", "6/8", "D")
+    slow = plain.replace("K:D", "Q:3/8=40\nK:D")  # 40 dotted quarters a minute = 60 quarters
+    fast, slow_tune = music.render(plain, "6/8", "D"), music.render(slow, "6/8", "D")
+    assert (fast.qpm, slow_tune.qpm) == (music.DEFAULT_QPM, 60.0)
+    assert slow_tune.seconds == pytest.approx(2 * fast.seconds)
+    assert midi_seconds(slow_tune.midi) == pytest.approx(slow_tune.seconds, abs=0.01)
+    assert wav_seconds(slow_tune.wav) == pytest.approx(slow_tune.seconds + music.TAIL_SECONDS, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "body, repaired, notes",
+    [
+        ("|:dfa afd|g2e f2d|\ncBA ded|e3 e3|]", "|dfa afd|g2e f2d|\ncBA ded|e3 e3|]", 1),  # a start never closed
+        ("|:dfa afd|g2e f2d|\n|:cBA ded|e3 e3:|", "|:dfa afd|g2e f2d|\n|cBA ded|e3 e3:|", 1),  # a start while open
+        (  # a second "2nd ending"
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3|2 fed d3|]",
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3| fed d3|]",
+            1,
+        ),
+        (  # well formed: unchanged
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3|]",
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3|]",
+            0,
+        ),
+        (  # bar-like text in a chord name, a decoration and an inline field is not a bar line
+            '"|:G"dfa !trill!afd|g2e f2d|\ncBA [K:G]ded|e3 e3|]',
+            '"|:G"dfa !trill!afd|g2e f2d|\ncBA [K:G]ded|e3 e3|]',
+            0,
+        ),
+    ],
+)
+def test_unbalanced_repeats_are_repaired_and_play(body, repaired, notes):
+    abc = music.assemble_abc("L:1/8\n" + body, "6/8", "D")
+    fixed, changes = music.repair_repeats(abc)
+    assert fixed.split("K:D\n", 1)[1].strip() == repaired and len(changes) == notes
+    tune = music.render(abc, "6/8", "D")
+    assert tune.check.plays and tune.midi and tune.wav and tune.repairs == changes
+
+
+def test_parseable_tune_that_music21_cannot_play_is_reported_not_raised(monkeypatch):
+    def broken(score, qpm):
+        raise RuntimeError("the object is already found in this Stream")
+
+    monkeypatch.setattr(music, "score_notes", broken)
+    tune = music.render(music.assemble_abc(GOOD, "6/8", "D"), "6/8", "D")
+    assert tune.check.parses and not tune.check.plays and "already found" in tune.check.error
+    assert tune.abc and not tune.midi and not tune.wav
 
 
 def test_parse_failure_says_where():
@@ -348,6 +430,22 @@ def test_shipped_folk_model_writes_a_tune_that_parses():
     )
     checks = [music.check_tune(music.assemble_abc(s.text, "6/8", "D"), "6/8", "D") for s in samples]
     assert any(c.parses for c in checks)
+
+
+# Tunes that crashed the page in music21 10.5 (issue 17): a StreamException from a reused time signature
+# (6/8 jig seed 3) and "badly formed repeats" (9/8 slip jig seed 16, 4/4 hornpipes 11 and 14, slip jig 37).
+@pytest.mark.parametrize(
+    "meter, kind, seed", [("6/8", "jig", 3), ("9/8", "slip jig", 16), ("9/8", "slip jig", 37), ("4/4", "hornpipe", 11)]
+)
+def test_shipped_folk_tunes_that_crashed_now_play(meter, kind, seed):
+    model = checkpoints.load("folk-abc")
+    settings = generate.Settings("sample", 1500, seed=seed)
+    sample = generate.generate(
+        model, generate.prepare_prime(model, ""), settings, {"meter": meter, "key": "D", "type": kind}
+    )
+    tune = music.render(music.assemble_abc(sample[0].text, meter, "D"), meter, "D")
+    assert tune.check.parses and tune.check.plays, tune.check.error
+    assert midi_seconds(tune.midi) == pytest.approx(tune.seconds, abs=0.01)
 
 
 # ---- CLI ---------------------------------------------------------------------------------------
