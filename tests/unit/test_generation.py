@@ -16,6 +16,7 @@ from core.generation.train import (
     Corpus,
     GeneratorTraining,
     StreamData,
+    _common,
     _Recorder,
     build_vocab,
     evaluate_loss,
@@ -203,9 +204,40 @@ def test_trace_rescores_the_sample_and_step_view():
         after = generate.trace(model, generate.prepare_prime(model, "ab" + sample.text), "a")
         rescored += after[0].log_softmax(-1)[BOUNDARY].item()
     assert rescored == pytest.approx(sample.log_prob, abs=1e-3)
-    view = generate.step_view(model, logits, sample.text, 3, generate.Settings(top_k=2))
+    view = generate.step_view(model, logits, prime, sample.text, 3, generate.Settings(top_k=2))
     assert sum(v > 0 for v in view.filtered) <= 2 and view.chosen == sample.text[3]
     assert view.raw == sorted(view.raw, reverse=True)
+
+
+def test_blocking_repeated_ngrams_stops_greedy_prose_looping():
+    model = checkpoints.load("python-prose")
+    prime = generate.prepare_prime(model, "The ")
+    looped = generate.generate(model, prime, generate.Settings("greedy", 300))[0].text
+    grams = [looped[i : i + 12] for i in range(len(looped) - 11)]
+    assert len(set(grams)) < len(grams)  # greedy repeats itself ("the comparison of the comparison ...")
+    blocked = generate.generate(model, prime, generate.Settings("greedy", 300, no_repeat_ngram=12))[0].text
+    text = prime.text[-1] + blocked  # the decoder's blocker starts at the prime's last character
+    grams = [text[i : i + 12] for i in range(len(text) - 11)]
+    assert len(set(grams)) == len(grams) and blocked[:20] == looped[:20]
+    for method in ("beam", "sample"):
+        settings = generate.Settings(method, 200, beam=3, no_repeat_ngram=8)
+        text = prime.text[-1] + generate.generate(model, prime, settings)[0].text
+        grams = [text[i : i + 8] for i in range(len(text) - 7)]
+        assert len(set(grams)) == len(grams), method
+    logits = generate.trace(model, prime, blocked)
+    view = generate.step_view(model, logits, prime, blocked, 150, generate.Settings("greedy", no_repeat_ngram=12))
+    assert view.chosen_filtered == 1.0  # the per-step view shows the blocked choice greedy made
+    with pytest.raises(UserError, match="blocked n-gram"):
+        generate.Settings(no_repeat_ngram=1).checked()
+
+
+def test_style_options_offer_each_value_once():
+    model = checkpoints.load("folk-abc")
+    options = generate.style_options(model)
+    assert model.config.style_values[2].count("other") == 2  # the shipped checkpoint's list
+    assert options["type"].count("other") == 1 and "jig" in options["type"]
+    assert "other" not in options["key"] and "free" not in options["meter"]
+    assert _common(["jig", "other", "jig", "reel", "other"], 1) == ["jig", "reel", "other"]
 
 
 # ---- music -----------------------------------------------------------------------------------
