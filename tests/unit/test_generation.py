@@ -231,6 +231,16 @@ def test_blocking_repeated_ngrams_stops_greedy_prose_looping():
         generate.Settings(no_repeat_ngram=1).checked()
 
 
+def test_model_and_training_share_one_table_of_ranges():
+    from core.generation.model import RANGES
+
+    low, high = RANGES["layers"]
+    for make in (lambda n: CharRNNConfig(layers=n), lambda n: GeneratorTraining(layers=n)):
+        make(high).validate()
+        with pytest.raises(UserError, match=f"layers must be in {low}..{high}"):
+            make(high + 1).validate()
+
+
 def test_style_options_offer_each_value_once():
     model = checkpoints.load("folk-abc")
     options = generate.style_options(model)
@@ -496,6 +506,7 @@ def test_shipped_folk_tunes_that_crashed_now_play(meter, kind, seed):
         (["train", "generator", "--corpus", "prose", "--transpose", "2"], "only with --corpus folk"),
         (["train", "generator", "--corpus", "folk", "--transpose", "-1"], "must be 0..11"),
         (["train", "generator", "--average-every", "-5"], "average_every must be 0"),
+        (["train", "generator", "--layers", "4"], "layers must be in 1..3"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):
