@@ -3,6 +3,8 @@
 import streamlit as st
 
 from ui import generation as gen
+from ui import generation_music as gen_music
+from ui import generation_train as gen_train
 from ui import setup_page, user_errors
 
 setup_page("Text and music generator")
@@ -29,13 +31,13 @@ with tab_generate:
             with user_errors():
                 gen.show_result(model, result)
                 if result["style"] is not None:
-                    gen.show_music(result)
+                    gen_music.show_music(result)
         if style is not None:
-            gen.adherence_section(model, style)
+            gen_music.adherence_section(name, model, style)
 
 with tab_gallery:
     if model is not None:
-        gen.show_gallery(model)
+        gen_train.show_gallery(model)
 
 with tab_train:
-    gen.training_section()
+    gen_train.training_section()
