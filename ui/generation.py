@@ -21,6 +21,7 @@ SHIPPED = ("folk-abc", "python-prose")
 OWN = "your model (trained here)"
 JOB_KEY = "gen_train_job"
 METHOD_LABELS = {"sample": "sampling", "greedy": "greedy", "beam": "beam search"}
+VIEWS = ("Generate", "Loss vs samples", "Train your own")
 DEFAULT_PRIME = {"folk-abc": "", "python-prose": "The "}
 WHY_LOOPS = (
     "Greedy and beam search always take the most likely continuation. Once the text comes back to a state it "
@@ -57,13 +58,22 @@ def choose_model() -> tuple[str, CharRNN | None]:
     return name, None
 
 
+def choose_view() -> str:
+    views = list(VIEWS)
+    default = query_choice("view", views, views[0])
+    view = st.radio("Section", views, index=views.index(default), key="gen_view", horizontal=True)
+    st.query_params["view"] = view
+    return view
+
+
 def _prime_follows_model(name: str) -> None:
-    """Put the model's default prime in the prime box whenever the model changes (the URL's prime on first load)."""
-    if st.session_state.get("gen_prime_for") == name and "gen_prime" in st.session_state:
-        return
-    first = "gen_prime_for" not in st.session_state
+    """Put the model's default prime in the prime box when the model changes; otherwise keep what the user
+    wrote (the URL holds it while another section is shown and Streamlit forgets the box)."""
     default = DEFAULT_PRIME.get(name, "")
-    st.session_state["gen_prime"] = query_text("prime", default) if first else default
+    if st.session_state.get("gen_prime_for", name) != name:
+        st.session_state["gen_prime"] = default
+    elif "gen_prime" not in st.session_state:
+        st.session_state["gen_prime"] = query_text("prime", default)
     st.session_state["gen_prime_for"] = name
 
 

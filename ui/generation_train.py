@@ -38,12 +38,15 @@ def show_gallery(model: CharRNN) -> None:
         "Stored in the checkpoint when it was trained: samples drawn at temperature 1.0 with the same seed from "
         "the same model at points of its training."
     )
-    for snap in gallery:
-        st.markdown(
-            f"**step {snap['step']}** · {snap['chars_seen']:,} characters read · validation loss "
-            f"**{snap['valid_loss']:.2f}** nats/char ({snap['valid_loss'] / math.log(2):.2f} bits/char)"
-        )
-        st.code(snap["sample"][:GALLERY_CHARS], language=None)
+    # one sample at a time: a code block per snapshot (26 for folk-abc) kept the page grey for seconds
+    steps = [snap["step"] for snap in gallery]
+    step = st.select_slider("Sample after training step", steps, value=steps[-1], key="gen_gallery_step")
+    snap = gallery[steps.index(step)]
+    st.markdown(
+        f"**step {snap['step']}** · {snap['chars_seen']:,} characters read · validation loss "
+        f"**{snap['valid_loss']:.2f}** nats/char ({snap['valid_loss'] / math.log(2):.2f} bits/char)"
+    )
+    st.code(snap["sample"][:GALLERY_CHARS], language=None)
 
 
 def training_section() -> None:

@@ -27,9 +27,19 @@ def test_prime_follows_the_model(open_page):
     assert at.text_area(key="gen_prime").value == ""
 
 
-def test_url_prime_wins_on_first_load(open_page):
+def test_url_prime_wins_on_first_load_and_survives_other_sections(open_page):
     at = open_page(PAGE, query={"model": "python-prose", "prime": "def "})
     assert at.text_area(key="gen_prime").value == "def "
+    at.text_area(key="gen_prime").set_value("class ").run()
+    at.radio(key="gen_view").set_value("Train your own").run()
+    at.radio(key="gen_view").set_value("Generate").run()
+    assert at.text_area(key="gen_prime").value == "class "
+
+
+def test_opening_draws_only_the_generate_section(open_page):
+    at = open_page(PAGE, query={"model": "folk-abc"})
+    assert not charts(at) and not at.code  # the gallery (26 samples and a chart) is not drawn until asked for
+    assert "gen_train_corpus" not in [r.key for r in at.radio]
 
 
 def test_tune_types_are_listed_once(open_page):
