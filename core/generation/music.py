@@ -1,5 +1,10 @@
-"""Generated ABC -> music21 score -> MIDI bytes, a locally synthesised WAV, piano-roll notes, and
-checks of how well a tune honours the meter and key it was asked for.
+"""Generated ABC -> music21 score -> notes -> MIDI bytes and a locally synthesised WAV, and checks of
+how well a tune honours the meter and key it was asked for.
+
+``render`` is the one path from ABC to sound: it removes repeat signs music21 cannot expand, parses,
+writes the repeats out (as a musician plays them), reads the tempo from ``Q:`` and turns one list
+of notes into both the MIDI file and the WAV, so the two cannot disagree. A tune music21 parses
+but cannot play is reported in the result, never raised.
 
 The audio is additive synthesis in numpy (a few decaying harmonics per note), so nothing is
 downloaded: no soundfonts, no external synthesiser.
