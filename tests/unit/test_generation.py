@@ -523,7 +523,7 @@ def test_cli_generate_json_and_train_dry_run(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 2 and {"text", "log_prob", "parses", "abc"} <= set(rows[0])
+    assert len(rows) == 2 and {"text", "log_prob", "parses", "plays", "repairs", "abc"} <= set(rows[0])
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(f"Paragraph {i}: " + "the cat sat on the mat. " * 20 for i in range(20)))
     args = ["--corpus", str(corpus), "--batch-size", "8", "--average-every", "1", "--dry-run", "--json"]
