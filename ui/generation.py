@@ -24,10 +24,11 @@ METHOD_LABELS = {"sample": "sampling", "greedy": "greedy", "beam": "beam search"
 VIEWS = ("Generate", "Loss vs samples", "Train your own")
 DEFAULT_PRIME = {"folk-abc": "", "python-prose": "The "}
 WHY_LOOPS = (
-    "Greedy and beam search always take the most likely continuation. Once the text comes back to a state it "
-    "was in before, the same characters follow again and it loops (“the comparison of the comparison …”); "
-    "sampling escapes because it sometimes takes a less likely character. Blocking repeated n-grams forbids any "
-    "character that would repeat a run of n characters the text already holds (try 12 for prose)."
+    "Why greedy and beam search loop: they always take the most likely continuation, and when the most likely "
+    "continuation of a phrase leads back into the same phrase, nothing random ever leads out of it "
+    "(“the comparison of the comparison …”). Sampling escapes because it sometimes takes a less likely character. "
+    "Blocking repeated n-grams forbids any character that would repeat a run of n characters the text already "
+    "holds (try 12 for prose)."
 )
 
 
