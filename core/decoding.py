@@ -70,6 +70,43 @@ def select_state(state: Any, index: torch.Tensor) -> Any:
     return map_state(state, lambda t: t.index_select(0, index))
 
 
+class NgramBlocker:
+    """No-repeat n-gram blocking (fairseq's and Hugging Face's ``no_repeat_ngram_size``) for one hypothesis.
+
+    Greedy and beam search loop: once the text reaches a state that led to a phrase, the phrase leads
+    back to that state ("the comparison of the comparison of ..."). Blocking forbids any token that
+    would complete an ``n``-gram the hypothesis already holds. Kept incrementally (a dict from each
+    (n-1)-gram to the tokens that followed it), so a step costs O(n), not O(length); ``extended``
+    returns a new blocker and shares the old one's sets, so beams can branch from one parent.
+    """
+
+    def __init__(self, n: int, tokens: tuple[int, ...] = (), seen: dict | None = None):
+        self.n, self.tokens, self.seen = n, tokens, seen if seen is not None else {}
+
+    def banned(self) -> frozenset[int]:
+        if self.n <= 0 or len(self.tokens) < self.n - 1:
+            return frozenset()
+        return self.seen.get(self.tokens[len(self.tokens) - self.n + 1 :], frozenset())
+
+    def extended(self, token: int) -> NgramBlocker:
+        tokens = self.tokens + (token,)
+        if self.n <= 0 or len(tokens) < self.n:
+            return NgramBlocker(self.n, tokens, self.seen)
+        prefix = tokens[len(tokens) - self.n : -1]
+        seen = {**self.seen, prefix: self.seen.get(prefix, frozenset()) | {token}}
+        return NgramBlocker(self.n, tokens[-(self.n - 1) :] if self.n > 1 else (), seen)
+
+
+def block_repeats(logits: torch.Tensor, blockers: list[NgramBlocker]) -> torch.Tensor:
+    """``logits`` (B, V) with each row's banned tokens at -inf; a row whose every token is banned is left alone."""
+    mask = torch.zeros_like(logits, dtype=torch.bool)
+    for row, blocker in enumerate(blockers):
+        banned = blocker.banned()
+        if banned and len(banned) < logits.size(-1):
+            mask[row, list(banned)] = True
+    return logits.masked_fill(mask, float("-inf")) if bool(mask.any()) else logits
+
+
 def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
     """Log-probabilities after temperature, top-k and nucleus (top-p) filtering; removed tokens get -inf.
 
@@ -116,18 +153,24 @@ def iter_sample(
     top_p: float = 1.0,
     greedy: bool = False,
     generator: torch.Generator | None = None,
+    no_repeat_ngram: int = 0,
 ) -> Iterator[SampleStep]:
-    """Yield one ``SampleStep`` per generated position; stops when every row has produced EOS."""
+    """Yield one ``SampleStep`` per generated position; stops when every row has produced EOS.
+
+    ``no_repeat_ngram`` > 0 never chooses a token that repeats an n-gram of the row's generated tokens
+    (the start token included); 0 (the default) leaves the choice to the model alone."""
     tokens = start  # (B,)
     done = torch.zeros_like(start, dtype=torch.bool)
-    unfiltered = temperature == 1.0 and top_k == 0 and top_p == 1.0
+    unfiltered = temperature == 1.0 and top_k == 0 and top_p == 1.0 and not no_repeat_ngram
+    blockers = [NgramBlocker(no_repeat_ngram, (int(t),)) for t in start.tolist()] if no_repeat_ngram else []
     for t in range(max_len):
         logits, state, attention = step(tokens, state)  # (B, V)
         model_log_probs = logits.float().log_softmax(-1)  # (B, V)
+        allowed = block_repeats(logits, blockers) if blockers else logits
         if greedy:
-            tokens = logits.argmax(-1)
+            tokens = allowed.argmax(-1)
         else:
-            filtered = model_log_probs if unfiltered else filter_logits(logits, temperature, top_k, top_p)
+            filtered = model_log_probs if unfiltered else filter_logits(allowed, temperature, top_k, top_p)
             tokens = torch.multinomial(filtered.exp(), 1, generator=generator).squeeze(1)
         if eos_id is not None:
             tokens = tokens.masked_fill(done, eos_id)  # finished rows are padded with EOS, never extended
@@ -135,6 +178,7 @@ def iter_sample(
         if eos_id is not None:
             log_probs = log_probs.masked_fill(done, 0.0)
         yield SampleStep(t, tokens, log_probs, logits, attention)
+        blockers = [b.extended(token) for b, token in zip(blockers, tokens.tolist())]
         if eos_id is not None:
             done = done | (tokens == eos_id)
             if bool(done.all()):
@@ -164,9 +208,12 @@ def _collect(steps: Iterator[SampleStep], batch: int, eos_id: int | None) -> lis
     return hypotheses
 
 
-def greedy(step: StepFn, state: Any, start: torch.Tensor, max_len: int, eos_id: int | None) -> list[Hypothesis]:
-    """Argmax decoding; one hypothesis per batch row."""
-    return _collect(iter_sample(step, state, start, max_len, eos_id, greedy=True), start.size(0), eos_id)
+def greedy(
+    step: StepFn, state: Any, start: torch.Tensor, max_len: int, eos_id: int | None, no_repeat_ngram: int = 0
+) -> list[Hypothesis]:
+    """Argmax decoding (of the tokens ``no_repeat_ngram`` allows); one hypothesis per batch row."""
+    steps = iter_sample(step, state, start, max_len, eos_id, greedy=True, no_repeat_ngram=no_repeat_ngram)
+    return _collect(steps, start.size(0), eos_id)
 
 
 def sample(
@@ -179,9 +226,21 @@ def sample(
     top_k: int = 0,
     top_p: float = 1.0,
     generator: torch.Generator | None = None,
+    no_repeat_ngram: int = 0,
 ) -> list[Hypothesis]:
     """Ancestral sampling with temperature / top-k / top-p; scores are under the unfiltered model."""
-    steps = iter_sample(step, state, start, max_len, eos_id, temperature, top_k, top_p, generator=generator)
+    steps = iter_sample(
+        step,
+        state,
+        start,
+        max_len,
+        eos_id,
+        temperature,
+        top_k,
+        top_p,
+        generator=generator,
+        no_repeat_ngram=no_repeat_ngram,
+    )
     return _collect(steps, start.size(0), eos_id)
 
 
@@ -195,6 +254,7 @@ def beam_search(
     alpha: float = 0.0,
     n_best: int = 1,
     record_tree: bool = False,
+    no_repeat_ngram: int = 0,
 ) -> list[BeamResult]:
     """Beam search per batch row, with GNMT length penalty and an n-best list.
 
@@ -205,6 +265,8 @@ def beam_search(
     what it can still reach. With ``beam_size=1, alpha=0`` it returns greedy's hypothesis
     whenever greedy's argmax is never EOS-as-runner-up: beam search also finishes an EOS that
     was second best, so it may return a shorter hypothesis that scores higher than greedy's.
+    ``no_repeat_ngram`` > 0 removes candidates that repeat an n-gram of their own hypothesis;
+    scores stay the model's log-probabilities.
     """
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best must be in 1..beam_size ({beam_size}), got {n_best}")
@@ -219,6 +281,7 @@ def beam_search(
     history = [[[] for _ in range(k)] for _ in range(batch)]  # generated ids per live beam
     attn_history: list[list[list[torch.Tensor]]] = [[[] for _ in range(k)] for _ in range(batch)]
     node_of = [[-1] * k for _ in range(batch)]  # tree node of each live beam
+    blockers = [[NgramBlocker(no_repeat_ngram, (int(t),))] * k for t in start.tolist()]
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     trees: list[list[BeamNode]] = [[] for _ in range(batch)]
     done = [False] * batch
@@ -227,6 +290,8 @@ def beam_search(
     for t in range(max_len):
         logits, state, attention = step(tokens, state)
         log_probs = logits.float().log_softmax(-1)  # (B*K, V)
+        if no_repeat_ngram:
+            log_probs = block_repeats(log_probs, [blocker for row in blockers for blocker in row])
         vocab = log_probs.size(-1)
         candidates = scores.unsqueeze(-1) + log_probs.view(batch, k, vocab)  # (B, K, V)
         top_scores, top_index = candidates.view(batch, -1).topk(min(2 * k, k * vocab), dim=-1)  # (B, 2K)
@@ -239,7 +304,7 @@ def beam_search(
         for b in range(batch):
             if done[b]:
                 continue
-            new_history, new_attn, new_nodes, live = [], [], [], 0
+            new_history, new_attn, new_nodes, new_blockers, live = [], [], [], [], 0
             for score, flat in zip(top_scores[b], top_index[b]):
                 if score == float("-inf"):
                     break
@@ -260,10 +325,12 @@ def beam_search(
                     new_history.append(ids)
                     new_attn.append(attn)
                     new_nodes.append(trees[b][-1].id if record_tree else -1)
+                    new_blockers.append(blockers[b][beam].extended(token) if no_repeat_ngram else blockers[b][beam])
                     live += 1
             history[b] = new_history + [[] for _ in range(k - live)]
             attn_history[b] = new_attn + [[] for _ in range(k - live)]
             node_of[b] = new_nodes + [-1] * (k - live)
+            blockers[b] = new_blockers + [NgramBlocker(no_repeat_ngram)] * (k - live)
             finished[b].sort(key=lambda h: h.normalized_score, reverse=True)
             if len(finished[b]) >= n_best:
                 worst_kept = finished[b][n_best - 1].normalized_score

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from ui import generation as gen
+from ui import generation_music as gen_music
+from ui import generation_train as gen_train
 from ui import setup_page, user_errors
 
 setup_page("Text and music generator")
@@ -15,27 +17,25 @@ st.markdown(
 )
 
 name, model = gen.choose_model()
-tab_generate, tab_gallery, tab_train = st.tabs(["Generate", "Loss vs samples", "Train your own"])
+# One section at a time, not st.tabs: tabs draw all three sections (26 gallery samples, the training form)
+# on every run, and the browser showed grey placeholders for seconds until every element had loaded.
+view = gen.choose_view()
 
-with tab_generate:
-    if model is not None:
-        prime, settings = gen.decoding_settings(name)
-        style = gen.style_settings(model)
-        if st.button("Generate", key="gen_run", type="primary"):
-            with user_errors():
-                gen.run_generation(name, model, prime, settings, style)
-        result = st.session_state.get("gen_result")
-        if result is not None and result["model"] == name:
-            with user_errors():
-                gen.show_result(model, result)
-                if result["style"] is not None:
-                    gen.show_music(result)
-        if style is not None:
-            gen.adherence_section(model, style)
-
-with tab_gallery:
-    if model is not None:
-        gen.show_gallery(model)
-
-with tab_train:
-    gen.training_section()
+if view == "Generate" and model is not None:
+    prime, settings = gen.decoding_settings(name)
+    style = gen.style_settings(model)
+    if st.button("Generate", key="gen_run", type="primary"):
+        with user_errors():
+            gen.run_generation(name, model, prime, settings, style)
+    result = st.session_state.get("gen_result")
+    if result is not None and result["model"] == name:
+        with user_errors():
+            gen.show_result(model, result)
+            if result["style"] is not None:
+                gen_music.show_music(result)
+    if style is not None:
+        gen_music.adherence_section(name, model, style)
+elif view == "Loss vs samples" and model is not None:
+    gen_train.show_gallery(model)
+elif view == "Train your own":
+    gen_train.training_section()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 from core import checkpoints
-from core.cli import add_json_flag, print_json
+from core.cli import ProgressLine, add_json_flag, emit
 from core.errors import UserError
-from core.training import Callback, Progress
+from core.generation.model import RANGES
 
 
 def _generate(args) -> int:
@@ -28,6 +27,7 @@ def _generate(args) -> int:
         beam=args.beam or 4,
         alpha=args.alpha,
         seed=args.seed,
+        no_repeat_ngram=args.no_repeat,
     ).checked()
     model = checkpoints.load(args.model)
     conditioned = "meter" in model.config.style_fields
@@ -57,48 +57,31 @@ def _generate(args) -> int:
             "method": method,
         }
         if conditioned:
-            abc = music.assemble_abc(prime.text + sample.text, style["meter"], style["key"])
-            check = music.check_tune(abc, style["meter"], style["key"])
+            tune = music.render(
+                music.assemble_abc(prime.text + sample.text, style["meter"], style["key"]), style["meter"], style["key"]
+            )
+            check = tune.check
             row.update(
-                abc=abc,
+                abc=tune.abc,
+                repairs=tune.repairs,
                 parses=check.parses,
+                plays=check.plays,
+                seconds=round(tune.seconds, 2) if check.plays else None,
                 error=check.error,
                 error_line=check.line,
                 full_bar_fraction=check.full_bars / check.bars if check.bars else None,
                 key_found=check.key_found,
                 key_ok=check.key_ok,
             )
-        if args.json:
-            print_json({"sample": i, **row})
-        else:
-            header = f"--- sample {i + 1}: {row['nats_per_char']:.3f} nats/char"
-            if conditioned:
-                header += ", parses" if row["parses"] else f", does not parse ({row['error']})"
-            print(header)
-            print(row.get("abc", row["text"]))
+        header = f"--- sample {i + 1}: {row['nats_per_char']:.3f} nats/char"
+        if conditioned:
+            header += f", plays ({row['seconds']:.0f} s)" if row["plays"] else f", does not play ({row['error']})"
+        emit({"sample": i, **row}, args.json, header + "\n" + row.get("abc", row["text"]))
     return 0
 
 
-class _Progress(Callback):
-    def __init__(self, as_json: bool):
-        self.as_json = as_json
-
-    def on_epoch(self, progress: Progress) -> None:
-        valid = progress.metrics.get("valid_loss", float("nan"))
-        row = {"round": progress.epoch, "train_loss": progress.loss, "valid_loss": valid, "seconds": progress.elapsed}
-        if self.as_json:
-            print_json(row)
-        else:
-            print(
-                f"round {progress.epoch}/{progress.epochs}: train {progress.loss:.3f}, valid {valid:.3f} nats/char "
-                f"({valid / math.log(2):.2f} bits/char), {progress.elapsed:.0f}s",
-                flush=True,
-            )
-
-
 def _train(args) -> int:
-    from core.generation import corpora
-    from core.generation.train import GeneratorTraining, folk_corpus, prose_corpus, text_corpus, train_char_rnn
+    from core.generation.train import GeneratorTraining, folk_corpus, prose_corpus, train_char_rnn, uploaded_corpus
 
     if args.transpose and args.corpus != "folk":
         raise UserError("--transpose moves ABC tunes to other keys: only with --corpus folk")
@@ -110,9 +93,7 @@ def _train(args) -> int:
         path = Path(args.corpus)
         if not path.is_file():
             raise UserError(f"--corpus must be 'folk', 'prose' or a text file; {args.corpus!r} is neither")
-        decoded = corpora.decode_upload(path.read_bytes())
-        corpus = text_corpus(decoded.text, path.name)
-        corpus.notices = [*decoded.notices, *corpus.notices]
+        corpus = uploaded_corpus(path.read_bytes(), path.name)
     for notice in corpus.notices:
         print(f"note: {notice}", file=sys.stderr)
     cfg = GeneratorTraining(
@@ -133,14 +114,19 @@ def _train(args) -> int:
     if args.dry_run:  # smoke path: a tiny model, two steps, nothing saved
         cfg.hidden, cfg.batch, cfg.bptt, cfg.rounds, cfg.steps_per_round, cfg.eval_chars = 16, 4, 16, 1, 2, 2000
         cfg.sample_chars = 20
-    result = train_char_rnn(corpus, cfg, _Progress(args.json))
+    result = train_char_rnn(corpus, cfg, ProgressLine(args.json, epoch_word="round"))
     meta = {**result.meta, "trained_with": "python -m core train generator " + " ".join(sys.argv[3:])}
     out = None
     if not args.dry_run:
         out = checkpoints.save(result.model, args.out, meta)
     summary = {"saved": str(out) if out else None, "dry_run": args.dry_run, **meta["metrics"]}
-    print_json(summary) if args.json else print(f"done: {summary}")
+    emit(summary, args.json, f"done: {summary}")
     return 0
+
+
+def _within(name: str) -> str:
+    low, high = RANGES[name]
+    return f"({low}..{high})"
 
 
 def register(commands, train_commands) -> None:
@@ -156,6 +142,9 @@ def register(commands, train_commands) -> None:
     p.add_argument("--greedy", action="store_true", help="greedy decoding instead of sampling")
     p.add_argument("--beam", type=int, default=0, help="beam search with this width instead of sampling")
     p.add_argument("--alpha", type=float, default=0.0, help="beam search length-penalty exponent")
+    p.add_argument(
+        "--no-repeat", type=int, default=0, help="never repeat a run of this many characters (0 = off; stops loops)"
+    )
     p.add_argument("--meter", help="folk-abc: meter of the tune, e.g. 6/8")
     p.add_argument("--key", help="folk-abc: key as in ABC, e.g. D, Em, Ador")
     p.add_argument("--type", help="folk-abc: tune type, e.g. jig, reel, song")
@@ -168,11 +157,13 @@ def register(commands, train_commands) -> None:
         "--transpose", type=int, default=0, help="folk: copies of each training tune moved to other keys (0 = none)"
     )
     t.add_argument("--cell", choices=["gru", "lstm"], default="gru", help="recurrent cell")
-    t.add_argument("--hidden", type=int, default=256, help="hidden units")
-    t.add_argument("--layers", type=int, default=1, help="stacked layers")
+    t.add_argument("--hidden", type=int, default=256, help=f"hidden units {_within('hidden')}")
+    t.add_argument("--layers", type=int, default=1, help=f"stacked layers {_within('layers')}")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout on the RNN output")
-    t.add_argument("--batch-size", dest="batch", type=int, default=32, help="parallel streams per step")
-    t.add_argument("--bptt", type=int, default=128, help="characters per truncated-BPTT chunk")
+    t.add_argument(
+        "--batch-size", dest="batch", type=int, default=32, help=f"parallel streams per step {_within('batch')}"
+    )
+    t.add_argument("--bptt", type=int, default=128, help=f"characters per truncated-BPTT chunk {_within('bptt')}")
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--rounds", type=int, default=5, help="rounds (epochs) of --steps steps, validation after each")
     t.add_argument("--steps", type=int, default=100, help="steps per round")

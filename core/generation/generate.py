@@ -21,6 +21,7 @@ from core.generation.model import BOUNDARY, CharRNN
 
 MAX_LENGTH = 5000  # characters per sample; longer requests are capped with a notice
 MAX_SAMPLES = 64  # samples per request
+MAX_NO_REPEAT = 64  # longest blocked n-gram, in characters
 METHODS = ("sample", "greedy", "beam")
 # look-alike characters mapped onto ASCII before a prime is checked against the vocabulary
 _LOOKALIKES = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
@@ -38,6 +39,7 @@ class Settings:
     beam: int = 4  # beam width
     alpha: float = 0.0  # GNMT length-penalty exponent
     seed: int = 0
+    no_repeat_ngram: int = 0  # never repeat a run of this many characters (0 = off); stops greedy/beam loops
     notices: list[str] = field(default_factory=list)  # what was capped or changed, for the user
 
     def checked(self) -> Settings:
@@ -56,6 +58,8 @@ class Settings:
             raise UserError(f"top-p must be in (0, 1], got {self.top_p}")
         if self.method == "beam" and not 1 <= self.beam <= 32:
             raise UserError(f"beam width must be in 1..32, got {self.beam}")
+        if not (self.no_repeat_ngram == 0 or 2 <= self.no_repeat_ngram <= MAX_NO_REPEAT):
+            raise UserError(f"blocked n-gram length must be 0 (off) or 2..{MAX_NO_REPEAT}, got {self.no_repeat_ngram}")
         notices = list(self.notices)
         length, n = self.length, self.n
         if length > MAX_LENGTH:
@@ -131,16 +135,27 @@ def generate(model: CharRNN, prime: Prime, settings: Settings, style: dict | Non
     with torch.inference_mode():
         if s.method == "beam":
             start, state = _start(model, prime, 1, style)
-            result = decoding.beam_search(model.step, state, start, s.length, BOUNDARY, s.beam, s.alpha, s.n)[0]
+            result = decoding.beam_search(
+                model.step, state, start, s.length, BOUNDARY, s.beam, s.alpha, s.n, no_repeat_ngram=s.no_repeat_ngram
+            )[0]
             hyps = result.hypotheses
         else:
             start, state = _start(model, prime, s.n, style)
             if s.method == "greedy":
-                hyps = decoding.greedy(model.step, state, start, s.length, BOUNDARY)
+                hyps = decoding.greedy(model.step, state, start, s.length, BOUNDARY, s.no_repeat_ngram)
             else:
                 generator = torch.Generator().manual_seed(s.seed)
                 hyps = decoding.sample(
-                    model.step, state, start, s.length, BOUNDARY, s.temperature, s.top_k, s.top_p, generator
+                    model.step,
+                    state,
+                    start,
+                    s.length,
+                    BOUNDARY,
+                    s.temperature,
+                    s.top_k,
+                    s.top_p,
+                    generator,
+                    s.no_repeat_ngram,
                 )
     return [Sample(model.decode(h.tokens), h.score, h.tokens, h.finished) for h in hyps]
 
@@ -165,6 +180,7 @@ def stream(model: CharRNN, prime: Prime, settings: Settings, style: dict | None 
             s.top_p,
             s.method == "greedy",
             generator,
+            s.no_repeat_ngram,
         )
         for step in steps:
             token = int(step.tokens[0])
@@ -193,16 +209,24 @@ class StepView:
     chosen_filtered: float
 
 
-def step_view(model: CharRNN, logits: torch.Tensor, text: str, position: int, settings: Settings, top: int = 20):
-    """The next-character distribution at ``position`` of a traced text, before and after filtering."""
+def step_view(
+    model: CharRNN, logits: torch.Tensor, prime: Prime, text: str, position: int, settings: Settings, top: int = 20
+):
+    """The next-character distribution at ``position`` of a traced text, before and after filtering
+    (temperature, top-k, top-p and the n-grams ``settings.no_repeat_ngram`` blocks there)."""
     if not 0 <= position < len(text):
         raise UserError(f"position must be in 0..{len(text) - 1}, got {position}")
     row = logits[position : position + 1]  # (1, V)
     raw = row.log_softmax(-1).exp()[0]
+    if settings.no_repeat_ngram:  # replay the blocker over what was generated before ``position``
+        blocker = decoding.NgramBlocker(settings.no_repeat_ngram, ((prime.ids or [BOUNDARY])[-1],))
+        for token in model.encode(text[:position]):
+            blocker = blocker.extended(token)
+        row = decoding.block_repeats(row, [blocker])
     if settings.method == "sample":
         filtered = decoding.filter_logits(row, settings.temperature, settings.top_k, settings.top_p).exp()[0]
     else:  # greedy and beam search pick by score: show the argmax as the one choice greedy makes
-        filtered = torch.zeros_like(raw).scatter(0, raw.argmax()[None], 1.0)
+        filtered = torch.zeros_like(raw).scatter(0, row[0].argmax()[None], 1.0)
     order = raw.argsort(descending=True)[:top].tolist()
     chosen_id = model.char_to_id[text[position]]
     return StepView(
@@ -214,6 +238,19 @@ def step_view(model: CharRNN, logits: torch.Tensor, text: str, position: int, se
         float(raw[chosen_id]),
         float(filtered[chosen_id]),
     )
+
+
+# style values a user may not ask for: the catch-all of rare values, and tunes without a meter
+_UNASKABLE = {"meter": ("other", "free"), "key": ("other",)}
+
+
+def style_options(model: CharRNN) -> dict[str, list[str]]:
+    """Per style field, the values to offer, each once (folk-abc's shipped type list holds "other" twice:
+    the trained type and the fallback; ``style_ids`` maps the name to the first, the trained one)."""
+    return {
+        name: [v for v in dict.fromkeys(values) if v not in _UNASKABLE.get(name, ())]
+        for name, values in zip(model.config.style_fields, model.config.style_values)
+    }
 
 
 def char_probabilities(logits: torch.Tensor, model: CharRNN, text: str) -> list[float]:

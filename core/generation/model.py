@@ -22,6 +22,25 @@ from core.recurrent import cell_step
 
 BOUNDARY = 0  # vocabulary id of the start/end-of-text token
 
+# Allowed (low, high) of every size a char-RNN or its training takes: the one table the config, the
+# trainer and the CLI's help read.
+RANGES = {
+    "embed": (1, 1024),
+    "hidden": (8, 1024),
+    "layers": (1, 3),
+    "style_embed": (1, 256),
+    "batch": (1, 512),
+    "bptt": (8, 1024),
+}
+
+
+def check_ranges(values, names: tuple[str, ...]) -> None:
+    """UserError naming the first of ``names`` (attributes of ``values``) outside its range in ``RANGES``."""
+    for name in names:
+        low, high = RANGES[name]
+        if not low <= getattr(values, name) <= high:
+            raise UserError(f"{name} must be in {low}..{high}, got {getattr(values, name)}")
+
 
 @dataclass
 class CharRNNConfig:
@@ -42,9 +61,7 @@ class CharRNNConfig:
             raise UserError("vocab needs 2..5000 entries and the boundary token '' first")
         if any(len(ch) != 1 for ch in self.vocab[1:]) or len(set(self.vocab)) != len(self.vocab):
             raise UserError("vocab entries after the boundary must be distinct single characters")
-        for name, low, high in (("embed", 1, 1024), ("hidden", 1, 2048), ("layers", 1, 4), ("style_embed", 1, 256)):
-            if not low <= getattr(self, name) <= high:
-                raise UserError(f"{name} must be in {low}..{high}, got {getattr(self, name)}")
+        check_ranges(self, ("embed", "hidden", "layers", "style_embed"))
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
         if len(self.style_fields) != len(self.style_values) or any(not v for v in self.style_values):

@@ -14,20 +14,22 @@ Why the copies: a tune moved to another key is a new character sequence with the
 more data rather than a repeat (``bench/probe_folk_transpose.py`` measures their effect side by
 side). The averaging phase is Polyak averaging of the late weights, as in AWD-LSTM.
 
-``python-prose``: the same GRU without dropout, 450 steps of 32 x 128 characters (1.8 M, about 4.4
-passes over the prose), one thread, built on the CPU in about 4 minutes when idle.
+``python-prose``: the same 512-unit GRU and dropout 0.25, 450 steps (6 rounds of 75) of 32 x 128
+characters (1.8 M, about 4.4 passes over the prose), one thread, built on the CPU in about 4 minutes
+when idle.
+
+``PAGE``: the defaults of the page's "Train your own" form (the user picks cell, width, rounds, steps).
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 from core import checkpoints
+from core.cli import ProgressLine
 from core.generation.model import CharRNN
 from core.generation.train import Corpus, GeneratorTraining, folk_corpus, prose_corpus, train_char_rnn
-from core.training import Callback, Progress
 
 TRAINED_WITH = "make weights / python -m core models build {name}"
 FOLK_TRANSPOSITIONS = 3  # copies of each training tune in other keys of its mode
@@ -54,54 +56,26 @@ FOLK = GeneratorTraining(
 # The second phase: the same network continued at a constant rate, its weights averaged every 50 steps.
 FOLK_AVERAGING = replace(FOLK, lr=6e-4, lr_decay=1.0, rounds=8, seed=1, average_every=50, gallery_steps=[])
 
-PROSE = GeneratorTraining(
-    cell="gru",
-    hidden=512,
-    embed=64,
-    dropout=0.25,
-    batch=32,
-    bptt=128,
-    lr=3e-3,
-    lr_decay=0.85,
-    rounds=6,
-    steps_per_round=75,
-    seed=0,
-    threads=1,
-    min_char_count=3,
-    gallery_steps=[10, 30],
-    sample_chars=300,
-    sample_prime="The ",
+# The prose model: the same network and schedule on a smaller corpus, with a prime for its samples.
+PROSE = replace(
+    FOLK, batch=32, rounds=6, steps_per_round=75, threads=1, min_char_count=3, sample_prime="The ", sample_style={}
 )
 
 
-class _Log(Callback):
-    """A progress line per round on stderr (make weights runs for minutes)."""
+# A small, quick model for the page's form; the form sets cell, hidden, rounds and steps_per_round.
+PAGE = GeneratorTraining(
+    hidden=128, batch=32, bptt=64, rounds=4, steps_per_round=50, eval_chars=20_000, sample_chars=200
+)
 
-    def __init__(self, name: str):
-        self.name = name
 
-    def on_step(self, progress: Progress) -> None:
-        if progress.step % 25 == 0:
-            print(
-                f"{self.name}: round {progress.epoch} step {progress.step} loss {progress.loss:.3f}, "
-                f"{progress.elapsed:.0f}s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def on_epoch(self, progress: Progress) -> None:
-        loss = progress.metrics.get("valid_loss", float("nan"))
-        print(
-            f"{self.name}: round {progress.epoch}/{progress.epochs} train {progress.loss:.3f}"
-            f" valid {loss:.3f} nats/char, {progress.elapsed:.0f}s",
-            file=sys.stderr,
-            flush=True,
-        )
+def _log(name: str) -> ProgressLine:
+    """A progress line per round (make weights runs for minutes)."""
+    return ProgressLine(name=name, epoch_word="round")
 
 
 def build_folk(directory: Path) -> dict:
     corpus = folk_corpus(transpositions=FOLK_TRANSPOSITIONS)
-    first = train_char_rnn(corpus, FOLK, _Log("folk-abc"))
+    first = train_char_rnn(corpus, FOLK, _log("folk-abc"))
     model, meta = average_folk(corpus, first.model)
     checkpoints.save(model, directory, meta)
     return meta
@@ -114,7 +88,7 @@ def average_folk(corpus: Corpus, first: CharRNN) -> tuple[CharRNN, dict]:
     """
     first_meta = first.meta
     first_weights = {k: v.clone() for k, v in first.state_dict().items()}
-    second = train_char_rnn(corpus, FOLK_AVERAGING, _Log("folk-abc averaging"), start=first)
+    second = train_char_rnn(corpus, FOLK_AVERAGING, _log("folk-abc averaging"), start=first)
     steps = FOLK.rounds * FOLK.steps_per_round
     meta = {
         **second.meta,
@@ -135,7 +109,7 @@ def average_folk(corpus: Corpus, first: CharRNN) -> tuple[CharRNN, dict]:
 
 
 def build_prose(directory: Path) -> dict:
-    result = train_char_rnn(prose_corpus(), PROSE, _Log("python-prose"))
+    result = train_char_rnn(prose_corpus(), PROSE, _log("python-prose"))
     meta = {**result.meta, "description": "Char-level GRU on the Python Language Reference (pydoc_data.topics)"}
     meta["trained_with"] = TRAINED_WITH.format(name="python-prose")
     checkpoints.save(result.model, directory, meta)

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from core.errors import UserError
 from core.generation import corpora, transpose
 from core.generation.generate import Settings, generate, prepare_prime
-from core.generation.model import BOUNDARY, CharRNN, CharRNNConfig
+from core.generation.model import BOUNDARY, CharRNN, CharRNNConfig, check_ranges
 from core.training import Callback, Progress, TrainConfig, Trainer, seed_everything
 
 FOLK_STYLE_FIELDS = ["meter", "key", "type"]
@@ -62,8 +62,9 @@ def folk_style(tune: corpora.Tune) -> dict:
 
 
 def _common(values: list[str], min_count: int) -> list[str]:
+    """Values seen at least ``min_count`` times, most common first, and "other" once, last: the fallback."""
     counts = Counter(values)
-    return [v for v, c in counts.most_common() if c >= min_count] + ["other"]
+    return [v for v, c in counts.most_common() if c >= min_count and v != "other"] + ["other"]
 
 
 def folk_corpus(
@@ -122,6 +123,14 @@ def text_corpus(text: str, name: str = "upload", valid_fraction: float = 0.1, se
     documents = corpora.text_documents(text)
     train, valid = corpora.split_by_item(documents, valid_fraction, seed)
     return Corpus(name, [d.text for d in train], [d.text for d in valid], notices=[notice] if notice else [])
+
+
+def uploaded_corpus(data: bytes, name: str) -> Corpus:
+    """A text file's bytes, in any common encoding (detected; the notices say which), as a corpus."""
+    decoded = corpora.decode_upload(data)
+    corpus = text_corpus(decoded.text, name)
+    corpus.notices = [*decoded.notices, *corpus.notices]
+    return corpus
 
 
 def build_vocab(texts: list[str], min_count: int = 1) -> list[str]:
@@ -213,9 +222,7 @@ class GeneratorTraining:
     sample_style: dict = field(default_factory=dict)
 
     def validate(self) -> None:
-        for name, low, high in (("hidden", 8, 1024), ("layers", 1, 3), ("batch", 1, 512), ("bptt", 8, 1024)):
-            if not low <= getattr(self, name) <= high:
-                raise UserError(f"{name} must be in {low}..{high}, got {getattr(self, name)}")
+        check_ranges(self, ("embed", "hidden", "layers", "batch", "bptt"))
         if not 1 <= self.rounds <= 1000 or not 1 <= self.steps_per_round <= 100_000:
             raise UserError("rounds must be in 1..1000 and steps per round in 1..100000")
         if self.average_every < 0:

@@ -33,7 +33,7 @@ def step_distribution_figure(view, title: str | None = None) -> go.Figure:
     fig.add_bar(
         x=labels,
         y=filtered,
-        name="after temperature / top-k / top-p",
+        name="after temperature / top-k / top-p / blocked n-grams",
         marker=dict(color=COLORS[1], line=dict(width=outline, color="#000")),
     )
     fig.update_layout(barmode="group", yaxis_title="probability", xaxis=dict(type="category", title="character"))

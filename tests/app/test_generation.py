@@ -3,6 +3,7 @@
 from tests.helpers.apptest import charts
 
 PAGE = "pages/3_Generator.py"
+TRAIN = "Train your own"
 
 
 def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
@@ -50,8 +51,11 @@ def test_sampling_settings_come_from_the_url_and_go_back(open_page):
 
 
 def test_gallery_shows_samples_from_training(open_page):
-    at = open_page(PAGE, query={"model": "folk-abc"})
+    at = open_page(PAGE, query={"model": "folk-abc", "view": "Loss vs samples"})
     assert any("validation loss" in m.value for m in at.markdown)
+    assert any("step 4800" in m.value for m in at.markdown)  # the last sample first
+    at.select_slider(key="gen_gallery_step").set_value(10).run()
+    assert any("step 10" in m.value for m in at.markdown) and len(at.code) == 1
     assert any("Loss vs characters read" in (f["layout"].get("title") or {}).get("text", "") for f in charts(at))
 
 
@@ -66,7 +70,7 @@ def start_small_training(at, rounds: int):
 
 
 def test_train_your_own_on_an_upload_then_generate_with_it(open_page):
-    at = open_page(PAGE)
+    at = open_page(PAGE, query={"view": TRAIN})
     at.radio(key="gen_train_corpus").set_value("upload a text file").run()
     text = "\n\n".join(f"Paragraph {i}. The quick brown fox jumps over the lazy dog." * 3 for i in range(40))
     at.file_uploader(key="gen_upload").upload("corpus.txt", text.encode("utf-16"), "text/plain").run()
@@ -77,7 +81,8 @@ def test_train_your_own_on_an_upload_then_generate_with_it(open_page):
     assert job.result is not None and len(job.epochs) == 2
     assert "bits/char" in " ".join(m.value for m in at.markdown)
     assert at.get("download_button")
-    at.radio(key="gen_model").set_value("your model (trained here)").run()
+    at.radio(key="gen_model").set_value("your model (trained here)")
+    at.radio(key="gen_view").set_value("Generate").run()
     at.text_area(key="gen_prime").set_value("The ").run()
     at.button(key="gen_run").click().run()
     assert not at.exception
@@ -95,7 +100,7 @@ def test_style_check_samples_and_compares_with_real_tunes(open_page):
 
 
 def test_folk_training_can_add_transposed_copies(open_page):
-    at = open_page(PAGE)
+    at = open_page(PAGE, query={"view": TRAIN})
     assert at.number_input(key="gen_train_transpose").value == 0
     at.number_input(key="gen_train_transpose").set_value(1)
     job = start_small_training(at, rounds=1)

@@ -3,6 +3,7 @@
 import pytest
 
 PAGE = "pages/3_Generator.py"
+TRAIN = {"view": "Train your own"}
 
 
 def _generate(at, prime=None, length=None):
@@ -51,7 +52,7 @@ def _upload(at, data: bytes, name: str = "corpus.txt"):
     ],
 )
 def test_bad_uploads(open_page, data, expected):
-    at = open_page(PAGE)
+    at = open_page(PAGE, query=TRAIN)
     _upload(at, data)
     assert not at.exception, at.exception
     assert any(expected in m for m in messages(at)), messages(at)
@@ -59,7 +60,7 @@ def test_bad_uploads(open_page, data, expected):
 
 
 def test_train_without_upload_says_so(open_page):
-    at = open_page(PAGE)
+    at = open_page(PAGE, query=TRAIN)
     at.radio(key="gen_train_corpus").set_value("upload a text file").run()
     at.button(key="gen_train_start").click().run()
     assert not at.exception
@@ -68,7 +69,7 @@ def test_train_without_upload_says_so(open_page):
 
 def test_huge_upload_is_sampled_with_a_notice(open_page, monkeypatch):
     monkeypatch.setattr("core.generation.corpora.TRAIN_MAX_CHARS", 20_000)
-    at = open_page(PAGE)
+    at = open_page(PAGE, query=TRAIN)
     text = "\n\n".join(f"Paragraph {i}. " + "words and more words " * 20 for i in range(400))
     at.number_input(key="gen_train_steps").set_value(5)
     at.number_input(key="gen_train_rounds").set_value(1)

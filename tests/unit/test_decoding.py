@@ -13,7 +13,7 @@ EOS, BOS = 0, 1
 def toy():
     torch.manual_seed(3)
     model = ToyDecoder(ToyConfig()).eval()
-    # A bias towards EOS that grows with the step keeps hypotheses short but of varied lengths.
+    # Three rows of random memory, lengths 5, 3 and 4: rows attend over different spans, so they decode differently.
     memory = torch.randn(3, 5, 16)
     lengths = torch.tensor([5, 3, 4])
     return model, memory, lengths
@@ -130,3 +130,75 @@ def test_sampling_is_seeded_and_scored_under_the_model(toy):
             model.step, model.initial_state(memory[[0]], lengths[[0]]), torch.tensor([BOS]), a[0].tokens
         )
     assert a[0].score == pytest.approx(rescored, abs=1e-4)
+
+
+# ---- no-repeat n-gram blocking ------------------------------------------------------------------
+
+LOOP = [2, 3, 4]  # the looping "model" below always prefers the next token of this cycle
+
+
+def looping_step(tokens, state):
+    """Prefers LOOP[(i + 1) % 3] after LOOP[i] (and LOOP[0] after anything else): greedy loops forever."""
+    logits = torch.zeros(tokens.size(0), 7)
+    for row, token in enumerate(tokens.tolist()):
+        following = LOOP[(LOOP.index(token) + 1) % 3] if token in LOOP else LOOP[0]
+        logits[row, following] = 5.0
+        logits[row, 5] = 4.0  # a runner-up, so blocking has something to choose
+    return logits, state, None
+
+
+def ngrams(tokens, n):
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def test_greedy_loops_and_ngram_blocking_stops_it():
+    start = torch.tensor([BOS])
+    looped = decoding.greedy(looping_step, None, start, 12, EOS)[0].tokens
+    assert looped == (LOOP * 4)[:12]
+    blocked = decoding.greedy(looping_step, None, start, 12, EOS, no_repeat_ngram=3)[0].tokens
+    grams = ngrams([BOS, *blocked], 3)
+    assert len(grams) == len(set(grams)) and blocked != looped
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_beam_and_sampling_never_repeat_a_blocked_ngram(n):
+    start = torch.tensor([BOS, BOS])
+    beam = decoding.beam_search(looping_step, None, start, 10, EOS, beam_size=3, n_best=3, no_repeat_ngram=n)
+    sampled = decoding.sample(
+        looping_step, None, start, 10, EOS, generator=torch.Generator().manual_seed(0), no_repeat_ngram=n
+    )
+    for tokens in [h.tokens for r in beam for h in r.hypotheses] + [h.tokens for h in sampled]:
+        grams = ngrams([BOS, *tokens], n)
+        assert len(grams) == len(set(grams)), tokens
+
+
+def test_blocking_keeps_scores_under_the_model():
+    hyp = decoding.beam_search(looping_step, None, torch.tensor([BOS]), 8, EOS, beam_size=2, no_repeat_ngram=2)[0]
+    best = hyp.hypotheses[0]
+    assert best.score == pytest.approx(
+        decoding.teacher_forced_score(looping_step, None, torch.tensor([BOS]), best.tokens)
+    )
+
+
+def test_default_leaves_results_unchanged(toy):
+    model, memory, lengths = toy
+    with torch.no_grad():
+        state = model.initial_state(memory, lengths)
+        start = torch.full((3,), BOS)
+        plain = decoding.greedy(model.step, state, start, 12, EOS)
+        off = decoding.greedy(model.step, state, start, 12, EOS, no_repeat_ngram=0)
+        g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+        drawn = decoding.sample(model.step, state, start, 12, EOS, 0.8, 3, 0.9, g1)
+        drawn_off = decoding.sample(model.step, state, start, 12, EOS, 0.8, 3, 0.9, g2, no_repeat_ngram=0)
+    assert [h.tokens for h in plain] == [h.tokens for h in off]
+    assert [h.tokens for h in drawn] == [h.tokens for h in drawn_off]
+    for h, row in zip(plain, range(3)):  # greedy is still the model's argmax at every step
+        with torch.no_grad():
+            step_state, current = model.initial_state(memory[[row]], lengths[[row]]), torch.tensor([BOS])
+            for token in h.tokens:
+                logits, step_state, _ = model.step(current, step_state)
+                assert int(logits.argmax(-1)) == token
+                current = torch.tensor([token])
+    a = run_beam(model, memory, lengths, [0, 1, 2], max_len=12, beam_size=4, n_best=2)
+    b = run_beam(model, memory, lengths, [0, 1, 2], max_len=12, beam_size=4, n_best=2, no_repeat_ngram=0)
+    assert [[h.tokens for h in r.hypotheses] for r in a] == [[h.tokens for h in r.hypotheses] for r in b]

@@ -16,6 +16,7 @@ from core.generation.train import (
     Corpus,
     GeneratorTraining,
     StreamData,
+    _common,
     _Recorder,
     build_vocab,
     evaluate_loss,
@@ -203,9 +204,50 @@ def test_trace_rescores_the_sample_and_step_view():
         after = generate.trace(model, generate.prepare_prime(model, "ab" + sample.text), "a")
         rescored += after[0].log_softmax(-1)[BOUNDARY].item()
     assert rescored == pytest.approx(sample.log_prob, abs=1e-3)
-    view = generate.step_view(model, logits, sample.text, 3, generate.Settings(top_k=2))
+    view = generate.step_view(model, logits, prime, sample.text, 3, generate.Settings(top_k=2))
     assert sum(v > 0 for v in view.filtered) <= 2 and view.chosen == sample.text[3]
     assert view.raw == sorted(view.raw, reverse=True)
+
+
+def test_blocking_repeated_ngrams_stops_greedy_prose_looping():
+    model = checkpoints.load("python-prose")
+    prime = generate.prepare_prime(model, "The ")
+    looped = generate.generate(model, prime, generate.Settings("greedy", 300))[0].text
+    grams = [looped[i : i + 12] for i in range(len(looped) - 11)]
+    assert len(set(grams)) < len(grams)  # greedy repeats itself ("the comparison of the comparison ...")
+    blocked = generate.generate(model, prime, generate.Settings("greedy", 300, no_repeat_ngram=12))[0].text
+    text = prime.text[-1] + blocked  # the decoder's blocker starts at the prime's last character
+    grams = [text[i : i + 12] for i in range(len(text) - 11)]
+    assert len(set(grams)) == len(grams) and blocked[:20] == looped[:20]
+    for method in ("beam", "sample"):
+        settings = generate.Settings(method, 200, beam=3, no_repeat_ngram=8)
+        text = prime.text[-1] + generate.generate(model, prime, settings)[0].text
+        grams = [text[i : i + 8] for i in range(len(text) - 7)]
+        assert len(set(grams)) == len(grams), method
+    logits = generate.trace(model, prime, blocked)
+    view = generate.step_view(model, logits, prime, blocked, 150, generate.Settings("greedy", no_repeat_ngram=12))
+    assert view.chosen_filtered == 1.0  # the per-step view shows the blocked choice greedy made
+    with pytest.raises(UserError, match="blocked n-gram"):
+        generate.Settings(no_repeat_ngram=1).checked()
+
+
+def test_model_and_training_share_one_table_of_ranges():
+    from core.generation.model import RANGES
+
+    low, high = RANGES["layers"]
+    for make in (lambda n: CharRNNConfig(layers=n), lambda n: GeneratorTraining(layers=n)):
+        make(high).validate()
+        with pytest.raises(UserError, match=f"layers must be in {low}..{high}"):
+            make(high + 1).validate()
+
+
+def test_style_options_offer_each_value_once():
+    model = checkpoints.load("folk-abc")
+    options = generate.style_options(model)
+    assert model.config.style_values[2].count("other") == 2  # the shipped checkpoint's list
+    assert options["type"].count("other") == 1 and "jig" in options["type"]
+    assert "other" not in options["key"] and "free" not in options["meter"]
+    assert _common(["jig", "other", "jig", "reel", "other"], 1) == ["jig", "reel", "other"]
 
 
 # ---- music -----------------------------------------------------------------------------------
@@ -218,12 +260,94 @@ def test_assemble_parse_audio_midi():
     assert abc.startswith("X:1\nT:") and "M:6/8\nL:1/8\nK:D\n" in abc
     parsed = music.parse_abc(abc)
     assert parsed.ok and parsed.notes == 19
-    notes = music.score_notes(parsed.score)
-    with wave.open(io.BytesIO(music.synthesize(notes))) as w:
-        assert w.getframerate() == music.SAMPLE_RATE and w.getnframes() > music.SAMPLE_RATE * 3
-    assert music.midi_bytes(parsed.score)[:4] == b"MThd"
     full, bars = music.bar_fraction(parsed.score, "6/8")
     assert bars >= 4 and full == bars - 2  # pickup bar and last bar are short
+    tune = music.render(abc, "6/8", "D")
+    assert tune.check.plays and tune.midi[:4] == b"MThd" and not tune.repairs
+    assert len(tune.notes) == 2 * 19  # the repeat is played
+    with wave.open(io.BytesIO(tune.wav)) as w:
+        assert w.getframerate() == music.SAMPLE_RATE and w.getnframes() > music.SAMPLE_RATE * 3
+
+
+def midi_seconds(data: bytes) -> float:
+    """End of the last event of a MIDI file, read back with music21's MIDI reader (tempo events honoured)."""
+    from music21 import midi
+
+    reader = midi.MidiFile()
+    reader.readstr(data)
+    tick, seconds, per_tick = 0, 0.0, 0.5 / reader.ticksPerQuarterNote  # MIDI's default 120 qpm
+    for event in reader.tracks[0].events:
+        if isinstance(event, midi.DeltaTime):
+            tick += event.time
+            seconds += event.time * per_tick
+        elif event.type == midi.MetaEvents.SET_TEMPO:
+            per_tick = midi.getNumber(event.data, 3)[0] / 1e6 / reader.ticksPerQuarterNote
+    return seconds
+
+
+def wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_audio_and_midi_play_the_same_expanded_repeats():
+    # two lines: music21 makes no measures (and so no repeats) of a one-line tune
+    once = music.render(music.assemble_abc("L:1/8\ndfa afd|g2e f2d|\ncBA ded|e3 e3|]\n", "6/8", "D"), "6/8", "D")
+    twice = music.render(music.assemble_abc("L:1/8\n|:dfa afd|g2e f2d|\ncBA ded|e3 e3:|\n", "6/8", "D"), "6/8", "D")
+    assert twice.seconds == pytest.approx(2 * once.seconds)
+    for tune in (once, twice):
+        assert midi_seconds(tune.midi) == pytest.approx(tune.seconds, abs=0.01)
+        assert wav_seconds(tune.wav) == pytest.approx(tune.seconds + music.TAIL_SECONDS, abs=0.01)
+
+
+def test_q_field_sets_the_tempo():
+    plain = music.assemble_abc("L:1/8\ndfa afd|g2e f2d|\ncBA ded|e3 e3|]\n", "6/8", "D")
+    slow = plain.replace("K:D", "Q:3/8=40\nK:D")  # 40 dotted quarters a minute = 60 quarters
+    fast, slow_tune = music.render(plain, "6/8", "D"), music.render(slow, "6/8", "D")
+    assert (fast.qpm, slow_tune.qpm) == (music.DEFAULT_QPM, 60.0)
+    assert slow_tune.seconds == pytest.approx(2 * fast.seconds)
+    assert midi_seconds(slow_tune.midi) == pytest.approx(slow_tune.seconds, abs=0.01)
+    assert wav_seconds(slow_tune.wav) == pytest.approx(slow_tune.seconds + music.TAIL_SECONDS, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "body, repaired, notes",
+    [
+        ("|:dfa afd|g2e f2d|\ncBA ded|e3 e3|]", "|dfa afd|g2e f2d|\ncBA ded|e3 e3|]", 1),  # a start never closed
+        ("|:dfa afd|g2e f2d|\n|:cBA ded|e3 e3:|", "|:dfa afd|g2e f2d|\n|cBA ded|e3 e3:|", 1),  # a start while open
+        (  # a second "2nd ending"
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3|2 fed d3|]",
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3| fed d3|]",
+            1,
+        ),
+        (  # well formed: unchanged
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3|]",
+            "|:dfa afd|g2e f2d|\ncBA ded|1e3 e3:|2 e3 d3|]",
+            0,
+        ),
+        (  # bar-like text in a chord name, a decoration and an inline field is not a bar line
+            '"|:G"dfa !trill!afd|g2e f2d|\ncBA [K:G]ded|e3 e3|]',
+            '"|:G"dfa !trill!afd|g2e f2d|\ncBA [K:G]ded|e3 e3|]',
+            0,
+        ),
+    ],
+)
+def test_unbalanced_repeats_are_repaired_and_play(body, repaired, notes):
+    abc = music.assemble_abc("L:1/8\n" + body, "6/8", "D")
+    fixed, changes = music.repair_repeats(abc)
+    assert fixed.split("K:D\n", 1)[1].strip() == repaired and len(changes) == notes
+    tune = music.render(abc, "6/8", "D")
+    assert tune.check.plays and tune.midi and tune.wav and tune.repairs == changes
+
+
+def test_parseable_tune_that_music21_cannot_play_is_reported_not_raised(monkeypatch):
+    def broken(score, qpm):
+        raise RuntimeError("the object is already found in this Stream")
+
+    monkeypatch.setattr(music, "score_notes", broken)
+    tune = music.render(music.assemble_abc(GOOD, "6/8", "D"), "6/8", "D")
+    assert tune.check.parses and not tune.check.plays and "already found" in tune.check.error
+    assert tune.abc and not tune.midi and not tune.wav
 
 
 def test_parse_failure_says_where():
@@ -350,6 +474,22 @@ def test_shipped_folk_model_writes_a_tune_that_parses():
     assert any(c.parses for c in checks)
 
 
+# Tunes that crashed the page in music21 10.5 (issue 17): a StreamException from a reused time signature
+# (6/8 jig seed 3) and "badly formed repeats" (9/8 slip jig seed 16, 4/4 hornpipes 11 and 14, slip jig 37).
+@pytest.mark.parametrize(
+    "meter, kind, seed", [("6/8", "jig", 3), ("9/8", "slip jig", 16), ("9/8", "slip jig", 37), ("4/4", "hornpipe", 11)]
+)
+def test_shipped_folk_tunes_that_crashed_now_play(meter, kind, seed):
+    model = checkpoints.load("folk-abc")
+    settings = generate.Settings("sample", 1500, seed=seed)
+    sample = generate.generate(
+        model, generate.prepare_prime(model, ""), settings, {"meter": meter, "key": "D", "type": kind}
+    )
+    tune = music.render(music.assemble_abc(sample[0].text, meter, "D"), meter, "D")
+    assert tune.check.parses and tune.check.plays, tune.check.error
+    assert midi_seconds(tune.midi) == pytest.approx(tune.seconds, abs=0.01)
+
+
 # ---- CLI ---------------------------------------------------------------------------------------
 
 
@@ -366,6 +506,7 @@ def test_shipped_folk_model_writes_a_tune_that_parses():
         (["train", "generator", "--corpus", "prose", "--transpose", "2"], "only with --corpus folk"),
         (["train", "generator", "--corpus", "folk", "--transpose", "-1"], "must be 0..11"),
         (["train", "generator", "--average-every", "-5"], "average_every must be 0"),
+        (["train", "generator", "--layers", "4"], "layers must be in 1..3"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):
@@ -382,7 +523,7 @@ def test_cli_generate_json_and_train_dry_run(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 2 and {"text", "log_prob", "parses", "abc"} <= set(rows[0])
+    assert len(rows) == 2 and {"text", "log_prob", "parses", "plays", "repairs", "abc"} <= set(rows[0])
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(f"Paragraph {i}: " + "the cat sat on the mat. " * 20 for i in range(20)))
     args = ["--corpus", str(corpus), "--batch-size", "8", "--average-every", "1", "--dry-run", "--json"]
