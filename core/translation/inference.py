@@ -14,6 +14,8 @@ so the output length is whatever the rule says, attention or not. All decoding i
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -286,3 +288,54 @@ def length_edges(rows: list[dict], buckets: int = 6) -> list[int]:
         return [0, 1]
     edges = sorted({lengths[int(q * (len(lengths) - 1) / buckets)] for q in range(buckets)} | {lengths[-1] + 1})
     return edges
+
+
+def attention_csv(result: Translation) -> str:
+    """The attention matrix as CSV: one row per output token, one column per source token."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["output \\ source", *result.source_tokens])
+    for token, row in zip(result.target_tokens, result.attention or []):
+        writer.writerow([token, *[f"{w:.6f}" for w in row]])
+    return buffer.getvalue()
+
+
+def batch_rows(results: list[Translation]) -> list[dict]:
+    """One table row per translated input (the batch mode's table and CSV)."""
+    return [
+        {
+            "input": r.input,
+            "output": r.output,
+            "log_prob": round(r.score, 4),
+            "unknown_tokens": " ".join(r.source_tokens[i] for i in r.unknown),
+            "truncated": r.truncated,
+        }
+        for r in results
+    ]
+
+
+def rows_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def stopping_rows(runs: list[tuple[str, object, int | None]], text: str) -> list[dict]:
+    """What stops the output: one row per (name, encoder-decoder model, forced length or None = stop at EOS)."""
+    rows = []
+    for name, model, forced in runs:
+        r = translate(model, [text], forced_len=forced)[0]
+        rule = "stop at end-of-sequence" if forced is None else f"EOS masked, stop at {forced}"
+        rows.append(
+            {
+                "model": name,
+                "attention": model.config.attention,
+                "stopping rule": rule,
+                "output": r.output,
+                "output tokens": len(r.target_tokens) - r.finished,  # EOS is the signal, not an output token
+                "ended with EOS": r.finished,
+            }
+        )
+    return rows
