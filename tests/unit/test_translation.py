@@ -273,6 +273,31 @@ def test_forced_length_gives_exactly_that_many_tokens_without_eos():
         inference.translate(model, ["one"], forced_len=0)
 
 
+def test_stopping_rows_compare_stopping_rules():
+    model, pairs = tiny(attention="general")
+    other, _ = tiny(attention="none")
+    text = pairs[0][0]
+    to_eos, forced, without = inference.stopping_rows([("a", model, None), ("a", model, 9), ("b", other, None)], text)
+    natural = inference.translate(model, [text])[0]
+    assert to_eos["output"] == natural.output and to_eos["ended with EOS"] == natural.finished
+    assert forced["output tokens"] == 9 and not forced["ended with EOS"] and forced["stopping rule"].endswith("9")
+    assert without["attention"] == "none" and without["model"] == "b"
+
+
+def test_csv_exports_hold_every_row():
+    import csv
+    import io
+
+    model, pairs = tiny(attention="dot")
+    results = inference.translate(model, [s for s, _ in pairs[:3]], max_len=6)
+    table = list(csv.reader(io.StringIO(inference.attention_csv(results[0]))))
+    assert table[0][1:] == results[0].source_tokens and len(table) == 1 + len(results[0].target_tokens)
+    assert all(abs(sum(map(float, row[1:])) - 1) < 1e-4 for row in table[1:])
+    rows = inference.batch_rows(results)
+    back = list(csv.DictReader(io.StringIO(inference.rows_csv(rows))))
+    assert [r["output"] for r in back] == [r.output for r in results] and set(back[0]) == set(rows[0])
+
+
 def test_sampling_seed_is_reproducible_and_matters():
     model, pairs = tiny(attention="dot")
     texts = [s for s, _ in pairs[:8]]
