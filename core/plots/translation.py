@@ -184,7 +184,9 @@ def delay_sweep(rows: list[dict]) -> go.Figure:
             hovertemplate="inputs of %{x} characters: %{y:.1f} % exact<extra>delay " + str(row["delay"]) + "</extra>",
         )
     # legend under the axis title: above the plot it ran into the title at 1400 px and on phones
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0), margin=dict(b=110))
+    fig.update_layout(
+        barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0, xanchor="left"), margin=dict(b=110)
+    )
     fig.update_xaxes(title="input length (characters)", type="category")
     fig.update_yaxes(title="exact match (%)", range=[0, 102])
     return fig

@@ -327,6 +327,14 @@ def test_top_paths_keeps_only_the_best_hypotheses_paths():
     assert len(top_paths(tree, 1)) == ends[0].step + 1  # one node per step
 
 
+def test_delay_chart_legend_sits_under_the_plot_not_on_the_title():
+    from core.plots.translation import delay_sweep
+
+    fig = delay_sweep(checkpoints.load("dates-iso-plain").meta["delay_sweep"])
+    legend = fig.layout.legend
+    assert legend.y < 0 and legend.yanchor == "top" and legend.x == 0 and legend.xanchor == "left"
+
+
 def test_fit_is_the_one_pipeline_and_is_reproducible():
     run = TranslationTraining(
         task="dates",
