@@ -174,3 +174,18 @@ def test_beam_tree_shows_only_the_best_paths(open_page):
     at.toggle(key="tr_tree_prune").set_value(False).run()
     tree = next(c for c, t in zip(charts(at), titles(at)) if t.startswith("Beam search tree"))
     assert sum(len(trace["x"]) for trace in tree["data"] if trace.get("mode") == "markers+text") > pruned_count
+
+
+def test_own_checkpoint_behind_a_toggle_joins_the_models(open_page):
+    """The uploader is drawn only when asked for (a collapsed expander's uploader was the page's last draw)."""
+    from core import checkpoints
+
+    at = open_page(PAGE)
+    at.toggle(key="tr_ckpt_toggle").set_value(True).run()
+    model = checkpoints.load("dates-iso-plain")
+    zipped = checkpoints.to_zip(model, model.meta)
+    at.file_uploader(key="tr_ckpt_upload").set_value(("mine.zip", zipped, "application/zip")).run()
+    assert not at.exception
+    assert "uploaded-dates-plain-1" in at.selectbox(key="tr_model").options
+    at.selectbox(key="tr_model").set_value("uploaded-dates-plain-1").run()
+    assert not at.exception and any("plain seq2seq" in c.value for c in at.caption)
