@@ -96,13 +96,20 @@ def length_section(model, name: str) -> None:
     )
 
 
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _delay_figure(name: str):
+    """The stored sweep's figure, built once per server (plotly's validation makes building it cost more
+    than drawing it); shared read-only, like the models."""
+    return plots.delay_sweep(load_shipped(name).meta["delay_sweep"])
+
+
 def delay_section() -> None:
     if "dates-iso-plain" not in shipped_names():
         return
     plain = load_shipped("dates-iso-plain")
     sweep = plain.meta.get("delay_sweep")
     if sweep:
-        show_figure(plots.delay_sweep(sweep), key="tr_delay")
+        show_figure(_delay_figure("dates-iso-plain"), key="tr_delay")
         st.caption(
             "Stored measurement, from the dates-iso-plain checkpoint's metadata (written when `make weights` "
             f"built it: {plain.meta.get('delay_sweep_steps', '?')} training steps per delay, one thread, "
