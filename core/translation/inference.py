@@ -126,43 +126,37 @@ def translate(
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     results: list[Translation | None] = [None] * len(texts)
     generator = torch.Generator().manual_seed(seed)
+    options = _Options(
+        method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, forced_len, record_tree, attention
+    )
     for begin in range(0, len(order), CHUNK):
         rows = order[begin : begin + CHUNK]
         chunk = [texts[i] for i in rows]
-        options = (
-            method,
-            beam_size,
-            alpha,
-            n_best,
-            temperature,
-            max_len,
-            stop_at_eos,
-            forced_len,
-            generator,
-            record_tree,
-            attention,
-        )
-        for i, result in zip(rows, _translate_chunk(model, chunk, *options)):
+        for i, result in zip(rows, _translate_chunk(model, chunk, options, generator)):
             results[i] = result
     return results
 
 
-def _translate_chunk(
-    model,
-    texts,
-    method,
-    beam_size,
-    alpha,
-    n_best,
-    temperature,
-    max_len,
-    stop_at_eos,
-    forced_len,
-    generator,
-    tree,
-    attention,
-):
-    step = model.step if attention else _without_attention(model.step)
+@dataclass(frozen=True)
+class _Options:
+    """translate()'s decoding settings, checked."""
+
+    method: str
+    beam_size: int
+    alpha: float
+    n_best: int
+    temperature: float
+    max_len: int | None
+    stop_at_eos: bool
+    forced_len: int | None
+    record_tree: bool
+    attention: bool
+
+
+def _translate_chunk(model, texts, options: _Options, generator):
+    method, beam_size, alpha, n_best = options.method, options.beam_size, options.alpha, options.n_best
+    max_len, stop_at_eos, forced_len = options.max_len, options.stop_at_eos, options.forced_len
+    step = model.step if options.attention else _without_attention(model.step)
     if forced_len is not None:
         step, max_len, stop_at_eos = _never_eos(step), forced_len, False
     with torch.inference_mode():
@@ -172,10 +166,12 @@ def _translate_chunk(
         limit = forced_len or min(max_len or 10**9, model.max_output_len(lengths))
         eos = EOS_ID if stop_at_eos else None
         if method == "beam":
-            found = decoding.beam_search(step, state, start, limit, EOS_ID, beam_size, alpha, n_best, tree)
+            found = decoding.beam_search(
+                step, state, start, limit, EOS_ID, beam_size, alpha, n_best, options.record_tree
+            )
             hypotheses = [(r.hypotheses, r.tree) for r in found]
         elif method == "sample":
-            found = decoding.sample(step, state, start, limit, eos, temperature, generator=generator)
+            found = decoding.sample(step, state, start, limit, eos, options.temperature, generator=generator)
             hypotheses = [([h], []) for h in found]
         else:
             hypotheses = [([h], []) for h in decoding.greedy(step, state, start, limit, eos)]
