@@ -12,7 +12,7 @@ setup_page("Translation with attention")
 st.title("Translation with attention")
 st.markdown(
     "An **encoder–decoder** RNN reads the whole input, then writes an output of any length, one token at a time, "
-    "until it emits end-of-sequence. Without attention, everything about the input must squeeze through the "
+    "until it emits end-of-sequence (that stopping rule, not attention, sets the length). Without attention, everything about the input must squeeze through the "
     "encoder's last state; with **attention**, every output step looks back at all encoder states (the heatmap). "
     "A **plain sequence-to-sequence** RNN, which must write one output per input as it reads, cannot reorder "
     "beyond its delay: see it fail on dates, where the year comes last in the input but first in ISO."

@@ -264,4 +264,4 @@ def stopping_section(model, name: str, text: str) -> None:
     other = next((n for n in others if (attention_of(get_model(n)) == "none") != (attention_of(model) == "none")), None)
     if other is not None:
         runs.append((other, get_model(other), None))
-    st.dataframe(inference.stopping_rows(runs, text), hide_index=True, key="tr_stop_table")
+    st.table(inference.stopping_rows(runs, text))  # three static rows: no interactive grid to load

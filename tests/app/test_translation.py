@@ -157,7 +157,7 @@ def _output(at) -> str:
 def test_output_length_is_set_by_the_stopping_rule(open_page):
     at = open_page(PAGE, {"model": "dates-iso", "text": "25 novembre 2026"})
     at.slider(key="tr_forced").set_value(14).run()
-    table = table_with(at, "stopping rule")
+    table = next(t.value for t in at.table if "stopping rule" in t.value.columns)
     to_eos, forced, other = (table.iloc[i] for i in range(3))
     assert to_eos["output"] == "2026-11-25" and to_eos["output tokens"] == 10 and to_eos["ended with EOS"]
     assert forced["model"] == "dates-iso" and forced["output tokens"] == 14 and not forced["ended with EOS"]
