@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from core import checkpoints, limits
@@ -40,8 +42,7 @@ def _run(source: str, kind: str, attention: str, cell: str, hidden: int, epochs:
         attention=attention,
         settings=settings,
     )
-    run.description = f"trained in the browser: {kind} {run.sizes()}"
-    return run
+    return replace(run, description=f"trained in the browser: {kind} {run.sizes()}")
 
 
 def train_section() -> None:
