@@ -36,7 +36,7 @@ NETWORK_ENV = "RNNPLAY_ALLOW_NETWORK"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 # Modules that register model classes; imported on the first lookup of an unknown model_type.
-MODEL_MODULES = ("core.translation.model", "core.video.model", "core.generation.model")
+MODEL_MODULES = ("core.translation.model", "core.translation.plain", "core.video.model", "core.generation.model")
 
 _REGISTRY: dict[str, type[torch.nn.Module]] = {}
 

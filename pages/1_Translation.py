@@ -4,19 +4,21 @@ import streamlit as st
 
 from ui import setup_page, user_errors
 from ui import translation as tr
+from ui import translation_compare as compare
+from ui import translation_train as train
 from ui.checkpoint_upload import checkpoint_uploader
 
 setup_page("Translation with attention")
 st.title("Translation with attention")
 st.markdown(
     "An **encoder–decoder** RNN reads the whole input, then writes an output of any length, one token at a time, "
-    "until it emits end-of-sequence. Without attention, everything about the input must squeeze through the "
+    "until it emits end-of-sequence (that stopping rule, not attention, sets the length). Without attention, everything about the input must squeeze through the "
     "encoder's last state; with **attention**, every output step looks back at all encoder states (the heatmap). "
-    "A **plain sequence-to-sequence** RNN, which must write one output per input as it reads, cannot reorder: "
-    "see it fail on dates, where the year comes last in the input but first in ISO."
+    "A **plain sequence-to-sequence** RNN, which must write one output per input as it reads, cannot reorder "
+    "beyond its delay: see it fail on dates, where the year comes last in the input but first in ISO."
 )
 
-with st.expander("Use your own checkpoint (zip)"):
+if st.toggle("Use your own checkpoint (zip)", key="tr_ckpt_toggle"):
     uploaded = checkpoint_uploader("tr_ckpt_upload", tr.MODEL_TYPES)
     if uploaded is not None:
         st.caption(f"Selectable below as **{tr.add_session_model(uploaded, 'uploaded')}**.")
@@ -33,20 +35,23 @@ with user_errors():
             st.subheader("Beam search: n-best and search tree")
             tr.beam_section(model, result)
 
+        st.subheader("What sets the output length")
+        tr.stopping_section(model, name, result.input)
+
         st.header("Side by side")
         st.caption("The same input through every model of this task: with attention, without, and plain seq2seq.")
-        tr.side_by_side(model, result.input)
+        compare.side_by_side(model, result.input)
 
 st.header("Accuracy by input length")
 st.caption("Bahdanau et al. (2014), Figure 2, on our tasks: exact match and chrF per input-length bucket.")
 with user_errors():
-    tr.length_section(model, name)
-    tr.delay_section()
+    compare.length_section(model, name)
+    compare.delay_section()
 
 st.header("Train your own")
 with user_errors():
-    tr.train_section()
+    train.train_section()
 
 st.header("Batch mode")
 with user_errors():
-    tr.batch_section(model, name, options)
+    train.batch_section(model, name, options)

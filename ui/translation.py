@@ -1,26 +1,24 @@
-"""Sections of the translation page (widgets + calls into core.translation; no model code here)."""
+"""Sections of the translation page: model choice, decoding settings, one translation and its views."""
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 
 import streamlit as st
 
-from core import checkpoints, limits
-from core.errors import UserError
+from core import checkpoints
 from core.plots import translation as plots
 from core.translation import data, inference
 from ui.common import query_choice, query_number, query_text, show_figure
-from ui.jobs import current_job, show_job, start_job
+from ui.jobs import current_job
 
-MODEL_TYPES = ("rnn-translator", "rnn-plain-seq2seq")
-SESSION_MODELS = "translation_models"  # session_state: {name: model trained in this session}
+TRANSLATOR, PLAIN = "rnn-translator", "rnn-plain-seq2seq"
+MODEL_TYPES = (TRANSLATOR, PLAIN)
+SESSION_MODELS = "translation_models"  # session_state: {name: model trained or uploaded in this session}
 JOB_KEY = "translation_job"
 TEXT_KEY = "tr_text"
-MAX_BATCH_LINES = 5000
-EVAL_PAIRS = 600
+MAX_SEED = 2**31 - 1
+TREE_PATHS = 3  # paths of the best hypotheses the beam tree shows by default
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -40,6 +38,17 @@ def get_model(name: str):
     return session_models()[name] if name in session_models() else load_shipped(name)
 
 
+def attention_of(model) -> str:
+    """The model's attention type; a plain seq2seq RNN has none."""
+    return model.config.attention if model.model_type == TRANSLATOR else "none"
+
+
+def models_of_task(task: str) -> list[str]:
+    """Shipped and session models that translate ``task``, shipped first."""
+    names = [n for n in shipped_names() if load_shipped(n).config.task == task]
+    return names + [n for n, m in session_models().items() if m.config.task == task and n not in names]
+
+
 def add_session_model(model, prefix: str) -> str:
     """Make a trained or uploaded model selectable in this session; returns its name."""
     models = session_models()
@@ -47,14 +56,15 @@ def add_session_model(model, prefix: str) -> str:
         if known is model:
             return name
     task = (model.config.task or "pairs").replace(":", "-")
-    name = f"{prefix}-{task}-{getattr(model.config, 'attention', 'none')}-{len(models) + 1}"
+    kind = attention_of(model) if model.model_type == TRANSLATOR else "plain"
+    name = f"{prefix}-{task}-{kind}-{len(models) + 1}"
     models[name] = model
     return name
 
 
 def describe(model) -> str:
     c = model.config
-    if type(model).__name__ == "PlainSeq2Seq":
+    if model.model_type == PLAIN:
         return f"plain seq2seq {c.cell.upper()} {c.hidden}, delay {c.delay}"
     direction = "bi" if c.bidirectional else "uni"
     return f"{direction}-{c.cell.upper()} {c.hidden}, attention: {c.attention}"
@@ -89,21 +99,35 @@ def random_example(task: str, seed: int) -> tuple[str, str] | None:
 
 
 def decoding_controls() -> dict:
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1, c2, c3, c4, c5, c6 = st.columns(6)
     methods = list(inference.METHODS)
     method = c1.radio(
         "Decoding", methods, index=methods.index(query_choice("method", methods, "greedy")), key="tr_method"
     )
-    beam = c2.slider("Beam width", 1, inference.MAX_BEAM, int(query_number("beam", 5, 1, 10)), key="tr_beam")
+    beam = c2.slider(
+        "Beam width", 1, inference.MAX_BEAM, int(query_number("beam", 5, 1, inference.MAX_BEAM)), key="tr_beam"
+    )
     alpha = c3.slider(
         "Length penalty α", 0.0, 2.0, float(query_number("alpha", 0.6, 0.0, 2.0, float)), 0.1, key="tr_alpha"
     )
     temperature = c4.slider(
         "Temperature", 0.1, 3.0, float(query_number("temp", 1.0, 0.1, 3.0, float)), 0.1, key="tr_temp"
     )
-    n_best = c5.slider("n-best", 1, beam, min(beam, 5), key="tr_nbest") if beam > 1 else 1
-    st.query_params.update({"method": method, "beam": str(beam), "alpha": str(alpha), "temp": str(temperature)})
-    return {"method": method, "beam_size": beam, "alpha": alpha, "temperature": temperature, "n_best": n_best}
+    seed = c5.number_input(
+        "Seed", 0, MAX_SEED, int(query_number("seed", 0, 0, MAX_SEED)), key="tr_seed", help="sampling only"
+    )
+    n_best = c6.slider("n-best", 1, beam, min(beam, 5), key="tr_nbest") if beam > 1 else 1
+    st.query_params.update(
+        {"method": method, "beam": str(beam), "alpha": str(alpha), "temp": str(temperature), "seed": str(seed)}
+    )
+    return {
+        "method": method,
+        "beam_size": beam,
+        "alpha": alpha,
+        "temperature": temperature,
+        "n_best": n_best,
+        "seed": int(seed),
+    }
 
 
 def show_source_tokens(result: inference.Translation) -> None:
@@ -114,20 +138,9 @@ def show_source_tokens(result: inference.Translation) -> None:
     st.markdown("Source tokens: " + " ".join(shown))
 
 
-def attention_csv(result: inference.Translation) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["output \\ source", *result.source_tokens])
-    for token, row in zip(result.target_tokens, result.attention):
-        writer.writerow([token, *[f"{w:.6f}" for w in row]])
-    return buffer.getvalue()
-
-
-def translate_section(model, options: dict) -> inference.Translation | None:
-    task = model.config.task
+def input_text(task: str) -> str:
     if st.button("Random example", key="tr_random", disabled=task in ("", "pairs")):
-        example = random_example(task, random.randrange(10**9))
-        st.session_state[TEXT_KEY] = example[0]
+        st.session_state[TEXT_KEY] = random_example(task, random.randrange(10**9))[0]
     if TEXT_KEY not in st.session_state:
         default = random_example(task, 7)
         st.session_state[TEXT_KEY] = query_text("text", default[0] if default else "")
@@ -137,6 +150,12 @@ def translate_section(model, options: dict) -> inference.Translation | None:
     st.session_state["tr_task_seen"] = task
     text = st.text_input("Input", key=TEXT_KEY, max_chars=2000)
     st.query_params["text"] = text
+    return text
+
+
+def translate_section(model, options: dict) -> inference.Translation | None:
+    task = model.config.task
+    text = input_text(task)
     if not text.strip():
         st.warning("Type an input (a number in English words, a date, or a sentence) or press Random example.")
         return None
@@ -161,13 +180,14 @@ def translate_section(model, options: dict) -> inference.Translation | None:
     if not result.finished:
         st.caption("Stopped at the maximum length without producing end-of-sequence.")
     show_source_tokens(result)
-    st.caption(f"log-probability {result.score:.3f} · {len(result.target_tokens)} output tokens")
+    sampled = f" · sampled with seed {options['seed']}" if options["method"] == "sample" else ""
+    st.caption(f"log-probability {result.score:.3f} · {len(result.target_tokens)} output tokens{sampled}")
     return result
 
 
 def attention_section(model, result: inference.Translation, name: str) -> None:
     if result.attention is None:
-        if getattr(model.config, "delay", None) is not None:
+        if model.model_type == PLAIN:
             st.info("A plain seq2seq RNN has no attention: output i sees only the first i + delay input tokens.")
         else:
             st.info("This model has no attention: the decoder sees the source only through the encoder's final state.")
@@ -191,7 +211,7 @@ def attention_section(model, result: inference.Translation, name: str) -> None:
         )
     st.download_button(
         "Download attention matrix (CSV)",
-        attention_csv(result),
+        inference.attention_csv(result),
         file_name=f"attention-{name}.csv",
         mime="text/csv",
         key="tr_csv",
@@ -213,233 +233,35 @@ def beam_section(model, result: inference.Translation) -> None:
         hide_index=True,
         key="tr_nbest_table",
     )
-    if result.tree:
-        last = max(n.step for n in result.tree) + 1
-        steps = st.slider("Show the search up to step", 1, last, last, key="tr_tree_step") if last > 1 else last
-        labels = dict(enumerate(model.tgt_tokenizer.vocab))
-        show_figure(plots.beam_tree(result.tree, labels, steps), key="tr_tree")
-
-
-def side_by_side(model, text: str) -> None:
-    task = model.config.task
-    same_task = [n for n in shipped_names() if load_shipped(n).config.task == task]
-    same_task += [n for n, m in session_models().items() if m.config.task == task and n not in same_task]
-    if len(same_task) < 2:
-        st.info("Only one model for this task: train another one below to compare.")
+    if not result.tree:
         return
-    rows = []
-    reference = data.reference_for(task, text)
-    for n in same_task:
-        m = get_model(n)
-        r = inference.translate(m, [text])[0]
-        rows.append(
-            {
-                "model": n,
-                "kind": describe(m),
-                "output": r.output,
-                "correct": "" if reference is None else ("yes" if inference.exact(r.output, reference) else "no"),
-                "log-prob": round(r.score, 3),
-            }
-        )
-    st.dataframe(rows, hide_index=True, key="tr_side_table")
-    kinds = {get_model(n).config.attention for n in same_task} - {"none"}
-    if len(kinds) < 2:
-        st.caption(
-            "To compare two attention types, train a model of this task with another attention type below "
-            "(it joins this table)."
-        )
+    last = max(n.step for n in result.tree) + 1
+    c1, c2, c3 = st.columns([2, 2, 3])
+    pruned = c1.toggle("Only the best hypotheses' paths", True, key="tr_tree_prune", help="readable for long outputs")
+    top = c2.slider("Paths shown", 1, inference.MAX_BEAM, TREE_PATHS, key="tr_tree_top", disabled=not pruned)
+    steps = c3.slider("Show the search up to step", 1, last, last, key="tr_tree_step") if last > 1 else last
+    labels = dict(enumerate(model.tgt_tokenizer.vocab))
+    show_figure(plots.beam_tree(result.tree, labels, steps, top if pruned else None), key="tr_tree")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _length_rows(name: str, task: str, count: int, _model, _progress=None) -> list[dict]:
-    pairs = data.task_pairs(task, count, seed=1, split="test")
-    return inference.evaluate_pairs(_model, pairs, progress=_progress, chunk=100)
-
-
-def length_section(model, name: str) -> None:
-    task = model.config.task
-    if task in ("", "pairs"):
-        st.info("Accuracy by length needs a generated task (numbers or dates).")
+def stopping_section(model, name: str, text: str) -> None:
+    """The same model to EOS and forced to a length, and a model of the other kind to EOS."""
+    if model.model_type == PLAIN:
+        st.caption("A plain seq2seq RNN writes exactly one output token per input token: its length is the input's.")
         return
-    names = [n for n in shipped_names() if load_shipped(n).config.task == task]
-    if name not in names:
-        names.append(name)
-    count = st.select_slider("Held-out inputs per model", [200, 600, 1000, 2000], EVAL_PAIRS, key="tr_eval_n")
-    if not st.button("Compute accuracy by input length", key="tr_length"):
-        st.caption("Runs every model of this task on the held-out test split (cached once computed).")
-        return
-    bar = st.progress(0.0, text="translating the test split…")
-    rows_by_model = {}
-    for i, n in enumerate(names):
-
-        def progress(fraction, i=i, n=n):
-            bar.progress((i + fraction) / len(names), text=f"{n}: {fraction:.0%}")
-
-        rows_by_model[n] = _length_rows(n, task, count, get_model(n), progress)
-    bar.progress(1.0, text="done")
-    all_rows = [r for rows in rows_by_model.values() for r in rows]
-    edges = inference.length_edges(all_rows, 6)
-    series = {n: inference.accuracy_by_length(rows, edges) for n, rows in rows_by_model.items()}
-    c1, c2 = st.columns(2)
-    with c1:
-        show_figure(plots.accuracy_by_length(series, "exact"), key="tr_len_exact")
-    with c2:
-        show_figure(plots.accuracy_by_length(series, "chrf"), key="tr_len_chrf")
-    st.dataframe(
-        [
-            {
-                "model": n,
-                "bucket": b["bucket"],
-                "inputs": b["count"],
-                "exact %": round(100 * b["exact"], 2),
-                "chrF": round(b["chrf"], 2),
-            }
-            for n, buckets in series.items()
-            for b in buckets
-        ],
-        hide_index=True,
-        key="tr_len_table",
+    st.markdown(
+        "**Output length is set by the stopping rule, not by attention.** The decoder writes until its rule "
+        "says stop: here, until it emits end-of-sequence. Mask end-of-sequence until L tokens and stop at L, "
+        "and the same model writes exactly L tokens; a model without attention stops at its end-of-sequence "
+        "just as well (whether its tokens are right is another matter)."
     )
-
-
-def delay_section() -> None:
-    if "dates-iso-plain" not in shipped_names():
-        return
-    sweep = load_shipped("dates-iso-plain").meta.get("delay_sweep")
-    if sweep:
-        show_figure(plots.delay_sweep(sweep), key="tr_delay")
-        st.caption(
-            "Each delay: a plain seq2seq GRU trained on five times the shipped models' budget. ISO dates start "
-            "with the year, which human-written dates give last, so with delay d the first output has seen only d + 1 "
-            "characters. d = 0 fails on every length; d = 12 works only where the year ends within 12 characters "
-            "and drops to about zero on longer inputs; d = 36 covers every format, so its accuracy no longer falls "
-            "with length, but carrying the whole date across 36 steps is learned slowly. The encoder–decoder reads "
-            "everything first and is exact on every length with the shipped budget."
-        )
-
-
-TASKS = {"numbers en→fr": "numbers:en-fr", "numbers en→de": "numbers:en-de", "dates → ISO": "dates"}
-
-
-def _train_target(task, pairs, kind, sizes, settings, level):
-    from core.training import seed_everything
-    from core.translation.train import build_model, train
-
-    def target(callback, cancel):
-        if pairs is None:
-            train_pairs = data.task_pairs(task, 20 * settings.batch_size * settings.steps_per_epoch // 10, 0, "train")
-            valid_pairs = data.task_pairs(task, 200, 0, "valid")
-        else:
-            train_pairs, valid_pairs = data.split_pairs(pairs, "train"), data.split_pairs(pairs, "valid")
-        seed_everything(settings.seed)
-        model = build_model(kind, task, train_pairs, levels=(level, level) if pairs else None, **sizes)
-        history = train(model, train_pairs, valid_pairs, settings, callback, cancel)
-        model.meta = {
-            "task": task,
-            "description": f"trained in the browser: {kind} {sizes}",
-            "metrics": history.epochs[-1] if history.epochs else {},
-            "headline": "val_exact",
-            "history": history.epochs,
-            "trained_with": "the Translation page (Train your own)",
-        }
-        return model
-
-    return target
-
-
-def train_section() -> None:
-    from core.translation.train import TrainSettings
-
-    job = current_job(JOB_KEY)
-    running = job is not None and job.running
-    c1, c2, c3 = st.columns(3)
-    source = c1.radio("Data", [*TASKS, "uploaded pairs"], key="tr_train_task", disabled=running)
-    kind = c2.radio("Model", ["encoder-decoder", "plain"], key="tr_train_kind", disabled=running)
-    attention = c3.radio(
-        "Attention", ["additive", "dot", "general", "none"], key="tr_train_att", disabled=running or kind == "plain"
+    natural = inference.translate(model, [text])[0]
+    length = st.slider(
+        "Forced length L", 1, inference.MAX_FORCED_LEN // 4, min(len(natural.target_tokens) + 3, 50), key="tr_forced"
     )
-    c4, c5, c6, c7 = st.columns(4)
-    cell = c4.selectbox("Cell", ["gru", "lstm"], key="tr_train_cell", disabled=running)
-    hidden = c5.select_slider("Hidden", [32, 64, 128, 256], 64, key="tr_train_hidden", disabled=running)
-    epochs = c6.slider("Epochs", 1, 20, 4, key="tr_train_epochs", disabled=running)
-    steps = c7.select_slider("Steps per epoch", [5, 25, 50, 100, 200], 50, key="tr_train_steps", disabled=running)
-    pairs, level = None, "word"
-    if source == "uploaded pairs":
-        upload = st.file_uploader(
-            "Pairs file: source<TAB>target per line, UTF-8 (Tatoeba/Anki format)",
-            type=["txt", "tsv"],
-            key="tr_pairs_file",
-            max_upload_size=limits.TEXT_MAX_MB,
-        )
-        level = st.radio("Tokens", ["word", "char"], horizontal=True, key="tr_pairs_level")
-        if upload is None:
-            st.caption("Upload a pairs file to train on it.")
-        else:
-            try:
-                pairs = data.parse_pairs(upload.getvalue())
-                st.caption(f"{len(pairs):,} pairs read; e.g. “{pairs[0][0]}” → “{pairs[0][1]}”")
-            except UserError as error:
-                st.error(str(error))
-    task = "pairs" if source == "uploaded pairs" else TASKS[source]
-    ready = source != "uploaded pairs" or pairs is not None
-    if st.button("Train", key="tr_train_start", disabled=running or not ready, type="primary"):
-        sizes = {"cell": cell, "hidden": hidden, "embed": 32 if hidden < 128 else 64}
-        sizes |= {"delay": 0} if kind == "plain" else {"attention": attention}
-        settings = TrainSettings(
-            epochs=epochs, steps_per_epoch=steps, batch_size=64, lr=3e-3, lr_decay=0.85, eval_pairs=200
-        )
-        label = f"{kind} ({attention if kind != 'plain' else 'no attention'}) on {source}"
-        start_job(JOB_KEY, label, _train_target(task, pairs, kind, sizes, settings, level))
-    job = show_job(JOB_KEY, ("val_loss", "val_exact"))
-    if job is not None and not job.running and job.result is not None and not job.error:
-        model = job.result
-        name = add_session_model(model, "my")
-        st.success(f"Your model is selectable above as **{name}**.")
-        st.download_button(
-            "Download checkpoint (zip: config.json + model.safetensors)",
-            checkpoints.to_zip(model, model.meta),
-            file_name=f"{name}.zip",
-            mime="application/zip",
-            key="tr_ckpt",
-        )
-
-
-def batch_section(model, name: str, options: dict) -> None:
-    upload = st.file_uploader(
-        "Inputs: a UTF-8 text file, one input per line",
-        type=["txt", "tsv", "csv"],
-        key="tr_batch_file",
-        max_upload_size=limits.TEXT_MAX_MB,
-    )
-    if upload is None:
-        return
-    text = data.decode_text(upload.getvalue(), "the inputs file")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise UserError("the inputs file has no non-blank lines")
-    if len(lines) > MAX_BATCH_LINES:
-        raise UserError(f"the inputs file has {len(lines):,} lines; at most {MAX_BATCH_LINES:,} are translated at once")
-    with st.status(f"Translating {len(lines):,} inputs…", expanded=False):
-        results = inference.translate(model, lines, attention=False, **options)
-    rows = [
-        {
-            "input": r.input,
-            "output": r.output,
-            "log_prob": round(r.score, 4),
-            "unknown_tokens": " ".join(r.source_tokens[i] for i in r.unknown),
-            "truncated": r.truncated,
-        }
-        for r in results
-    ]
-    st.dataframe(rows[:200], hide_index=True, key="tr_batch_table")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    st.download_button(
-        f"Download {len(rows):,} translations (CSV)",
-        buffer.getvalue(),
-        file_name=f"translations-{name}.csv",
-        mime="text/csv",
-        key="tr_batch_csv",
-    )
+    runs = [(name, model, None), (name, model, length)]
+    others = [n for n in models_of_task(model.config.task) if get_model(n).model_type == TRANSLATOR]
+    other = next((n for n in others if (attention_of(get_model(n)) == "none") != (attention_of(model) == "none")), None)
+    if other is not None:
+        runs.append((other, get_model(other), None))
+    st.table(inference.stopping_rows(runs, text))  # three static rows: no interactive grid to load

@@ -73,11 +73,38 @@ def source_distribution(source_tokens: list[str], weights: list[float], token: s
     return fig
 
 
-def beam_tree(nodes: list[BeamNode], labels: dict[int, str], steps: int | None = None) -> go.Figure:
+def tree_ends(nodes: list[BeamNode]) -> list[BeamNode]:
+    """The search's final hypotheses, best log-probability first: every finished (EOS) node and
+    the candidates still kept at the last step."""
+    if not nodes:
+        return []
+    last = max(n.step for n in nodes)
+    ends = [n for n in nodes if n.status == "finished" or (n.status == "kept" and n.step == last)]
+    return sorted(ends, key=lambda n: -n.score)
+
+
+def top_paths(nodes: list[BeamNode], top: int) -> list[BeamNode]:
+    """Only the nodes on the paths to the ``top`` best final hypotheses (a readable tree for long outputs)."""
+    by_id = {n.id: n for n in nodes}
+    keep: set[int] = set()
+    for end in tree_ends(nodes)[:top]:
+        node = end
+        while node is not None and node.id not in keep:
+            keep.add(node.id)
+            node = by_id.get(node.parent)
+    return [n for n in nodes if n.id in keep]
+
+
+def beam_tree(
+    nodes: list[BeamNode], labels: dict[int, str], steps: int | None = None, top: int | None = None
+) -> go.Figure:
     """The beam search tree up to ``steps``: x = step, one row per candidate; pruned ones grey.
 
     ``labels`` maps token id -> text. Kept candidates are blue, finished (EOS) green, pruned grey.
+    ``top`` keeps only the paths to the ``top`` best final hypotheses (``top_paths``).
     """
+    if top is not None:
+        nodes = top_paths(nodes, top)
     shown = [n for n in nodes if steps is None or n.step < steps]
     by_id = {n.id: n for n in shown}
     rows: dict[int, float] = {}
@@ -85,7 +112,8 @@ def beam_tree(nodes: list[BeamNode], labels: dict[int, str], steps: int | None =
         layer = sorted((n for n in shown if n.step == step), key=lambda n: -n.score)
         for rank, n in enumerate(layer):
             rows[n.id] = -rank
-    fig = base_figure("Beam search tree (node = partial hypothesis, label = token, hover = log-prob)", height=460)
+    title = "Beam search tree" + (f": paths of the {top} best hypotheses" if top is not None else "")
+    fig = base_figure(title + " (label = token, hover = log-prob)", height=460)
     # all edges in two traces (None breaks the line between segments): one trace per edge is slow
     for pruned, color in ((False, "#7f9cc0"), (True, "#c8c8c8")):
         xs, ys = [], []
@@ -145,7 +173,7 @@ def accuracy_by_length(series: dict[str, list[dict]], metric: str = "exact") -> 
 
 def delay_sweep(rows: list[dict]) -> go.Figure:
     """Plain seq2seq exact match per input-length bucket, one bar series per output delay."""
-    fig = base_figure("Plain seq2seq on dates → ISO: exact match by input length, per delay", height=360)
+    fig = base_figure("Plain seq2seq on dates → ISO: exact match by input length", height=420)
     for color, row in zip(COLORS, rows):
         buckets = row.get("by_length", [])
         fig.add_bar(
@@ -155,7 +183,10 @@ def delay_sweep(rows: list[dict]) -> go.Figure:
             name=f"delay {row['delay']} ({100 * row['test_exact']:.1f} % overall)",
             hovertemplate="inputs of %{x} characters: %{y:.1f} % exact<extra>delay " + str(row["delay"]) + "</extra>",
         )
-    fig.update_layout(barmode="group")
+    # legend under the axis title: above the plot it ran into the title at 1400 px and on phones
+    fig.update_layout(
+        barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0, xanchor="left"), margin=dict(b=110)
+    )
     fig.update_xaxes(title="input length (characters)", type="category")
     fig.update_yaxes(title="exact match (%)", range=[0, 102])
     return fig

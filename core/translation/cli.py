@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from core import checkpoints
-from core.cli import add_json_flag, print_json
+from core.cli import ProgressLine, add_json_flag, emit
 from core.errors import UserError
-from core.training import Callback, default_threads, seed_everything
+from core.recurrent import CELLS
+from core.training import default_threads
 from core.translation import data, inference
-from core.translation.model import ATTENTIONS, CELLS
-from core.translation.train import KINDS, TrainSettings, build_model, train
+from core.translation.inference import MAX_BEAM
+from core.translation.model import ATTENTIONS
+from core.translation.train import KINDS, TrainSettings, TranslationTraining, fit
 
 MAX_INPUTS = 100_000
 
@@ -54,81 +57,55 @@ def run_translate(args) -> int:
             notes.append(f"input truncated to {model.config.max_source_len} tokens")
         if r.unknown:
             notes.append("unknown tokens: " + ", ".join(repr(r.source_tokens[i]) for i in r.unknown))
-        if args.json:
-            print_json(
-                {
-                    "input": r.input,
-                    "output": r.output,
-                    "source_tokens": r.source_tokens,
-                    "target_tokens": r.target_tokens,
-                    "attention": r.attention,
-                    "score": r.score,
-                    "finished": r.finished,
-                    "unknown_tokens": [r.source_tokens[i] for i in r.unknown],
-                    "truncated": r.truncated,
-                    "n_best": [{"output": c.output, "score": c.score} for c in r.n_best],
-                }
-            )
-        else:
-            print(r.output)
-            for note in notes:
-                print(f"warning: {r.input[:40]!r}: {note}", file=sys.stderr)
+        row = {
+            "input": r.input,
+            "output": r.output,
+            "source_tokens": r.source_tokens,
+            "target_tokens": r.target_tokens,
+            "attention": r.attention,
+            "score": r.score,
+            "finished": r.finished,
+            "unknown_tokens": [r.source_tokens[i] for i in r.unknown],
+            "truncated": r.truncated,
+            "n_best": [{"output": c.output, "score": c.score} for c in r.n_best],
+        }
+        emit(row, args.json, r.output)
+        for note in notes if not args.json else []:  # JSON carries the same facts in its fields
+            print(f"warning: {r.input[:40]!r}: {note}", file=sys.stderr)
     return 0
-
-
-class _PrintProgress(Callback):
-    def __init__(self, as_json: bool):
-        self.as_json = as_json
-
-    def on_epoch(self, progress) -> None:
-        row = {"epoch": progress.epoch, "loss": progress.loss, "seconds": progress.elapsed, **progress.metrics}
-        if self.as_json:
-            print_json(row)
-        else:
-            print(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
 
 
 def run_train(args) -> int:
     torch.set_num_threads(args.threads or default_threads())
-    if args.pairs:
-        pairs = data.parse_pairs(Path(args.pairs).read_bytes())
-        task = "pairs"
-        train_pairs, valid_pairs = data.split_pairs(pairs, "train"), data.split_pairs(pairs, "valid")
-        levels = (args.level, args.level)
-    else:
-        task = args.task
-        count = 64 if args.dry_run else args.train_pairs
-        train_pairs = data.task_pairs(task, count, seed=args.seed, split="train")
-        valid_pairs = data.task_pairs(task, 16 if args.dry_run else 500, seed=args.seed, split="valid")
-        levels = None
-    sizes = {"cell": args.cell, "embed": args.embed, "hidden": args.hidden}
-    if args.kind == "plain":
-        sizes["delay"] = args.delay
-    else:
-        sizes |= {"attention": args.attention, "bidirectional": not args.unidirectional}
-    seed_everything(args.seed)
-    model = build_model(args.kind, task, train_pairs, levels=levels, **sizes)
-    settings = TrainSettings(
-        epochs=1 if args.dry_run else args.epochs,
-        steps_per_epoch=2 if args.dry_run else args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_decay=args.lr_decay,
-        seed=args.seed,
+    pairs = data.parse_pairs(Path(args.pairs).read_bytes()) if args.pairs else None
+    run = TranslationTraining(
+        trained_with="python -m core train translation " + " ".join(sys.argv[3:]),
+        kind=args.kind,
+        task="pairs" if pairs is not None else args.task,
+        train_pairs=64 if args.dry_run else args.train_pairs,
+        valid_pairs=16 if args.dry_run else 500,
+        level=args.level,
+        cell=args.cell,
+        embed=args.embed,
+        hidden=args.hidden,
+        attention=args.attention,
+        bidirectional=not args.unidirectional,
+        delay=args.delay,
+        settings=TrainSettings(
+            epochs=1 if args.dry_run else args.epochs,
+            steps_per_epoch=2 if args.dry_run else args.steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            lr_decay=args.lr_decay,
+            seed=args.seed,
+        ),
     )
-    history = train(model, train_pairs, valid_pairs, settings, _PrintProgress(args.json))
-    meta = {
-        "task": task,
-        "description": f"trained with python -m core train translation ({args.kind}, {sizes})",
-        "metrics": history.epochs[-1] if history.epochs else {},
-        "headline": "val_exact",
-        "history": history.epochs,
-        "trained_with": "python -m core train translation " + " ".join(sys.argv[3:]),
-    }
+    run = replace(run, description=f"trained with python -m core train translation ({args.kind}, {run.sizes()})")
+    model, history = fit(run, pairs, ProgressLine(args.json))
     if args.out:
-        checkpoints.save(model, args.out, meta)
-    summary = {"saved": args.out, "seconds": history.seconds, "dry_run": args.dry_run, **meta["metrics"]}
-    print_json(summary) if args.json else print(f"done in {history.seconds:.1f}s; saved to {args.out or '(not saved)'}")
+        checkpoints.save(model, args.out, model.meta)
+    summary = {"saved": args.out, "seconds": history.seconds, "dry_run": args.dry_run, **model.meta["metrics"]}
+    emit(summary, args.json, f"done in {history.seconds:.1f}s; saved to {args.out or '(not saved)'}")
     return 0
 
 
@@ -137,7 +114,7 @@ def register(commands, train_commands) -> None:
     p.add_argument("text", nargs="*", help="inputs to translate (or use --file)")
     p.add_argument("--model", required=True, help="shipped model name (e.g. numbers-en-fr, dates-iso) or folder")
     p.add_argument("--file", help="UTF-8 file with one input per line")
-    p.add_argument("--beam", type=int, default=1, help="beam width 1..10 (1 = greedy)")
+    p.add_argument("--beam", type=int, default=1, help=f"beam width 1..{MAX_BEAM} (1 = greedy)")
     p.add_argument("--alpha", type=float, default=0.0, help="GNMT length penalty alpha for beam search (0..2)")
     p.add_argument("--n-best", type=int, default=1, help="hypotheses kept by beam search (<= --beam)")
     p.add_argument("--sample", action="store_true", help="sample instead of greedy/beam")

@@ -1,17 +1,21 @@
 """Translate texts with a trained model; plain results for pages, the CLI and benchmarks.
 
     translate(model, texts, method="greedy" | "beam" | "sample", beam_size=5, alpha=0.0, n_best=1,
-              temperature=1.0, max_len=None, stop_at_eos=True, seed=0, record_tree=False)
+              temperature=1.0, max_len=None, stop_at_eos=True, forced_len=None, seed=0, record_tree=False)
         -> list[Translation]
 
 ``max_len`` caps the generated tokens (default: the model's own maximum); with
 ``stop_at_eos=False`` decoding ignores EOS and always runs ``max_len`` steps, which shows what a
-model (or a data pipeline) without an end-of-sequence token would do. All decoding is done by
-``core.decoding`` through the model's ``start_state`` / ``step``.
+model (or a data pipeline) without an end-of-sequence token would do. ``forced_len=L`` is the
+other stopping rule: EOS is masked out (never chosen) and decoding stops after exactly L tokens,
+so the output length is whatever the rule says, attention or not. All decoding is done by
+``core.decoding`` through the model's ``start_state`` / ``step``; ``seed`` fixes sampling.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +27,7 @@ from core.translation.tokenizer import BOS_ID, EOS_ID, PAD_ID, Encoded
 
 METHODS = ("greedy", "beam", "sample")
 MAX_BEAM = 10
+MAX_FORCED_LEN = 200  # longest output a forced-length decode may ask for
 CHUNK = 256  # texts decoded together
 
 
@@ -74,7 +79,7 @@ def encode_sources(model, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor,
     return src, lengths, encoded
 
 
-def _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos) -> None:
+def _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, forced_len, model) -> None:
     if method not in METHODS:
         raise UserError(f"decoding method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 1 <= beam_size <= MAX_BEAM:
@@ -89,6 +94,11 @@ def _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos) 
         raise UserError(f"max_len must be in 1..2000, got {max_len}")
     if method == "beam" and not stop_at_eos:
         raise UserError("beam search always stops at EOS; use greedy or sampling to decode past it")
+    if forced_len is not None:
+        if not 1 <= forced_len <= MAX_FORCED_LEN:
+            raise UserError(f"forced length must be in 1..{MAX_FORCED_LEN}, got {forced_len}")
+        if model.model_type == "rnn-plain-seq2seq":
+            raise UserError("a plain seq2seq RNN writes one output per input token: its length cannot be forced")
 
 
 def translate(
@@ -101,6 +111,7 @@ def translate(
     temperature: float = 1.0,
     max_len: int | None = None,
     stop_at_eos: bool = True,
+    forced_len: int | None = None,
     seed: int = 0,
     record_tree: bool = False,
     attention: bool = True,
@@ -109,51 +120,62 @@ def translate(
 
     ``attention=False`` skips collecting attention rows (faster for batches that never show them).
     """
-    _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos)
+    _check(method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, forced_len, model)
     if isinstance(texts, str):
         texts = [texts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     results: list[Translation | None] = [None] * len(texts)
     generator = torch.Generator().manual_seed(seed)
+    options = _Options(
+        method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, forced_len, record_tree, attention
+    )
     for begin in range(0, len(order), CHUNK):
         rows = order[begin : begin + CHUNK]
         chunk = [texts[i] for i in rows]
-        options = (
-            method,
-            beam_size,
-            alpha,
-            n_best,
-            temperature,
-            max_len,
-            stop_at_eos,
-            generator,
-            record_tree,
-            attention,
-        )
-        for i, result in zip(rows, _translate_chunk(model, chunk, *options)):
+        for i, result in zip(rows, _translate_chunk(model, chunk, options, generator)):
             results[i] = result
     return results
 
 
-def _translate_chunk(
-    model, texts, method, beam_size, alpha, n_best, temperature, max_len, stop_at_eos, generator, tree, attention
-):
-    step = model.step if attention else _without_attention(model.step)
+@dataclass(frozen=True)
+class _Options:
+    """translate()'s decoding settings, checked."""
+
+    method: str
+    beam_size: int
+    alpha: float
+    n_best: int
+    temperature: float
+    max_len: int | None
+    stop_at_eos: bool
+    forced_len: int | None
+    record_tree: bool
+    attention: bool
+
+
+def _translate_chunk(model, texts, options: _Options, generator):
+    method, beam_size, alpha, n_best = options.method, options.beam_size, options.alpha, options.n_best
+    max_len, stop_at_eos, forced_len = options.max_len, options.stop_at_eos, options.forced_len
+    step = model.step if options.attention else _without_attention(model.step)
+    if forced_len is not None:
+        step, max_len, stop_at_eos = _never_eos(step), forced_len, False
     with torch.inference_mode():
         src, lengths, encoded = encode_sources(model, texts)
         state = model.start_state(src, lengths)
         start = torch.full((len(texts),), BOS_ID, dtype=torch.long)
-        limit = min(max_len or 10**9, model.max_output_len(lengths))
+        limit = forced_len or min(max_len or 10**9, model.max_output_len(lengths))
         eos = EOS_ID if stop_at_eos else None
         if method == "beam":
-            found = decoding.beam_search(step, state, start, limit, EOS_ID, beam_size, alpha, n_best, tree)
+            found = decoding.beam_search(
+                step, state, start, limit, EOS_ID, beam_size, alpha, n_best, options.record_tree
+            )
             hypotheses = [(r.hypotheses, r.tree) for r in found]
         elif method == "sample":
-            found = decoding.sample(step, state, start, limit, eos, temperature, generator=generator)
+            found = decoding.sample(step, state, start, limit, eos, options.temperature, generator=generator)
             hypotheses = [([h], []) for h in found]
         else:
             hypotheses = [([h], []) for h in decoding.greedy(step, state, start, limit, eos)]
-    per_row_limit = [model.max_output_len(lengths[i : i + 1]) for i in range(len(texts))]
+    per_row_limit = [forced_len or model.max_output_len(lengths[i : i + 1]) for i in range(len(texts))]
     results = []
     for text, e, (hyps, search_tree), row_limit in zip(texts, encoded, hypotheses, per_row_limit):
         candidates = [_candidate(model, h, row_limit, stop_at_eos) for h in hyps]
@@ -184,6 +206,16 @@ def _without_attention(step):
     def wrapped(tokens, state):
         logits, state, _ = step(tokens, state)
         return logits, state, None
+
+    return wrapped
+
+
+def _never_eos(step):
+    """The forced-length rule: EOS is never chosen, so only the length limit ends the output."""
+
+    def wrapped(tokens, state):
+        logits, state, weights = step(tokens, state)
+        return logits.index_fill(-1, torch.tensor([EOS_ID], device=logits.device), float("-inf")), state, weights
 
     return wrapped
 
@@ -252,3 +284,54 @@ def length_edges(rows: list[dict], buckets: int = 6) -> list[int]:
         return [0, 1]
     edges = sorted({lengths[int(q * (len(lengths) - 1) / buckets)] for q in range(buckets)} | {lengths[-1] + 1})
     return edges
+
+
+def attention_csv(result: Translation) -> str:
+    """The attention matrix as CSV: one row per output token, one column per source token."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["output \\ source", *result.source_tokens])
+    for token, row in zip(result.target_tokens, result.attention or []):
+        writer.writerow([token, *[f"{w:.6f}" for w in row]])
+    return buffer.getvalue()
+
+
+def batch_rows(results: list[Translation]) -> list[dict]:
+    """One table row per translated input (the batch mode's table and CSV)."""
+    return [
+        {
+            "input": r.input,
+            "output": r.output,
+            "log_prob": round(r.score, 4),
+            "unknown_tokens": " ".join(r.source_tokens[i] for i in r.unknown),
+            "truncated": r.truncated,
+        }
+        for r in results
+    ]
+
+
+def rows_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def stopping_rows(runs: list[tuple[str, object, int | None]], text: str) -> list[dict]:
+    """What stops the output: one row per (name, encoder-decoder model, forced length or None = stop at EOS)."""
+    rows = []
+    for name, model, forced in runs:
+        r = translate(model, [text], forced_len=forced)[0]
+        rule = "stop at end-of-sequence" if forced is None else f"EOS masked, stop at {forced}"
+        rows.append(
+            {
+                "model": name,
+                "attention": model.config.attention,
+                "stopping rule": rule,
+                "output": r.output,
+                "output tokens": len(r.target_tokens) - r.finished,  # EOS is the signal, not an output token
+                "ended with EOS": r.finished,
+            }
+        )
+    return rows

@@ -23,10 +23,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from core import checkpoints
 from core.errors import UserError
-from core.recurrent import cell_step
+from core.recurrent import CELLS, map_state, step_state
 from core.translation.tokenizer import LEVELS, NEVER_GENERATED, PAD_ID, SPECIALS, Tokenizer
 
-CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 ATTENTIONS = ("none", "additive", "dot", "general")
 
 
@@ -77,20 +76,6 @@ def mask_specials(logits: torch.Tensor) -> torch.Tensor:
     return logits.index_fill(-1, _NEVER_GENERATED.to(logits.device), float("-inf"))
 
 
-def _rnn_layers(state, cell: str, fn):
-    """Apply ``fn`` to the hidden tensor(s) of a GRU (h) or LSTM ((h, c)) state."""
-    return tuple(fn(s) for s in state) if cell == "lstm" else fn(state)
-
-
-def _cell_step(rnn: nn.RNNBase, x: torch.Tensor, hidden):
-    """core.recurrent.cell_step on this model's batch-first hidden: (B, L, H), or (h, c) for an LSTM."""
-    if isinstance(hidden, tuple):
-        out, h, c = cell_step(rnn, x, *hidden)
-        return out, (h, c)
-    out, h, _ = cell_step(rnn, x, hidden)
-    return out, h
-
-
 class Encoder(nn.Module):
     def __init__(self, config: TranslatorConfig):
         super().__init__()
@@ -120,7 +105,7 @@ class Encoder(nn.Module):
             h = h.view(layers, directions, h.size(1), h.size(2))
             return torch.cat(list(h.unbind(1)), dim=-1)
 
-        return outputs, _rnn_layers(final, self.config.cell, merge)
+        return outputs, map_state(final, merge)
 
 
 class Attention(nn.Module):
@@ -188,9 +173,9 @@ class Decoder(nn.Module):
         """Inference, one token: tokens (B,), hidden batch-first -> logits (B, V), hidden, attention (B, S) or None."""
         x = self.embed(tokens)  # (B, E)
         if self.config.attention == "none":
-            state, hidden = _cell_step(self.rnn, torch.cat([x, memory["context"]], -1), hidden)
+            state, hidden = step_state(self.rnn, torch.cat([x, memory["context"]], -1), hidden)
             return self.out(state), hidden, None
-        state, hidden = _cell_step(self.rnn, x, hidden)  # (B, H)
+        state, hidden = step_state(self.rnn, x, hidden)  # (B, H)
         logits, weights = self.read_out(state[:, None], memory)
         return logits[:, 0], hidden, weights[:, 0]
 
@@ -215,7 +200,7 @@ class Translator(nn.Module):
         outputs, final = self.encoder(src, lengths)
         mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths[:, None]  # (B, S)
         padding = torch.zeros(mask.shape, device=src.device).masked_fill(~mask, float("-inf"))[:, None]  # (B, 1, S)
-        state = {"hidden": _rnn_layers(final, self.config.cell, lambda h: h.transpose(0, 1)), "padding": padding}
+        state = {"hidden": map_state(final, lambda h: h.transpose(0, 1)), "padding": padding}
         if self.config.attention == "none":
             state["context"] = final[0][-1] if self.config.cell == "lstm" else final[-1]  # (B, H) top layer
         else:
@@ -230,13 +215,10 @@ class Translator(nn.Module):
     def forward(self, src: torch.Tensor, lengths: torch.Tensor, tgt_in: torch.Tensor):
         """Teacher forcing: src (B, S), tgt_in (B, T) starting with BOS -> logits (B, T, V), attention."""
         state = self.start_state(src, lengths)
-        hidden = _rnn_layers(state["hidden"], self.config.cell, lambda h: h.transpose(0, 1).contiguous())
+        hidden = map_state(state["hidden"], lambda h: h.transpose(0, 1).contiguous())
         logits, _, weights = self.decoder(tgt_in, hidden, state)
         return logits, weights
 
     def loss(self, batch: dict) -> torch.Tensor:
         logits, _ = self(batch["src"], batch["src_len"], batch["tgt_in"])
         return F.cross_entropy(logits.flatten(0, 1), batch["tgt_out"].flatten(), ignore_index=PAD_ID)
-
-
-import core.translation.plain  # noqa: E402,F401  (registers the plain seq2seq baseline for checkpoints.load)

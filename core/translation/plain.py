@@ -21,7 +21,8 @@ import torch.nn.functional as F
 
 from core import checkpoints
 from core.errors import UserError
-from core.translation.model import CELLS, _cell_step, _rnn_layers, mask_specials
+from core.recurrent import CELLS, map_state, step_state
+from core.translation.model import mask_specials
 from core.translation.tokenizer import EOS_ID, LEVELS, PAD_ID, SPECIALS, Tokenizer
 
 
@@ -38,7 +39,6 @@ class PlainConfig:
     layers: int = 1  # stacked RNN layers
     delay: int = 0  # output t is emitted after reading input t + delay
     max_source_len: int = 64  # longer inputs are truncated (and the user told)
-    attention: str = "none"  # fixed: a plain RNN has no attention (kept so pages can read it like a Translator)
 
     def validate(self) -> None:
         if self.cell not in CELLS:
@@ -50,8 +50,6 @@ class PlainConfig:
         for name, low, high in (("embed", 4, 1024), ("hidden", 4, 2048), ("layers", 1, 4)):
             if not low <= getattr(self, name) <= high:
                 raise UserError(f"{name} must be in {low}..{high}, got {getattr(self, name)}")
-        if self.attention != "none":
-            raise UserError("a plain seq2seq RNN has no attention")
 
 
 @checkpoints.register("rnn-plain-seq2seq")
@@ -82,7 +80,7 @@ class PlainSeq2Seq(nn.Module):
             zeros = torch.zeros(self.config.layers, src.size(0), self.config.hidden, device=src.device)
             hidden = (zeros, zeros.clone()) if self.config.cell == "lstm" else zeros
         return {
-            "hidden": _rnn_layers(hidden, self.config.cell, lambda h: h.transpose(0, 1)),
+            "hidden": map_state(hidden, lambda h: h.transpose(0, 1)),
             "inputs": inputs[:, d:],  # (B, S) inputs still to read
             "position": torch.zeros(src.size(0), dtype=torch.long, device=src.device),
             "lengths": lengths.to(src.device),
@@ -94,7 +92,7 @@ class PlainSeq2Seq(nn.Module):
         inputs = state["inputs"]
         index = position.clamp(max=inputs.size(1) - 1)[:, None]
         x = inputs.gather(1, index)[:, 0]  # (B,)
-        output, hidden = _cell_step(self.rnn, self.embed(x), state["hidden"])  # (B, H)
+        output, hidden = step_state(self.rnn, self.embed(x), state["hidden"])  # (B, H)
         new_state = {**state, "hidden": hidden, "position": position + 1}
         logits = mask_specials(self.out(output))  # (B, V)
         # a row whose source is used up can only end: EOS with probability 1 (log-prob 0)

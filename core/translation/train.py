@@ -1,5 +1,7 @@
 """Training translation models (shipped recipes, the CLI and the page all come through here).
 
+    fit(TranslationTraining(...), pairs=None, callback, cancel) -> (model with .meta, History)
+        the one train-your-own pipeline (recipes, the CLI and the page): pairs -> seed -> build -> train -> meta
     build_model(kind, task, train_pairs, **sizes) -> Translator | PlainSeq2Seq (vocabularies from train_pairs)
     train(model, train_pairs, valid_pairs, TrainSettings(...), callback, cancel) -> History
 
@@ -12,13 +14,13 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from core.errors import UserError
 from core.training import Callback, History, TrainConfig, Trainer, seed_everything
-from core.translation import inference
+from core.translation import data, inference
 from core.translation.model import Translator, TranslatorConfig
 from core.translation.plain import PlainConfig, PlainSeq2Seq
 from core.translation.tokenizer import BOS_ID, EOS_ID, PAD_ID, build_vocab
@@ -155,3 +157,72 @@ def seeded_model(seed: int, *args, **kwargs):
     """build_model after seeding, so a recipe's initial weights are reproducible."""
     seed_everything(seed)
     return build_model(*args, **kwargs)
+
+
+@dataclass
+class TranslationTraining:
+    """Everything that makes a new model: its data, its size and its training budget."""
+
+    description: str = ""  # one line for the checkpoint's meta
+    trained_with: str = ""  # the command or page that trained it
+    kind: str = "encoder-decoder"  # "encoder-decoder" or "plain"
+    task: str = "numbers:en-fr"  # a generated task ("numbers:SRC-TGT", "dates") or "pairs" (uploaded)
+    train_pairs: int = 60_000  # generated training pairs (a task; uploads use their own train split)
+    valid_pairs: int = 500  # generated validation pairs
+    level: str = "word"  # tokenisation of uploaded pairs ("word" or "char"); tasks choose their own
+    cell: str = "gru"  # "gru" or "lstm"
+    embed: int = 64  # token embedding size
+    hidden: int = 128  # RNN state size
+    attention: str = "general"  # encoder-decoder only: one of model.ATTENTIONS
+    bidirectional: bool = True  # encoder-decoder only: the encoder reads both ways
+    max_target_len: int = 64  # encoder-decoder only: decoding stops here without EOS
+    delay: int = 0  # plain only: output t is emitted after reading input t + delay
+    settings: TrainSettings = field(default_factory=TrainSettings)  # epochs, steps, batch, lr, seed
+
+    def sizes(self) -> dict:
+        """build_model's keyword arguments for this kind."""
+        common = {"cell": self.cell, "embed": self.embed, "hidden": self.hidden}
+        if self.kind == "plain":
+            return {**common, "delay": self.delay}
+        return {
+            **common,
+            "attention": self.attention,
+            "bidirectional": self.bidirectional,
+            "max_target_len": self.max_target_len,
+        }
+
+
+def training_pairs(run: TranslationTraining, pairs: list[tuple[str, str]] | None = None):
+    """(train, valid): uploaded ``pairs`` split by hash, or pairs generated for ``run.task`` with its seed."""
+    if pairs is not None:
+        return data.split_pairs(pairs, "train"), data.split_pairs(pairs, "valid")
+    seed = run.settings.seed
+    train_pairs = data.task_pairs(run.task, run.train_pairs, seed, "train")
+    return train_pairs, data.task_pairs(run.task, run.valid_pairs, seed, "valid")
+
+
+def fit(
+    run: TranslationTraining,
+    pairs: list[tuple[str, str]] | None = None,
+    callback: Callback | None = None,
+    cancel: threading.Event | None = None,
+):
+    """The one train-your-own pipeline: pairs -> seed -> build -> train -> meta.
+
+    ``pairs`` are uploaded source/target pairs (``run.task`` is then "pairs"); without them the
+    run's task generates its data. Returns the model, its ``meta`` set (validation metrics of the
+    last epoch), and the History.
+    """
+    train_pairs, valid_pairs = training_pairs(run, pairs)
+    levels = (run.level, run.level) if pairs is not None else None
+    model = seeded_model(run.settings.seed, run.kind, run.task, train_pairs, levels=levels, **run.sizes())
+    history = train(model, train_pairs, valid_pairs, run.settings, callback, cancel)
+    model.meta = {
+        "task": run.task,
+        "description": run.description,
+        "metrics": history.epochs[-1] if history.epochs else {},
+        "headline": "val_exact",
+        "history": history.epochs,
+        "trained_with": run.trained_with,
+    }
+    return model, history

@@ -51,6 +51,10 @@ def test_accuracy_by_length_chart(open_page):
     at.select_slider(key="tr_eval_n").set_value(200).run()
     at.button(key="tr_length").click().run()
     assert not at.exception
+    at.button(key="tr_length").click().run()  # again: the cached rows are replayed (used to crash)
+    assert not at.exception, at.exception
+    at.text_input(key="tr_text").set_value("1 May 2020").run()  # an unrelated widget: the result stays
+    assert not at.exception
     exact = next(c for c, t in zip(charts(at), titles(at)) if t.startswith("Exact match by input length"))
     names = {trace["name"] for trace in exact["data"]}
     assert {"dates-iso", "dates-iso-noattn", "dates-iso-plain"} <= names
@@ -114,3 +118,74 @@ def test_delay_sweep_shows_where_a_delay_helps(open_page):
     assert max(exact["delay 0"]) < 2
     assert exact["delay 12"][0] > 20 and exact["delay 12"][-1] < 2  # year beyond 12 characters: lost
     assert exact["delay 36"][-1] > exact["delay 12"][-1] + 10
+
+
+def test_accuracy_by_length_twice_from_two_sessions(open_page):
+    """The cache is shared: a second visitor asking for the same count is served from it, without a crash."""
+    for _ in range(2):
+        at = open_page(PAGE, {"model": "dates-iso"})
+        at.select_slider(key="tr_eval_n").set_value(200).run()
+        at.button(key="tr_length").click().run()
+        assert not at.exception, at.exception
+        assert any(t.startswith("Exact match by input length") for t in titles(at))
+        assert "Train your own" in [h.value for h in at.header]
+
+
+def test_sampling_seed_control_is_in_the_url_and_reproducible(open_page):
+    query = {
+        "model": "numbers-en-fr",
+        "text": "seventy-three thousand and ninety-one",
+        "method": "sample",
+        "temp": "3.0",
+    }
+    outputs = {}
+    for seed in ("1", "2", "1"):
+        at = open_page(PAGE, {**query, "seed": seed})
+        assert at.number_input(key="tr_seed").value == int(seed)
+        assert at.query_params["seed"] in (seed, [seed])
+        outputs.setdefault(seed, []).append(_output(at))
+    assert outputs["1"][0] == outputs["1"][1]  # one seed: the same sample
+    assert outputs["1"][0] != outputs["2"][0]  # another seed: another sample
+    at.number_input(key="tr_seed").set_value(2).run()
+    assert _output(at) == outputs["2"][0] and at.query_params["seed"] in ("2", ["2"])
+
+
+def _output(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("### →"))
+
+
+def test_output_length_is_set_by_the_stopping_rule(open_page):
+    at = open_page(PAGE, {"model": "dates-iso", "text": "25 novembre 2026"})
+    at.slider(key="tr_forced").set_value(14).run()
+    table = next(t.value for t in at.table if "stopping rule" in t.value.columns)
+    to_eos, forced, other = (table.iloc[i] for i in range(3))
+    assert to_eos["output"] == "2026-11-25" and to_eos["output tokens"] == 10 and to_eos["ended with EOS"]
+    assert forced["model"] == "dates-iso" and forced["output tokens"] == 14 and not forced["ended with EOS"]
+    assert forced["output"].startswith("2026-11-25")  # the same model, made to go on
+    assert other["attention"] == "none" and other["ended with EOS"] and other["output tokens"] == 10
+
+
+def test_beam_tree_shows_only_the_best_paths(open_page):
+    at = open_page(PAGE, {"model": "dates-iso", "text": "25 novembre 2026", "method": "beam", "beam": "5"})
+    tree = next(c for c, t in zip(charts(at), titles(at)) if t.startswith("Beam search tree"))
+    markers = [trace for trace in tree["data"] if trace.get("mode") == "markers+text"]
+    pruned_count = sum(len(trace["x"]) for trace in markers)
+    assert pruned_count <= 3 * 11  # three paths of at most 11 nodes
+    at.toggle(key="tr_tree_prune").set_value(False).run()
+    tree = next(c for c, t in zip(charts(at), titles(at)) if t.startswith("Beam search tree"))
+    assert sum(len(trace["x"]) for trace in tree["data"] if trace.get("mode") == "markers+text") > pruned_count
+
+
+def test_own_checkpoint_behind_a_toggle_joins_the_models(open_page):
+    """The uploader is drawn only when asked for (a collapsed expander's uploader was the page's last draw)."""
+    from core import checkpoints
+
+    at = open_page(PAGE)
+    at.toggle(key="tr_ckpt_toggle").set_value(True).run()
+    model = checkpoints.load("dates-iso-plain")
+    zipped = checkpoints.to_zip(model, model.meta)
+    at.file_uploader(key="tr_ckpt_upload").set_value(("mine.zip", zipped, "application/zip")).run()
+    assert not at.exception
+    assert "uploaded-dates-plain-1" in at.selectbox(key="tr_model").options
+    at.selectbox(key="tr_model").set_value("uploaded-dates-plain-1").run()
+    assert not at.exception and any("plain seq2seq" in c.value for c in at.caption)

@@ -42,3 +42,33 @@ def test_translation_click_upload_and_screenshot(page, tmp_path):
     assert_no_exception(page)
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     screenshot(page, "translation_attention")
+
+
+def _output(page) -> str:
+    return page.locator("h3").filter(has_text="→").first.inner_text()
+
+
+def test_translation_seed_link_reproduces_and_compute_twice(page):
+    """A sampling link with a seed shows the same sample in a fresh page; pressing Compute twice
+    (the second press is a cache replay) leaves the page whole; the result survives another widget."""
+    link = "/Translation?model=dates-iso&text=25+novembre+2026&method=sample&temp=3.0&seed=5"
+    page.goto(link)
+    wait_for_rerun(page)
+    first = _output(page)
+    other = page.context.new_page()
+    other.goto(link)
+    wait_for_rerun(other)
+    assert _output(other) == first
+    other.close()
+
+    compute = page.get_by_role("button", name="Compute accuracy by input length")
+    for _ in range(2):
+        compute.click()
+        wait_for_rerun(page)
+        assert_no_exception(page)
+    assert page.get_by_text("Exact match by input length").first.is_visible()
+    assert page.get_by_role("heading", name="Train your own").is_visible()
+    page.get_by_role("button", name="Random example").click()
+    wait_for_rerun(page)
+    assert page.get_by_text("Exact match by input length").first.is_visible()
+    assert_no_exception(page)

@@ -1,15 +1,25 @@
 """core.translation: data, tokenizer, models (masking, decoding invariants), training, checkpoints."""
 
 import datetime
+from dataclasses import replace
 
 import pytest
 import torch
 
 from core import checkpoints, decoding
 from core.errors import UserError
+from core.plots.translation import top_paths, tree_ends
 from core.translation import data, inference
 from core.translation.tokenizer import BOS_ID, EOS_ID, Tokenizer, build_vocab, split
-from core.translation.train import TrainSettings, collate, encode_pairs, seeded_model, train
+from core.translation.train import (
+    TrainSettings,
+    TranslationTraining,
+    collate,
+    encode_pairs,
+    fit,
+    seeded_model,
+    train,
+)
 from tests.helpers.cli import run_cli
 
 # ---------------------------------------------------------------- data
@@ -247,6 +257,109 @@ def test_training_smoke_and_checkpoint_round_trip(tmp_path, kind, sizes):
     assert again.config == model.config
 
 
+def test_forced_length_gives_exactly_that_many_tokens_without_eos():
+    """The stopping rule, not the model, sets the length: EOS is masked until L, decoding stops at L."""
+    model, pairs = tiny(attention="general")
+    for length in (1, 5, 30):
+        for method in ("greedy", "sample", "beam"):
+            forced = inference.translate(model, [pairs[0][0]], method=method, beam_size=2, forced_len=length)[0]
+            assert len(forced.target_tokens) == length and "</s>" not in forced.target_tokens
+            assert not forced.finished
+            assert len(forced.attention) == length
+    plain, _ = tiny("plain", "dates", delay=1)
+    with pytest.raises(UserError, match="cannot be forced"):
+        inference.translate(plain, ["1 May 2020"], forced_len=4)
+    with pytest.raises(UserError, match="forced length"):
+        inference.translate(model, ["one"], forced_len=0)
+
+
+def test_stopping_rows_compare_stopping_rules():
+    model, pairs = tiny(attention="general")
+    other, _ = tiny(attention="none")
+    text = pairs[0][0]
+    to_eos, forced, without = inference.stopping_rows([("a", model, None), ("a", model, 9), ("b", other, None)], text)
+    natural = inference.translate(model, [text])[0]
+    assert to_eos["output"] == natural.output and to_eos["ended with EOS"] == natural.finished
+    assert forced["output tokens"] == 9 and not forced["ended with EOS"] and forced["stopping rule"].endswith("9")
+    assert without["attention"] == "none" and without["model"] == "b"
+
+
+def test_csv_exports_hold_every_row():
+    import csv
+    import io
+
+    model, pairs = tiny(attention="dot")
+    results = inference.translate(model, [s for s, _ in pairs[:3]], max_len=6)
+    table = list(csv.reader(io.StringIO(inference.attention_csv(results[0]))))
+    assert table[0][1:] == results[0].source_tokens and len(table) == 1 + len(results[0].target_tokens)
+    assert all(abs(sum(map(float, row[1:])) - 1) < 1e-4 for row in table[1:])
+    rows = inference.batch_rows(results)
+    back = list(csv.DictReader(io.StringIO(inference.rows_csv(rows))))
+    assert [r["output"] for r in back] == [r.output for r in results] and set(back[0]) == set(rows[0])
+
+
+def test_sampling_seed_is_reproducible_and_matters():
+    model, pairs = tiny(attention="dot")
+    texts = [s for s, _ in pairs[:8]]
+
+    def sampled(seed):
+        results = inference.translate(model, texts, method="sample", temperature=3.0, max_len=8, seed=seed)
+        return [r.output for r in results]
+
+    assert sampled(1) == sampled(1)
+    assert sampled(1) != sampled(2)
+
+
+def test_top_paths_keeps_only_the_best_hypotheses_paths():
+    model, pairs = tiny(attention="additive")
+    result = inference.translate(model, [pairs[0][0]], method="beam", beam_size=4, max_len=12, record_tree=True)[0]
+    tree = result.tree
+    ends = tree_ends(tree)
+    assert len(ends) >= 2 and [e.score for e in ends] == sorted((e.score for e in ends), reverse=True)
+    for top in (1, 2):
+        kept = top_paths(tree, top)
+        ids = {n.id for n in kept}
+        assert all(n.parent == -1 or n.parent in ids for n in kept)  # whole paths, back to the root
+        assert ids >= {e.id for e in ends[:top]} and not ids & {e.id for e in ends[top:]}
+        leaves = [n for n in kept if not any(m.parent == n.id for m in kept)]
+        assert {n.id for n in leaves} == {e.id for e in ends[:top]}
+        assert max(sum(1 for n in kept if n.step == s) for s in {n.step for n in kept}) <= top
+    assert len(top_paths(tree, 1)) == ends[0].step + 1  # one node per step
+
+
+def test_delay_chart_legend_sits_under_the_plot_not_on_the_title():
+    from core.plots.translation import delay_sweep
+
+    fig = delay_sweep(checkpoints.load("dates-iso-plain").meta["delay_sweep"])
+    legend = fig.layout.legend
+    assert legend.y < 0 and legend.yanchor == "top" and legend.x == 0 and legend.xanchor == "left"
+
+
+def test_fit_is_the_one_pipeline_and_is_reproducible():
+    run = TranslationTraining(
+        task="dates",
+        train_pairs=64,
+        valid_pairs=8,
+        embed=8,
+        hidden=16,
+        attention="dot",
+        description="test",
+        trained_with="pytest",
+        settings=TrainSettings(epochs=1, steps_per_epoch=2, batch_size=16, eval_pairs=8, seed=3),
+    )
+    model, history = fit(run)
+    again, _ = fit(run)
+    assert model.meta["task"] == "dates" and model.meta["trained_with"] == "pytest"
+    assert model.meta["metrics"] == history.epochs[-1] and "val_exact" in model.meta["metrics"]
+    assert model.config.attention == "dot" and model.config.src_level == "char"  # dates: characters
+    for a, b in zip(model.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+    uploaded = data.parse_pairs(GOOD_PAIRS)
+    plain, _ = fit(replace(run, kind="plain", task="pairs", level="char", delay=2), pairs=uploaded)
+    assert plain.model_type == "rnn-plain-seq2seq" and plain.config.delay == 2
+    assert plain.config.src_level == "char" and plain.meta["task"] == "pairs"
+
+
 def test_bad_configs_are_refused():
     model, _ = tiny()
     values = {**model.config.__dict__, "attention": "magic"}
@@ -267,7 +380,7 @@ def test_shipped_checkpoint_matches_its_recorded_quality(name):
     accuracy = sum(r["exact"] for r in rows) / len(rows)
     recorded = model.meta["metrics"]["test_exact"]
     assert abs(accuracy - recorded) <= 0.1, (accuracy, recorded)
-    if model.config.attention != "none":
+    if model.model_type == "rnn-translator" and model.config.attention != "none":
         assert accuracy >= 0.97
     assert (checkpoints.ASSETS_DIR / name / "model.safetensors").stat().st_size <= 5 * 2**20
 
