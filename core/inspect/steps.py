@@ -190,6 +190,9 @@ def _char_input(model, text: str, style: dict | None, max_steps: int) -> CellInp
     ids = torch.tensor([BOUNDARY, *prime.ids])
     x = model.embed(ids)  # (T, E)
     style_ids = model.style_ids(style)
+    if style_ids is not None and style is None:
+        fallback = ", ".join(f"{f} {v[-1]!r}" for f, v in zip(model.config.style_fields, model.config.style_values))
+        notices.append(f"the model also reads a style vector at every step; here the fallback: {fallback}")
     if style_ids is not None:
         x = torch.cat([x, model.style_vector(style_ids[None]).expand(len(ids), -1)], -1)
     return CellInput(model.rnn, x, [START, *prime.text], [], notices + prime.notices)

@@ -1,0 +1,60 @@
+"""Inside-the-cell page: renders, the time slider moves the shown step, bad input shows st.error."""
+
+from tests.helpers.apptest import charts
+
+PAGE = "pages/6_Inside_the_cell.py"
+
+
+def _step_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def test_default_render_steps_through_held_out_text(open_page):
+    at = open_page(PAGE)
+    assert not at.error
+    assert _step_line(at).startswith("**Step 0 of ")
+    assert len(charts(at)) >= 4  # r, z, n and h heatmaps of the GRU
+    assert any("<span title=" in m.value for m in at.markdown)  # the neuron explorer's coloured text
+
+
+def test_moving_the_slider_changes_the_shown_step(open_page):
+    at = open_page(PAGE, {"model": "python-prose"})
+    at.slider(key="inside_t").set_value(10).run()
+    assert not at.exception
+    line = _step_line(at)
+    text = at.text_area(key="inside_text_python-prose").value
+    assert line.startswith("**Step 10 of ") and repr(text[9]) in line  # step 0 reads the boundary token
+    equations = [c.value for c in at.code]
+    assert equations and all(e.startswith("h[") for e in equations)
+
+
+def test_model_without_a_cell_and_empty_input_show_errors(open_page):
+    at = open_page(PAGE)
+    at.selectbox(key="inside_model").set_value("video-motion-mean").run()
+    assert not at.exception
+    assert any("video-motion-mean has no recurrent cell" in e.value for e in at.error)
+    at.selectbox(key="inside_model").set_value("python-prose").run()
+    at.text_area(key="inside_text_python-prose").set_value("   ").run()
+    assert not at.exception
+    assert any("empty" in e.value for e in at.error)
+
+
+def test_translation_decoder_and_unit_search(open_page):
+    at = open_page(PAGE, {"model": "numbers-en-fr"})
+    at.radio(key="inside_part").set_value("decoder").run()
+    assert not at.exception and not at.error
+    assert any("greedy output" in i.value for i in at.info)
+    assert any("unit search needs text features" in c.value for c in at.caption)
+
+
+def test_unit_search_table_stays_while_the_slider_moves(open_page, monkeypatch):
+    from core.inspect import units
+
+    monkeypatch.setattr(units, "MAX_CHARS", 1500)
+    at = open_page(PAGE, {"model": "python-prose"})
+    at.button(key="inside_units_run").click().run()
+    assert not at.exception
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == len(units.prose_features("x"))
+    assert any("held-out characters" in m.value for m in at.markdown)
+    at.slider(key="inside_t").set_value(3).run()
+    assert len(at.dataframe) == 1  # kept until the model changes
