@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import checkpoints
-from core.inspect import steps, units
+from core.inspect import gradients, steps, units
 from core.plots import inside as plots
 from ui.common import kept_result, query_choice, show_figure, user_errors
 
@@ -28,6 +28,17 @@ def cached_trace(name: str, part: str, text: str) -> steps.Trace:
 @st.cache_data(max_entries=4, show_spinner="Correlating every unit with the text features (a few seconds)…")
 def cached_units(name: str) -> units.UnitSearch:
     return units.search(load_model(name))
+
+
+@st.cache_resource(max_entries=1)
+def tanh_models() -> dict:
+    """Tanh RNNs trained on this server, by char model name (shared by sessions, filled by a button)."""
+    return {}
+
+
+@st.cache_data(max_entries=8, show_spinner="Back-propagating from the last step…")
+def cached_gradients(name: str, text: str, _tanh) -> dict:
+    return gradients.compare(load_model(name), _tanh, text)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -150,6 +161,46 @@ def units_section(name: str) -> None:
     st.caption(units.verdict(finding))
 
 
+def _trained_tanh(name: str, model):
+    """The tanh RNN for ``name``: trained here on demand (progress shown outside any cached function)."""
+    store = tanh_models()
+    recipe = gradients.TANH_RECIPE
+    label = f"Train a tanh RNN of the same width on the same data (≤ {recipe.max_seconds:.0f} s)"
+    if name not in store and st.button(label, key="inside_tanh_train"):
+        bar = st.progress(0.0, text="training the tanh RNN…")
+        store[name] = gradients.train_tanh(
+            model, recipe, lambda done, loss: bar.progress(done, text=f"training the tanh RNN: loss {loss:.3f}")
+        )
+    return store.get(name)
+
+
+def gradients_section(name: str, text: str) -> None:
+    model = load_model(name)
+    if getattr(model, "model_type", "") != "char-rnn":
+        st.caption("Measured for the character models, against a tanh RNN trained on their data.")
+        return
+    tanh = _trained_tanh(name, model)
+    if tanh is None:
+        return
+    result = cached_gradients(name, text, tanh)
+    series = {f"{name} ({model.config.cell.upper()})": result["shipped"], "plain tanh RNN": result["tanh"]}
+    show_figure(plots.gradient_figure(series, gradients.BACK), key="inside_gradients")
+    reached = []
+    for label, norms in series.items():
+        fraction = gradients.reach(norms)
+        reached.append(f"{label}: {fraction:.2e}" if fraction is not None else f"{label}: input shorter than 50 steps")
+    meta = tanh.meta
+    st.caption(
+        f"Loss: predicting {result['target']!r} after the first {len(result['tokens']) - 1} characters of the input "
+        f"(at most {gradients.MAX_CHARS}). Fraction of the gradient norm that reaches {gradients.BACK} steps back, "
+        f"‖∂L/∂h_(T−{gradients.BACK})‖ / ‖∂L/∂h_T‖ — {'; '.join(reached)}. The tanh RNN was trained here for "
+        f"{meta['steps']} steps ({meta['seconds']} s, final loss {meta['final_loss']} nats/char, no style vector). "
+        "Vanishing gradients: Bengio, Simard & Frasconi (1994), *Learning long-term dependencies with gradient "
+        "descent is difficult*; Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural "
+        "networks*."
+    )
+
+
 def main() -> None:
     name, part, text = choose_input()
     trace = None
@@ -165,3 +216,6 @@ def main() -> None:
     neuron_section(trace, index)
     st.subheader("Find interpretable units, measured")
     units_section(name)
+    st.subheader("Gradients through time")
+    with user_errors():
+        gradients_section(name, text)

@@ -197,7 +197,7 @@ def search(model, max_chars: int | None = None) -> UnitSearch:
         r = correlations(all_acts, np.concatenate(parts))
         unit = int(np.abs(r).argmax())
         sample = all_acts[: len(sample_text), unit].round(4).tolist()
-        findings.append(Finding(name, DESCRIPTIONS[name], unit, float(r[unit]), abs(r[unit]) >= CLEAR, sample))
+        findings.append(Finding(name, DESCRIPTIONS[name], unit, float(r[unit]), bool(abs(r[unit]) >= CLEAR), sample))
     return UnitSearch("abc" if abc else "prose", len(all_acts), findings, sample_text)
 
 

@@ -62,3 +62,14 @@ def activation_text_html(tokens: list[str], values: list[float], separator: str 
         shown = "<br>" if token == "\n" else html.escape(token).replace(" ", "&nbsp;")
         spans.append(f'<span title="{value:+.3f}" style="background:{activation_color(value)}">{shown}</span>')
     return '<div style="font-family:monospace;line-height:1.7">' + separator.join(spans) + "</div>"
+
+
+def gradient_figure(series: dict[str, np.ndarray], back: int) -> go.Figure:
+    """||dL_T/dh_t|| against the number of steps between t and the loss, on a log scale, one line per cell."""
+    fig = base_figure("Gradient norm reaching each step back from the loss", height=360)
+    for i, (label, norms) in enumerate(series.items()):
+        distance = list(range(len(norms) - 1, -1, -1))  # steps between h_t and the last step
+        fig.add_scatter(x=distance, y=np.maximum(norms, 1e-30), mode="lines", name=label, line_color=COLORS[i])
+    fig.add_vline(x=back, line_dash="dot", line_color=COLORS[7])
+    fig.update_layout(xaxis_title="steps back from the loss (T − t)", yaxis_title="‖∂L_T/∂h_t‖", yaxis_type="log")
+    return fig

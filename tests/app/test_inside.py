@@ -1,6 +1,6 @@
 """Inside-the-cell page: renders, the time slider moves the shown step, bad input shows st.error."""
 
-from tests.helpers.apptest import charts
+from tests.helpers.apptest import charts, titles
 
 PAGE = "pages/6_Inside_the_cell.py"
 
@@ -58,3 +58,22 @@ def test_unit_search_table_stays_while_the_slider_moves(open_page, monkeypatch):
     assert any("held-out characters" in m.value for m in at.markdown)
     at.slider(key="inside_t").set_value(3).run()
     assert len(at.dataframe) == 1  # kept until the model changes
+
+
+def test_gradients_after_training_the_tanh_rnn(open_page, monkeypatch):
+    import dataclasses
+
+    from core.inspect import gradients
+
+    tiny = dataclasses.replace(gradients.TANH_RECIPE, steps=2, batch=2, bptt=8, train_chars=5000)
+    monkeypatch.setattr(gradients, "TANH_RECIPE", tiny)
+    at = open_page(PAGE, {"model": "python-prose"})
+    assert "Gradient norm reaching each step back from the loss" not in titles(at)
+    at.button(key="inside_tanh_train").click().run()
+    assert not at.exception
+    assert "Gradient norm reaching each step back from the loss" in titles(at)
+    caption = " ".join(c.value for c in at.caption)
+    assert "Bengio, Simard & Frasconi (1994)" in caption and "Pascanu, Mikolov & Bengio (2013)" in caption
+    assert "reaches 50 steps back" in caption and "trained here for 2 steps" in caption
+    at.slider(key="inside_t").set_value(2).run()
+    assert "Gradient norm reaching each step back from the loss" in titles(at)  # kept: trained once per server
