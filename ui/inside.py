@@ -73,12 +73,24 @@ def _clamped_slider(label: str, last: int, key: str) -> int:
     return st.slider(label, 0, last, key=key) if last > 0 else 0
 
 
-def step_section(trace: steps.Trace) -> tuple[int, int]:
-    """The time slider, the token read at t, and the update of a few units written with its numbers."""
+def choose_layer(trace: steps.Trace) -> int:
     for notice in trace.notices:
         st.info(notice)
     names = [layer.name for layer in trace.layers]
-    index = names.index(st.selectbox("Layer", names, key="inside_layer")) if len(names) > 1 else 0
+    return names.index(st.selectbox("Layer", names, key="inside_layer")) if len(names) > 1 else 0
+
+
+@st.fragment
+def time_section(trace: steps.Trace, index: int) -> None:
+    """Slider, equations and heatmaps: a fragment, so moving the slider reruns only this section."""
+    st.subheader("Step through time")
+    t = step_section(trace, index)
+    st.subheader("Every gate and state over time")
+    heatmap_section(trace, index, t)
+
+
+def step_section(trace: steps.Trace, index: int) -> int:
+    """The time slider, the token read at t, and the update of a few units written with its numbers."""
     layer = trace.layers[index]
     t = _clamped_slider("Time step t", len(trace) - 1, "inside_t")
     token = trace.tokens[t]
@@ -96,7 +108,7 @@ def step_section(trace: steps.Trace) -> tuple[int, int]:
     st.caption(f"{trace.kind.upper()} gates: {gate_words}; the numbers are this model's own at step {t}.")
     for unit in chosen:
         st.code(steps.equation(trace, index, t, unit), language=None)
-    return index, t
+    return t
 
 
 def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
@@ -208,10 +220,8 @@ def main() -> None:
         trace = cached_trace(name, part, text)
     if trace is None:
         return
-    st.subheader("Step through time")
-    index, t = step_section(trace)
-    st.subheader("Every gate and state over time")
-    heatmap_section(trace, index, t)
+    index = choose_layer(trace)
+    time_section(trace, index)
     st.subheader("Neuron explorer")
     neuron_section(trace, index)
     st.subheader("Find interpretable units, measured")
