@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import checkpoints
-from core.inspect import gradients, steps, units
+from core.inspect import gradients, steps, units, whatif
 from core.plots import inside as plots
 from ui.common import kept_result, query_choice, show_figure, user_errors
 
@@ -213,6 +213,38 @@ def gradients_section(name: str, text: str) -> None:
     )
 
 
+def _score_rows(scored: whatif.Scored) -> list[dict]:
+    return [{"token": t, "log p (nats)": round(p, 3)} for t, p in zip(scored.tokens, scored.log_probs)]
+
+
+def whatif_section(name: str, text: str) -> None:
+    model = load_model(name)
+    kind = getattr(model, "model_type", "")
+    if kind not in ("char-rnn", "rnn-translator", "rnn-plain-seq2seq"):
+        st.caption("For the translation and generation models.")
+        return
+    char = kind == "char-rnn"
+    label = "Text to score (from its start), then continued greedily" if char else "Output to score for the input"
+    target = st.text_input(label, key=f"inside_whatif_{name}", max_chars=500)
+    pressed = st.button("Score it and decode on from it", key="inside_whatif_run")
+    inputs = (name, text, target)
+    run = (lambda: whatif.generation(model, target)) if char else (lambda: whatif.translation(model, text, target))
+    result = None
+    with user_errors():
+        result = kept_result("inside_whatif", inputs, pressed, run)
+    if result is None:
+        return
+    for notice in result.notices:
+        st.info(notice)
+    yours, own = st.columns(2)
+    yours.markdown(f"**Yours**: total log-probability {result.yours.total:.3f} nats")
+    yours.dataframe(_score_rows(result.yours), hide_index=True, key="inside_whatif_yours")
+    own.markdown(f"**The model's greedy output**: {result.own.total:.3f} nats")
+    own.dataframe(_score_rows(result.own), hide_index=True, key="inside_whatif_own")
+    st.markdown(f"Forced as a prefix, then decoded greedily: `{result.continued}`")
+    st.caption("Scores from core.decoding.teacher_forced_score, the function the decoders are tested against.")
+
+
 def main() -> None:
     name, part, text = choose_input()
     trace = None
@@ -229,3 +261,5 @@ def main() -> None:
     st.subheader("Gradients through time")
     with user_errors():
         gradients_section(name, text)
+    st.subheader("What-if decoding")
+    whatif_section(name, text)

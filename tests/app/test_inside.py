@@ -77,3 +77,17 @@ def test_gradients_after_training_the_tanh_rnn(open_page, monkeypatch):
     assert "reaches 50 steps back" in caption and "trained here for 2 steps" in caption
     at.slider(key="inside_t").set_value(2).run()
     assert "Gradient norm reaching each step back from the loss" in titles(at)  # kept: trained once per server
+
+
+def test_whatif_scores_a_typed_translation(open_page):
+    at = open_page(PAGE, {"model": "numbers-en-fr"})
+    at.text_area(key="inside_text_numbers-en-fr").set_value("twenty one").run()
+    at.text_input(key="inside_whatif_numbers-en-fr").set_value("vingt et un").run()
+    at.button(key="inside_whatif_run").click().run()
+    assert not at.exception and not at.error
+    assert any(m.value.startswith("**Yours**: total log-probability") for m in at.markdown)
+    assert any("decoded greedily: `vingt et un" in m.value for m in at.markdown)
+    at.text_input(key="inside_whatif_numbers-en-fr").set_value("vingt zebra").run()
+    at.button(key="inside_whatif_run").click().run()
+    assert not at.exception
+    assert any("cannot output" in e.value for e in at.error)

@@ -242,3 +242,34 @@ def test_tanh_recipe_and_comparison(prose):
         gradients.compare(prose, tanh, "a")
     with pytest.raises(UserError, match="character models"):
         gradients.training_ids(checkpoints.load("dates-iso"), 100)
+
+
+def test_whatif_translation_scores_and_continues():
+    from core.inspect import whatif
+
+    model = checkpoints.load("numbers-en-fr")
+    result = whatif.translation(model, "twenty one", "vingt et un")
+    assert result.yours.tokens[-1] == "</s>" and len(result.yours.log_probs) == 4
+    assert sum(result.yours.log_probs) == pytest.approx(result.yours.total, abs=1e-4)
+    # forcing the model's own first token as a prefix gives back its own greedy output
+    first = result.own.tokens[0]
+    assert (
+        whatif.translation(model, "twenty one", first).continued
+        == whatif.translation(model, "twenty one", "").continued
+    )
+    assert result.continued.startswith("vingt et un")
+    with pytest.raises(UserError, match="cannot output"):
+        whatif.translation(model, "twenty one", "vingt zebra")
+
+
+def test_whatif_generation_scores_every_character(prose):
+    from core.inspect import whatif
+
+    result = whatif.generation(prose, "The value")
+    assert result.yours.tokens == [*"The value", "⏹"]
+    assert sum(result.yours.log_probs) == pytest.approx(result.yours.total, abs=1e-4)
+    assert result.continued.startswith("The value") and len(result.continued) > len("The value")
+    greedy = "".join(result.own.tokens).rstrip("⏹")
+    assert whatif.generation(prose, greedy[:4]).continued.startswith(greedy)
+    with pytest.raises(UserError):
+        whatif.generation(prose, "\u2603")
