@@ -22,7 +22,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from core import checkpoints
 from core.errors import UserError
 
 MAX_STEPS = 1000  # longer inputs are cut here, and the result says so
@@ -292,10 +291,6 @@ def trace(model: nn.Module, name: str, text: str, part: str = "rnn", style: dict
     layers = run_cell(prepared.rnn, prepared.x, prepared.state)
     kind = cell_kind(prepared.rnn)
     return Trace(name, part, kind, prepared.tokens, prepared.unknown, prepared.notices, layers)
-
-
-def trace_named(name: str, text: str, part: str = "rnn", style: dict | None = None) -> Trace:
-    return trace(checkpoints.load(name), name, text, part, style)
 
 
 def default_input(model: nn.Module, max_chars: int = 300) -> str:
