@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "core.generation.cli",
     "core.varlen.cli",
     "core.distributed.cli",
+    "core.inspect.cli",
 )
 
 
