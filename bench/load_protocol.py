@@ -65,6 +65,12 @@ PARTS = {
     "upload": ("choose_upload", "upload"),
     "slider": ("slider",),
 }
+PART_TEXT = {
+    "translate": "open Translation, translate a typed number, switch to beam 5",
+    "generate": "open Generator, generate 400 characters of a tune",
+    "upload": "open Video, choose Upload, upload a 3 s clip",
+    "slider": "open Variable-length, move a slider",
+}
 SCENARIO = tuple(PARTS)
 ACTIONS = ("open", *(action for actions in PARTS.values() for action in actions))
 # The issue's targets: p95 seconds per action on one 2-core server (open/choose_upload have none).
@@ -499,14 +505,27 @@ def servers(replicas: int, folder: Path):
         yield url, [p.pid for p in processes]
 
 
-def run(config: LoadConfig, url: str, pids: list[int], folder: Path) -> dict:
-    """Prepare every person's data, then let them all loose on ``url`` for ``config.minutes``."""
-    clips = [person_clip(folder, i, config.clip_seconds) for i in range(config.people)]
-    tunes = expected_tunes(config.people, config.tune_chars)
-    people = [
-        Person(i, *clips[i], tunes[i], random.Random(config.seed * 1000 + i), config.think)
-        for i in range(config.people)
+def make_people(config: LoadConfig, folder: Path) -> list[Person]:
+    """Everyone's clip and expected tune (only for the parts the scenario has), made before the clock starts."""
+    count = config.people
+    clips = [person_clip(folder, i, config.clip_seconds) for i in range(count)] if "upload" in config.scenario else None
+    tunes = expected_tunes(count, config.tune_chars) if "generate" in config.scenario else None
+    return [
+        Person(
+            i,
+            *(clips[i] if clips else (b"", 0)),
+            tunes[i] if tunes else "",
+            random.Random(config.seed * 1000 + i),
+            config.think,
+        )
+        for i in range(count)
     ]
+
+
+def run(config: LoadConfig, url: str, pids: list[int], folder: Path, replicas: int = 1) -> dict:
+    """Prepare every person's data, then let them all loose on ``url`` for ``config.minutes``;
+    ``pids``: the server processes to measure (none: no server figures)."""
+    people = make_people(config, folder)
 
     async def everyone():
         deadline = time.monotonic() + 60 * config.minutes
@@ -527,19 +546,23 @@ def run(config: LoadConfig, url: str, pids: list[int], folder: Path) -> dict:
         "sessions": config.people,
         "minutes": config.minutes,
         "think_seconds": list(config.think),
-        "replicas": len(pids),
-        "interactions": "per person, repeated: open Translation, translate a typed number, beam 5, open Generator, "
-        "generate 400 chars of a tune, open Video, choose Upload, upload a 3 s clip, open Variable-length, move a "
-        "slider",
+        "replicas": replicas,
+        "interactions": "each person, in rounds: open Home; " + "; ".join(PART_TEXT[p] for p in config.scenario),
         "all_own_results": not any(p.not_own for p in people) and all(s["completed"] for s in seconds.values()),
         "not_own": sum(p.not_own for p in people),
         "exceptions": sum("page exception" in e for e in errors),
         "error_count": len(errors),
         "errors": errors[:30],
+        "per_person": [
+            {"index": p.index, "completed": sum(map(len, p.timings.values())), "errors": len(p.errors)} for p in people
+        ],
         "server_alive": all(psutil.pid_exists(pid) for pid in pids),
         "seconds": seconds,
         "server_rss_mb": {"idle": round(watch.idle / 2**20), "peak": round(watch.peak / 2**20)},
-        "server_cpu": cpu_figures(watch.server_cpu, watch.wall),
+        "server_cpu": {
+            **cpu_figures(watch.server_cpu, watch.wall),
+            "ms_per_action": round(1000 * watch.server_cpu / max(1, sum(s["completed"] for s in seconds.values()))),
+        },
         "generator_cpu": cpu_figures(watch.own_cpu, watch.wall),
         "wall_seconds": round(watch.wall, 1),
         "machine": {
@@ -586,10 +609,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     with tempfile.TemporaryDirectory(prefix="rnnplay-load-") as tmp:
         if args.url:
-            report = run(config, args.url, args.pid, Path(tmp))
+            report = run(config, args.url, args.pid, Path(tmp), args.replicas)
         else:
             with servers(args.replicas, Path(tmp)) as (url, pids):
-                report = run(config, url, pids, Path(tmp))
+                report = run(config, url, pids, Path(tmp), args.replicas)
     report["command"] = "python bench/load_protocol.py " + " ".join(argv if argv is not None else sys.argv[1:])
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
