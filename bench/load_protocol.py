@@ -69,7 +69,7 @@ PART_TEXT = {
     "translate": "open Translation, translate a typed number, switch to beam 5",
     "generate": "open Generator, generate 400 characters of a tune",
     "upload": "open Video, choose Upload, upload a 3 s clip",
-    "slider": "open Variable-length, move a slider",
+    "slider": "open Variable-length, change its longest length (the page's number input; it has no slider)",
 }
 SCENARIO = tuple(PARTS)
 ACTIONS = ("open", *(action for actions in PARTS.values() for action in actions))
@@ -337,15 +337,13 @@ async def upload_clip(session: Session, person: Person) -> float:
 
 
 async def move_slider(session: Session, rng: random.Random) -> float:
-    """Move the first slider on the page to another value within its range."""
-    sliders = [e.slider for e in session.elements.values() if e.WhichOneof("type") == "slider"]
-    if not sliders:
-        raise NotOwn("no slider on the page")
-    slider = sliders[0]
-    steps = max(1, round((slider.max - slider.min) / (slider.step or 1)))
-    state = WidgetState(id=slider.id)
-    state.double_array_value.data.append(slider.min + rng.randint(0, steps) * (slider.step or 1))
-    return await session.rerun((state,))
+    """The Variable-length page's "slider" step. The page has no st.slider today: its batch is set by number
+    inputs, so this changes "Longest length" (key varlen_len), a change that rebuilds the batch and its figures."""
+    length = rng.randint(20, 200)
+    seconds = await session.rerun((WidgetState(id=session.widget("varlen_len").id, double_value=length),))
+    if f"len={length}" not in session.query.split("&"):  # the page writes its inputs to the URL
+        raise NotOwn(f"asked for longest length {length}, the page's URL says {session.query!r}")
+    return seconds
 
 
 async def think(person: Person) -> None:
@@ -597,13 +595,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--people", type=int, default=LoadConfig.people)
     parser.add_argument("--minutes", type=float, default=LoadConfig.minutes)
     parser.add_argument("--think", type=float, nargs=2, default=LoadConfig.think, metavar=("MIN", "MAX"))
+    parser.add_argument("--scenario", nargs="+", choices=SCENARIO, default=SCENARIO, help="parts of one round")
+    parser.add_argument("--rounds", type=int, default=0, help="rounds per person (0: as many as fit)")
     parser.add_argument("--timeout", type=float, default=LoadConfig.timeout, help="seconds per step")
     parser.add_argument("--url", help="an app already running (default: start it here)")
     parser.add_argument("--pid", type=int, action="append", default=[], help="with --url: server pids to measure")
     parser.add_argument("--replicas", type=int, default=1, help="without --url: servers behind nginx")
     parser.add_argument("--out", type=Path, help="default bench/results/load.json (load_Nreplicas.json for N > 1)")
     args = parser.parse_args(argv)
-    config = LoadConfig(args.people, args.minutes, tuple(args.think), timeout=args.timeout)
+    config = LoadConfig(
+        args.people,
+        args.minutes,
+        tuple(args.think),
+        timeout=args.timeout,
+        scenario=tuple(args.scenario),
+        rounds=args.rounds,
+    )
     out = args.out or ROOT / "bench" / "results" / (
         "load.json" if args.replicas == 1 else f"load_{args.replicas}replicas.json"
     )
