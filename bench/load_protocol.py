@@ -97,6 +97,10 @@ class NotOwn(AssertionError):
     """The rerun finished but shows something other than this person's result."""
 
 
+class PageException(RuntimeError):
+    """The rerun finished with an exception drawn on the page."""
+
+
 # ---- one person's session -----------------------------------------------------------------------
 
 
@@ -207,7 +211,7 @@ class Session:
     def raise_shown_exception(self) -> None:
         for element in self.elements.values():
             if element.WhichOneof("type") == "exception":
-                raise RuntimeError(f"page exception: {element.exception.type}: {element.exception.message[:300]}")
+                raise PageException(f"page exception: {element.exception.type}: {element.exception.message[:300]}")
 
     def widget(self, key: str):
         """The element proto of the widget with user key ``key`` in the current run."""
@@ -350,65 +354,80 @@ async def think(person: Person) -> None:
     await asyncio.sleep(person.rng.uniform(*person.think))
 
 
-async def run_person(base_url: str, person: Person, config: LoadConfig, deadline: float) -> Person:
-    """One person's rounds until ``deadline`` (time.monotonic); a failed step reconnects and goes on."""
-    await asyncio.sleep(person.rng.uniform(0, config.think[1]))  # people arrive over the first think time
+async def visit(session: Session, person: Person, page: str, query: str = "") -> None:
+    person.timings["open"].append(await session.rerun(page=page, query=query))
+
+
+def part_steps(part: str, person: Person, round_: int, config: LoadConfig) -> tuple:
+    """(action name, coroutine function of the session) for each step of one part of the scenario."""
     translation_query = urllib.parse.urlencode({"model": "numbers-en-fr", "method": "greedy"})
     tune_query = urllib.parse.urlencode(
         {**TUNE, "method": "sample", "seed": tune_seed(person.index), "length": config.tune_chars, "prime": ""}
     )
+    return {
+        "translate": (
+            ("open", lambda s: visit(s, person, "Translation", translation_query)),
+            ("translate", lambda s: translate(s, person, round_)),
+        ),
+        "generate": (
+            ("open", lambda s: visit(s, person, "Generator", tune_query)),
+            ("generate", lambda s: generate_tune(s, person)),
+        ),
+        "upload": (
+            ("open", lambda s: visit(s, person, "Video")),
+            ("choose_upload", lambda s: s.rerun((string_state(s.widget("video_source").id, "Upload"),))),
+            ("upload", lambda s: upload_clip(s, person)),
+        ),
+        "slider": (
+            ("open", lambda s: visit(s, person, "Variable_length")),
+            ("slider", lambda s: move_slider(s, person.rng)),
+        ),
+    }[part]
 
-    async def visit(session: Session, page: str, query: str = "") -> None:
-        person.timings["open"].append(await session.rerun(page=page, query=query))
 
+async def run_person(base_url: str, person: Person, config: LoadConfig, deadline: float) -> Person:
+    """One person's rounds in one session until ``deadline`` (time.monotonic). A failed step skips the rest of
+    its part; a timeout or a dropped websocket also starts a fresh session for the next part."""
+    await asyncio.sleep(person.rng.uniform(0, config.think[1]))  # people arrive over the first think time
+    session: Session | None = None
+    first = person.index % len(config.scenario)  # people start at different parts: every part is under load
+    order = config.scenario[first:] + config.scenario[:first]
     round_ = 0
-    while time.monotonic() < deadline and (not config.rounds or round_ < config.rounds):
-        session = Session(base_url, config.timeout)
-        parts = {
-            "translate": (
-                ("open", lambda s: visit(s, "Translation", translation_query)),
-                ("translate", lambda s, r=round_: translate(s, person, r)),
-            ),
-            "generate": (
-                ("open", lambda s: visit(s, "Generator", tune_query)),
-                ("generate", lambda s: generate_tune(s, person)),
-            ),
-            "upload": (
-                ("open", lambda s: visit(s, "Video")),
-                ("choose_upload", lambda s: s.rerun((string_state(s.widget("video_source").id, "Upload"),))),
-                ("upload", lambda s: upload_clip(s, person)),
-            ),
-            "slider": (
-                ("open", lambda s: visit(s, "Variable_length")),
-                ("slider", lambda s: move_slider(s, person.rng)),
-            ),
-        }
-        steps = [step for part in config.scenario for step in parts[part]]
-        name = "open"
-        try:
-            await session.connect()
-            person.timings["open"].append(await session.rerun(page="", query=""))  # Home, as a first visit loads it
-            for name, step in steps:
-                if time.monotonic() >= deadline:
-                    break
-                await think(person)
-                try:
-                    seconds = await step(session)
-                except NotOwn as error:
-                    person.not_own += 1
-                    person.errors.append(f"{name}: {error}")
-                    continue
-                if isinstance(seconds, dict):
-                    for key, value in seconds.items():
-                        person.timings[key].append(value)
-                elif seconds is not None:
-                    person.timings[name].append(seconds)
-        except (TimeoutError, ConnectionError, OSError, RuntimeError, websockets.WebSocketException) as error:
-            # a timeout, a dropped websocket or an exception on the page: start a fresh session
-            person.errors.append(f"{name}: {type(error).__name__}: {str(error)[:300]}")
-        finally:
+    try:
+        while time.monotonic() < deadline and (not config.rounds or round_ < config.rounds):
+            for part in order:
+                for name, step in part_steps(part, person, round_, config):
+                    if time.monotonic() >= deadline:
+                        break
+                    await think(person)
+                    try:
+                        if session is None:  # the first visit, or after a failure: a fresh session on Home
+                            session = Session(base_url, config.timeout)
+                            await session.connect()
+                            person.timings["open"].append(await session.rerun(page="", query=""))
+                        seconds = await step(session)
+                    except (NotOwn, PageException) as error:
+                        person.not_own += isinstance(error, NotOwn)
+                        person.errors.append(f"{name}: {error}")
+                        break  # the rest of this part needs what this step should have shown
+                    except (
+                        TimeoutError,
+                        ConnectionError,
+                        OSError,
+                        RuntimeError,
+                        websockets.WebSocketException,
+                    ) as error:
+                        person.errors.append(f"{name}: {type(error).__name__}: {str(error)[:300]}")
+                        await session.close()
+                        session = None  # a timeout or a dropped websocket: reconnect for the next part
+                        break
+                    for key, value in (seconds if isinstance(seconds, dict) else {name: seconds}).items():
+                        if value is not None:
+                            person.timings[key].append(value)
+            round_ += 1
+    finally:
+        if session is not None:
             await session.close()
-        round_ += 1
     return person
 
 
