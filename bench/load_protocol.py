@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.live import streamlit_server  # noqa: E402
 from core import checkpoints  # noqa: E402
+from core.distributed.runner import machine_info  # noqa: E402
 from core.generation import generate  # noqa: E402
 from core.video import synth  # noqa: E402
 
@@ -548,7 +549,7 @@ def run(config: LoadConfig, url: str, pids: list[int], folder: Path, replicas: i
         deadline = time.monotonic() + 60 * config.minutes
         return await asyncio.gather(*(run_person(url, person, config, deadline) for person in people))
 
-    load_start = os.getloadavg()[0]
+    box = machine_info()  # its load_1min is the load as the run starts
     with ProcessWatch(pids) as watch:
         people = asyncio.run(everyone())
     errors = [f"person {p.index}: {e}" for p in people for e in p.errors]
@@ -559,7 +560,7 @@ def run(config: LoadConfig, url: str, pids: list[int], folder: Path, replicas: i
     report = {
         "benchmark": "load",
         "generator": "protocol: one websocket session per person (BackMsg/ForwardMsg), no browser",
-        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "measured": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "sessions": config.people,
         "minutes": config.minutes,
         "think_seconds": list(config.think),
@@ -582,12 +583,7 @@ def run(config: LoadConfig, url: str, pids: list[int], folder: Path, replicas: i
         },
         "generator_cpu": cpu_figures(watch.own_cpu, watch.wall),
         "wall_seconds": round(watch.wall, 1),
-        "machine": {
-            "cpu_cores": os.cpu_count(),
-            "load_1min_start": round(load_start, 2),
-            "load_1min_peak": round(watch.load_peak, 2),
-            "load_1min_end": round(os.getloadavg()[0], 2),
-        },
+        "machine": {**box, "load_1min_peak": round(watch.load_peak, 2), "load_1min_end": round(os.getloadavg()[0], 2)},
     }
     if not pids:
         report.update(server_alive=None, server_rss_mb=None, server_cpu=None)
