@@ -143,7 +143,7 @@ class Session:
         protocols = ["streamlit", self.cookies.get("_streamlit_xsrf", "")]
         self.ws = await websockets.connect(
             url, subprotocols=[p for p in protocols if p], additional_headers={"Cookie": cookie} if cookie else None,
-            max_size=None, open_timeout=self.timeout,
+            max_size=None, open_timeout=self.timeout, ping_interval=None,  # a browser sends no pings either
         )  # fmt: skip
         self.reader = asyncio.create_task(self.read())
 
@@ -222,8 +222,9 @@ class Session:
                 return proto
         raise NotOwn(f"no widget with key {key!r} on the page")
 
-    def texts(self, kind: str = "markdown") -> list[str]:
-        return [element.markdown.body for element in self.elements.values() if element.WhichOneof("type") == kind]
+    def texts(self) -> list[str]:
+        """Every markdown body of the current run (st.markdown, st.caption, st.write_stream's text)."""
+        return [element.markdown.body for element in self.elements.values() if element.WhichOneof("type") == "markdown"]
 
     async def upload(self, key: str, name: str, data: bytes) -> float:
         """Send a file to the uploader with user key ``key`` the way the frontend does; returns seconds."""
@@ -333,8 +334,7 @@ async def generate_tune(session: Session, person: Person) -> float:
 
 async def upload_clip(session: Session, person: Person) -> float:
     seconds = await session.upload("video_upload", f"person{person.index}.avi", person.clip)
-    captions = [e.markdown.body for e in session.elements.values() if e.WhichOneof("type") == "markdown"]
-    if not any(f"· {person.clip_frames} frames read ·" in c for c in captions):
+    if not any(f"· {person.clip_frames} frames read ·" in text for text in session.texts()):
         raise NotOwn(f"expected '{person.clip_frames} frames read', the page shows none")
     if not any(e.WhichOneof("type") == "metric" for e in session.elements.values()):
         raise NotOwn("the clip was read but no prediction was shown")
