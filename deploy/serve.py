@@ -1,13 +1,13 @@
 """N replicas of the app on consecutive ports with nginx in front (the site in deploy/rnnplay.conf).
 
     python deploy/serve.py N PORT         # nginx on PORT, replicas on PORT+1 .. PORT+N; Ctrl-C stops all
-    python deploy/serve.py --site N PORT  # print the site for /etc/nginx/sites-available/ instead
+    python deploy/serve.py --site N PORT  # print the site (nginx on every interface) for /etc/nginx/sites-available/
 
 Each replica is `streamlit run app.py` with the Makefile's flags (bench.live.streamlit_server).
 nginx runs as this user from a throwaway folder (its own nginx.conf, pid, logs and temp paths), so
 no root and no /etc/nginx are needed; on a real server install the printed site instead and start
-the replicas with systemd or similar. One replica uses about one core at full load: on a 16-core
-machine start up to 16.
+the replicas with systemd or similar. A replica is one Python process whose script runs share one
+GIL, so more cores serve more people only through more replicas (about one per core).
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ SITE = Path(__file__).with_name("rnnplay.conf")
 ROUTE_COOKIE = "rnnplay_route"  # the cookie the site hashes on (see rnnplay.conf)
 
 
-def site(listen: int, ports: list[int]) -> str:
-    """deploy/rnnplay.conf for nginx on ``listen`` in front of replicas on ``ports``."""
+def site(listen: str, ports: list[int]) -> str:
+    """deploy/rnnplay.conf for nginx listening on ``listen`` ("8500": every interface; "127.0.0.1:8500":
+    this machine only) in front of replicas on ``ports`` of this machine."""
     servers = "\n".join(f"    server 127.0.0.1:{port};" for port in ports)
-    return SITE.read_text().replace("@LISTEN@", f"127.0.0.1:{listen}").replace("@SERVERS@", servers)
+    return SITE.read_text().replace("@LISTEN@", listen).replace("@SERVERS@", servers)
 
 
 def nginx_conf(folder: Path, site_path: Path) -> str:
@@ -86,7 +87,7 @@ def nginx(listen: int, ports: list[int], folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o777)  # started as root, nginx's workers run as nobody and write temp files here
     site_path, conf_path = folder / "rnnplay.conf", folder / "nginx.conf"
-    site_path.write_text(site(listen, ports))
+    site_path.write_text(site(f"127.0.0.1:{listen}", ports))
     conf_path.write_text(nginx_conf(folder, site_path))
     log = folder / "nginx.out"
     with open(log, "w") as out:
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--site", action="store_true", help="print the nginx site and exit")
     args = parser.parse_args(argv)
     if args.site:
-        print(site(args.port, [args.port + 1 + i for i in range(args.replicas)]), end="")
+        print(site(str(args.port), [args.port + 1 + i for i in range(args.replicas)]), end="")  # for the class
         return
     with tempfile.TemporaryDirectory(prefix="rnnplay-serve-") as tmp:
         with replicas_behind_nginx(args.replicas, Path(tmp), args.port) as (url, _):
