@@ -6,7 +6,7 @@ PORT ?= 8501
 STREAMLIT_FLAGS := --server.headless true --server.address 127.0.0.1 --server.port $(PORT) \
 	--browser.gatherUsageStats false --server.fileWatcherType none
 
-.PHONY: run test lint format chromium weights bench results clean
+.PHONY: run test lint format chromium nginx weights bench results clean
 
 # Reinstall only when a requirements file changed.
 $(VENV)/.installed: requirements.txt
@@ -27,6 +27,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need /usr/bin/chromium: run 'sudo apt-get install chromium'"; exit 1; fi; }
 
+# The deploy test (tests/browser/test_deploy.py) puts Debian's nginx in front of two replicas.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	  else echo "the deploy test needs nginx: run 'sudo apt-get install nginx-light'"; exit 1; fi; }
+
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -35,7 +41,7 @@ format: $(VENV)/.dev-installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-test: $(VENV)/.dev-installed chromium lint
+test: $(VENV)/.dev-installed chromium nginx lint
 	$(PY) -m pytest
 
 # Retrain every shipped checkpoint from its fixed-seed recipe (not part of `make test`).

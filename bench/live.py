@@ -46,10 +46,10 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float 
 
 
 @contextlib.contextmanager
-def streamlit_server(log: Path, env: dict[str, str] | None = None):
-    """`streamlit run app.py` on a free port, offline, output to ``log``, with ``env`` added to
-    this process's environment; yields (url, process)."""
-    port = free_port()
+def streamlit_server(log: Path, env: dict[str, str] | None = None, port: int | None = None):
+    """`streamlit run app.py` on ``port`` (default: a free one), offline, output to ``log``, with ``env``
+    added to this process's environment; yields (url, process)."""
+    port = port or free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
