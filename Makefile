@@ -30,7 +30,7 @@ chromium:
 # The deploy test (tests/browser/test_deploy.py) puts Debian's nginx in front of two replicas.
 nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; \
 	  else echo "the deploy test needs nginx: run 'sudo apt-get install nginx-light'"; exit 1; fi; }
 
 lint: $(VENV)/.dev-installed

@@ -34,7 +34,8 @@ COMMANDS = {
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
-    "bench/results/load.json": "python bench/bench_load.py",
+    "bench/results/load.json": "python bench/load_protocol.py",
+    "bench/results/load_2replicas.json": "python bench/load_protocol.py --replicas N",
     "core/varlen/measured.json": "python -m core varlen --save core/varlen/measured.json",
     "core/distributed/example_runs.jsonl": "python bench/bench_distributed.py --example",
 }
@@ -503,24 +504,35 @@ def distributed_section() -> list[str]:
     )
 
 
-def app_section() -> list[str]:
-    relative = "bench/results/load.json"
+def _load_run(relative: str) -> list[str]:
     data = read(relative)
-    lines = ["## The app under load", "", "### Many browser sessions at once", ""] + source(relative, data)
-    if data:
-        lines += [
-            f"{data.get('sessions')} sessions ({data.get('interactions')}); every session saw only its own "
-            f"results: {yes(data.get('all_own_results'))}; exceptions: {data.get('exceptions')}; server alive: "
-            f"{yes(data.get('server_alive'))}; server memory idle {num(dig(data, 'server_rss_mb', 'idle'), 0, 'MB')}, "
-            f"peak {num(dig(data, 'server_rss_mb', 'peak'), 0, 'MB')}.",
-            "",
-        ]
-        rows = [
-            [name, s.get("completed"), num(s.get("p50"), 1, "s"), num(s.get("p95"), 1, "s"), num(s.get("max"), 1, "s")]
-            for name, s in (data.get("seconds") or {}).items()
-        ]
-        lines += table(["interaction", "completed", "p50", "p95", "max"], rows)
-    return lines
+    lines = source(relative, data)
+    if not data:
+        return lines
+    cpu, own_cpu = data.get("server_cpu") or {}, data.get("generator_cpu") or {}
+    machine = data.get("machine") or {}
+    lines += [
+        f"Run as `{data.get('command')}`. {data.get('sessions')} simulated people over {data.get('minutes')} minutes, "
+        f"{data.get('replicas', 1)} replica(s) ({data.get('generator')}): {data.get('interactions')}. "
+        f"Every person saw only their own results: {yes(data.get('all_own_results'))}; errors: "
+        f"{data.get('error_count', data.get('exceptions'))}; server alive: {yes(data.get('server_alive'))}; "
+        f"server memory idle {num(dig(data, 'server_rss_mb', 'idle'), 0, 'MB')}, peak "
+        f"{num(dig(data, 'server_rss_mb', 'peak'), 0, 'MB')}; server CPU {num(cpu.get('percent_of_one_core'), 0, '%')} "
+        f"of one core ({num(cpu.get('ms_per_action'), 0, 'ms')} per action), the load generator's own "
+        f"{num(own_cpu.get('percent_of_one_core'), 1, '%')}; machine load average "
+        f"{num(machine.get('load_1min'), 1)} at the start, {num(machine.get('load_1min_peak'), 1)} at its peak.",
+        "",
+    ]
+    rows = [
+        [name, s.get("completed"), s.get("errors", 0)] + [num(s.get(q), 1, "s") for q in ("p50", "p95", "p99", "max")]
+        for name, s in (data.get("seconds") or {}).items()
+    ]
+    return lines + table(["action", "completed", "errors", "p50", "p95", "p99", "max"], rows)
+
+
+def app_section() -> list[str]:
+    lines = ["## The app under load", "", "### One server", ""] + _load_run("bench/results/load.json")
+    return lines + ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
 
 
 def render() -> str:

@@ -10,7 +10,7 @@ from bench.sessions import INTERACTIONS, run_sessions
 
 pytestmark = pytest.mark.browser
 
-SESSIONS = 3  # bounded for CI; bench/bench_load.py runs 20
+SESSIONS = 3  # bounded for CI; bench/load_protocol.py simulates a classroom without browsers
 
 
 def test_concurrent_sessions_get_their_own_results(server, tmp_path):
