@@ -98,3 +98,14 @@ def endless_page():
     if st.button("Train", key="train"):
         start_job("job", "Endless training", target)
     show_job("job", ())
+
+
+def test_training_curve_ticks_whole_epochs_only():
+    from core.training import Progress
+
+    job = jobs.Job("toy")
+    job.epochs = [Progress(e, 3, 1, 1, 1.0 / e, 0.1 * e) for e in range(1, 4)]
+    axis = jobs._curve(job, ()).layout.xaxis
+    assert axis.tick0 == 1 and axis.dtick == 1  # plotly would otherwise tick 1, 1.5, 2, 2.5, 3
+    job.epochs = [Progress(e, 40, 1, 1, 1.0, 0.1) for e in range(1, 41)]
+    assert jobs._curve(job, ()).layout.xaxis.dtick == 4 and float(jobs._curve(job, ()).layout.xaxis.dtick).is_integer()
