@@ -17,15 +17,20 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-import core.plots  # noqa: F401  (registers the app's plotly template)
+import core.plots  # noqa: F401  (registers the app's plotly templates)
 from core.errors import UserError
+from core.plots.theme import themed
 
 T = TypeVar("T")
+ABOUT = "RNN Playground: recurrent networks trained and measured live. Light or dark theme: this menu, Settings."
 
 
 def setup_page(title: str, icon: str = "🔁") -> None:
     """Page config + the environment sidebar; call first on every page."""
-    st.set_page_config(page_title=f"{title} · RNN Playground", page_icon=icon, layout="wide")
+    # menu_items shows the menu under toolbarMode = "minimal"; it holds the light/dark theme switch
+    st.set_page_config(
+        page_title=f"{title} · RNN Playground", page_icon=icon, layout="wide", menu_items={"About": ABOUT}
+    )
     environment_sidebar()
 
 
@@ -40,9 +45,13 @@ def environment_sidebar() -> None:
         )
 
 
-def show_figure(fig: go.Figure, key: str, **kwargs):
-    """Render a core.plots figure with the app's template (not Streamlit's theme)."""
-    return st.plotly_chart(fig, key=key, theme=None, width="stretch", **kwargs)
+def show_figure(fig: go.Figure, key: str, caption: str | None = None, **kwargs):
+    """Render a core.plots figure with the app's template (not Streamlit's), light or dark as the browser
+    shows the app; ``caption`` is a sentence under it saying what it shows (for readers who cannot see it)."""
+    chart = st.plotly_chart(themed(fig, st.context.theme.type), key=key, theme=None, width="stretch", **kwargs)
+    if caption:
+        st.caption(caption)
+    return chart
 
 
 @contextlib.contextmanager
