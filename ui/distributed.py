@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from core.distributed import costmodel, results, runner
+from core.distributed import costmodel, results, runner, trace
 from core.distributed.model import DeepRNNConfig, parameter_count
 from core.distributed.worker import MODES, RunSpec
 from core.errors import UserError
@@ -200,12 +200,24 @@ def results_section(runs: list[dict], source: str) -> None:
     st.dataframe(pd.DataFrame(results.table_rows(runs)), hide_index=True, width="stretch", key="dist_table")
     cols = st.columns(2)
     with cols[0]:
-        show_figure(_figure("throughput_figure", runs), key="dist_throughput")
+        show_figure(
+            _figure("throughput_figure", runs),
+            key="dist_throughput",
+            caption="Samples per second against the number of processes, one line per strategy and scaling.",
+        )
     with cols[1]:
         if any(r.get("efficiency") is not None for r in runs if r["world_size"] > 1):
-            show_figure(_figure("efficiency_figure", runs), key="dist_efficiency")
+            show_figure(
+                _figure("efficiency_figure", runs),
+                key="dist_efficiency",
+                caption="Scaling efficiency of each multi-process run; the dotted line is perfect scaling (100%).",
+            )
         baseline_offer(runs)
-    show_figure(_figure("breakdown_figure", runs), key="dist_breakdown")
+    show_figure(
+        _figure("breakdown_figure", runs),
+        key="dist_breakdown",
+        caption="Milliseconds per step by phase (stacked), one bar per run; the dash marks the measured step time.",
+    )
     timeline_section(runs)
     if any(r["stages"] > 1 for r in runs):
         show_figure(_figure("bubble_figure", runs), key="dist_bubble")
@@ -245,6 +257,16 @@ def timeline_section(runs: list[dict]) -> None:
         key="dist_gantt_run",
     )
     show_figure(_figure("timeline_figure", by_id[chosen]), key="dist_gantt")
+    run = by_id[chosen]
+    with user_errors():
+        st.download_button(
+            "Download this run as a Chrome trace (open it in ui.perfetto.dev or chrome://tracing)",
+            trace.chrome_trace([run]),
+            file_name=f"trace-{run['mode']}-x{run['world_size']}-{run.get('finished', '')[:19].replace(':', '')}.json",
+            mime="application/json",
+            key="dist_trace",
+            on_click="ignore",
+        )
     st.caption(
         "Time 0 = all ranks left a barrier together. DDP: each gradient bucket's all-reduce (its own lane) runs "
         "while backward still computes; its faded part is the bucket waiting until the slower rank has launched "

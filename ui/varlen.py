@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.plots import varlen as plots
-from core.varlen import batching, correctness, cost, measured, views
+from core.varlen import batching, correctness, cost, export, measured, views
 from ui.common import kept_result, query_choice, query_number, show_figure, user_errors
 
 SOURCES = ("length distribution", "typed sequences")
@@ -23,6 +23,9 @@ pad value. Each use applies it its own way:
 - **Attention**: m is *added*, as 0 on real tokens and −∞ (in practice a large negative such as the dtype's minimum)
   on pads, to the scores **before** the softmax, so pads get weight exactly 0 and the rest still sum to 1;
   multiplying the weights by m after the softmax would leave rows that no longer sum to 1."""
+GRID_CAPTION = (
+    "One row per sequence, one column per time step; the colour of a cell (legend on the right) says what it holds."
+)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -120,7 +123,11 @@ def layout_section(batch: batching.Batch) -> int:
             f"**{grid.padding_fraction:.0%} of the computed cells are padding**: every sequence is padded "
             f"({side}) to the longest, {s['max_length']} steps."
         )
-        show_figure(plots.token_grid(grid.tokens, grid.kinds, "Padded batch", grid.x, grid.rows), key="varlen_fig_pad")
+        show_figure(
+            plots.token_grid(grid.tokens, grid.kinds, "Padded batch", grid.x, grid.rows),
+            key="varlen_fig_pad",
+            caption=GRID_CAPTION,
+        )
     elif view == "Truncation":
         grid = views.truncation_view(batch.sequences, cut_len, cut_side, pad_value, side)
         cut = sum(max(n - cut_len, 0) for n in lengths)
@@ -131,11 +138,12 @@ def layout_section(batch: batching.Batch) -> int:
         show_figure(
             plots.token_grid(grid.tokens, grid.kinds, "Truncated, then padded", grid.x, grid.rows),
             key="varlen_fig_cut",
+            caption=GRID_CAPTION,
         )
     elif view == "Mask":
         valid = batching.mask(lengths, s["max_length"], side).tolist()
         st.markdown(MASK_USES)
-        show_figure(plots.mask_grid(valid, "Mask (1 = real token)"), key="varlen_fig_mask")
+        show_figure(plots.mask_grid(valid, "Mask (1 = real token)"), key="varlen_fig_mask", caption=GRID_CAPTION)
     elif view == "Packing":
         layout = batching.pack_layout(batch.sequences)
         st.markdown(
@@ -143,7 +151,11 @@ def layout_section(batch: batching.Batch) -> int:
             f"`batch_sizes[t]` sequences still running are computed. **0% padding**; "
             f"{len(layout.batch_sizes)} steps, widths {layout.batch_sizes[0]} → {layout.batch_sizes[-1]}."
         )
-        show_figure(plots.packing_figure(layout.batch_sizes, layout.grid, layout.sorted_indices), key="varlen_fig_pack")
+        show_figure(
+            plots.packing_figure(layout.batch_sizes, layout.grid, layout.sorted_indices),
+            key="varlen_fig_pack",
+            caption="Top: how many sequences are still running at each step. Below: the packed data, longest first.",
+        )
     else:
         grid = views.bucket_view(batch.sequences, n_buckets, pad_value)
         st.markdown(
@@ -151,7 +163,9 @@ def layout_section(batch: batching.Batch) -> int:
             f"**{grid.padding_fraction:.0%} padding** instead of {s['padding_fraction']:.0%}."
         )
         show_figure(
-            plots.token_grid(grid.tokens, grid.kinds, "Bucketed batch", grid.x, grid.rows), key="varlen_fig_bucket"
+            plots.token_grid(grid.tokens, grid.kinds, "Bucketed batch", grid.x, grid.rows),
+            key="varlen_fig_bucket",
+            caption=GRID_CAPTION,
         )
     return pad_value
 
@@ -186,7 +200,11 @@ def correctness_section(batch: batching.Batch, pad_value: int) -> None:
             "first, so outputs are wrong but the state partly forgets them by the end."
         )
     with right:
-        show_figure(plots.correctness_figure(result["per_sequence"]), key="varlen_fig_correct")
+        show_figure(
+            plots.correctness_figure(result["per_sequence"]),
+            key="varlen_fig_correct",
+            caption="Each dot is a sequence: how many pads it read, and how far its final state is from running it alone.",
+        )
 
 
 def _time_costs(lengths: tuple[int, ...], n_buckets: int) -> list[dict]:
@@ -205,8 +223,10 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
     costs = kept_result("varlen_costs", key, pressed, lambda: _time_costs(*key))
     if costs is not None:
         label, where = "this batch", "this batch, measured now on this server"
+        source = f"measured live on this server, {len(batch.lengths)} sequences of {batch.source}"
     else:
         costs, label, where = shipped.get("cost", []), "shipped measurement", "the stored measurement above"
+        source = export.source_of(shipped)
         b = shipped.get("batch", {})
         st.caption(
             f"Until you press the button: the shipped measurement ({b.get('source', '?')}, "
@@ -219,7 +239,19 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
     naive = costs[0]["seconds"]
     left, right = st.columns([2, 1])
     with left:
-        show_figure(plots.cost_figure(costs, label), key="varlen_fig_cost")
+        show_figure(
+            plots.cost_figure(costs, label),
+            key="varlen_fig_cost",
+            caption="Bars: forward+backward time (left) and memory saved for backward (right) per batching strategy.",
+        )
+        st.download_button(
+            "Download the cost table (CSV)",
+            export.rows_csv(costs, source),
+            file_name="varlen-cost.csv",
+            mime="text/csv",
+            key="varlen_cost_csv",
+            on_click="ignore",
+        )
     with right:
         st.markdown(
             f"One untrained LSTM layer (32 → 64), fastest of several forward+backward passes ({where}; "

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from core.plots import varlen as plots
-from core.varlen import batching, measured, unrolling
+from core.varlen import batching, export, measured, unrolling
 from ui.common import kept_result, query_number, show_figure
 
 INTRO = """Three ways to run one LSTM (same weights) over a variable-length batch:
@@ -71,6 +71,15 @@ def unrolling_section(shipped: dict) -> list[dict]:
     if points:
         show_figure(plots.unrolling_figure(points), key="varlen_fig_unroll")
         st.caption(f"The sweep over T: {measured.provenance(shipped)}")
+        rows = points + ([{**live[0], "source": "measured live on this server"}] if live else [])
+        st.download_button(
+            "Download the unrolling sweep (CSV)",
+            export.rows_csv(rows, export.source_of(shipped)),
+            file_name="varlen-unrolling.csv",
+            mime="text/csv",
+            key="varlen_unroll_csv",
+            on_click="ignore",
+        )
     else:
         st.info(
             "No shipped sweep found: run `python -m core varlen --unroll 10,20,50,100,200,500,1000 --save "
