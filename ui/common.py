@@ -1,8 +1,13 @@
-"""Page set-up, figures, errors, progress and URL-backed settings."""
+"""Page set-up, figures, errors, progress and URL-backed settings.
+
+URL-backed settings: ``bind_choice``/``bind_int`` give a widget's ``bind=`` argument (Streamlit's own
+two-way sync, used by the Variable-length and Multi-GPU pages); the ``query_*`` helpers read a value
+by hand for pages that write the URL themselves."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable
 from typing import TypeVar
@@ -16,6 +21,7 @@ import PIL.Image  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitAPIException
 
 import core.plots  # noqa: F401  (registers the app's plotly templates)
 from core.errors import UserError
@@ -76,6 +82,42 @@ def kept_result(key: str, inputs, pressed: bool, compute: Callable[[], T]) -> T 
         store[key] = (inputs, compute())
     kept = store.get(key)
     return kept[1] if kept is not None and kept[0] == inputs else None
+
+
+def _bind_if_valid(key: str, label: str, valid: Callable[[str], bool]) -> str | None:
+    """``bind=`` for the widget keyed ``key``: "query-params" unless the URL holds a value it must not take.
+
+    Streamlit's binding drops most bad values silently, and an integer number_input seeded with
+    ``inf`` or ``1e400`` raises OverflowError inside Streamlit (1.67) before the page can catch it.
+    So a bad value is removed from the URL with a notice and the widget is drawn unbound this run;
+    the browser's next query string no longer carries it, and the binding resumes.
+    """
+    raw = st.query_params.get(key)
+    if raw is None or valid(raw):
+        return "query-params"
+    shown = raw[:40].replace("`", "'") + ("…" if len(raw) > 40 else "")
+    st.warning(f"Ignored the link's value for {label} (`{shown}`): not one it can take; using the default.")
+    with contextlib.suppress(StreamlitAPIException):  # already bound (history navigation): unbinding clears it
+        del st.query_params[key]
+    return None
+
+
+def bind_choice(key: str, label: str, options) -> str | None:
+    """``bind=`` for a choice widget: a URL value not among ``options`` is ignored with a notice."""
+    return _bind_if_valid(key, label, lambda raw: raw in [str(o) for o in options])
+
+
+def bind_int(key: str, label: str, low: int, high: int) -> str | None:
+    """``bind=`` for an integer number_input: a URL value that is not a whole number in [low, high] is ignored."""
+
+    def valid(raw: str) -> bool:
+        try:
+            number = float(raw)
+        except ValueError:
+            return False
+        return math.isfinite(number) and number.is_integer() and low <= number <= high
+
+    return _bind_if_valid(key, label, valid)
 
 
 def _query_value(name: str):

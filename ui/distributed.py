@@ -15,7 +15,7 @@ from core.distributed.worker import MODES, RunSpec
 from core.errors import UserError
 from core.plots import distributed as plots
 from core.training import Callback
-from ui.common import query_choice, query_number, show_figure, user_errors
+from ui.common import bind_choice, bind_int, show_figure, user_errors
 from ui.jobs import current_job, show_job, start_job
 
 JOB_KEY = "dist_job"
@@ -28,17 +28,15 @@ MICROBATCH_CHOICES = [1, 2, 4, 8]
 
 def run_controls() -> list[RunSpec] | None:
     """Widgets for a sweep; returns the validated specs, or None (with the reason shown) when invalid."""
-    mode = query_choice("mode", list(MODES), "ddp")
     mode = st.radio(
         "Strategy",
         MODES,
-        index=MODES.index(mode),
         horizontal=True,
         key="dist_mode",
+        bind=bind_choice("dist_mode", "Strategy", MODES),
         help="ddp: data parallel, a full model per process, gradients all-reduced. pipeline: the layers split "
         "over processes. hybrid: ddp over copies of a 2-stage pipeline.",
     )
-    st.query_params["mode"] = mode
     cols = st.columns(4)
     default_worlds = [1, 4] if mode == "hybrid" else [1, 2]
     worlds = cols[0].multiselect("World sizes (processes)", WORLD_CHOICES, default=default_worlds, key="dist_worlds")
@@ -47,6 +45,7 @@ def run_controls() -> list[RunSpec] | None:
         ["weak", "strong"],
         horizontal=True,
         key="dist_scaling",
+        bind=bind_choice("dist_scaling", "Scaling", ["weak", "strong"]),
         help="weak: the batch per replica stays fixed (more workers, more samples). strong: the global batch is fixed and split.",
     )
     micro = cols[2].multiselect(
@@ -59,8 +58,16 @@ def run_controls() -> list[RunSpec] | None:
     )
     steps = cols[3].number_input("Measured steps", 1, 200, 12, key="dist_steps")
     cols = st.columns(4)
-    layers = cols[0].number_input("Layers", 1, 64, int(query_number("layers", 4, 1, 64)), key="dist_layers")
-    hidden = cols[1].number_input("Hidden size", 8, 16_384, 128, step=64, key="dist_hidden")
+    layers = cols[0].number_input("Layers", 1, 64, 4, key="dist_layers", bind=bind_int("dist_layers", "Layers", 1, 64))
+    hidden = cols[1].number_input(
+        "Hidden size",
+        8,
+        16_384,
+        128,
+        step=64,
+        key="dist_hidden",
+        bind=bind_int("dist_hidden", "Hidden size", 8, 16_384),
+    )
     batch = cols[2].number_input(
         "Batch size", 1, 65_536, 16, key="dist_batch", help="per replica (weak) or global (strong)"
     )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.plots import varlen as plots
 from core.varlen import batching, correctness, cost, export, measured, views
-from ui.common import kept_result, query_choice, query_number, show_figure, user_errors
+from ui.common import bind_choice, bind_int, kept_result, show_figure, user_errors
 
 SOURCES = ("length distribution", "typed sequences")
 VIEWS = ("Padding", "Truncation", "Mask", "Packing", "Bucketing")
@@ -52,12 +52,12 @@ def batch_builder() -> batching.Batch | None:
         return None
     with right:
         a, b, c = st.columns(3)
-        dist_default = query_choice("dist", list(batching.DISTRIBUTIONS), "long-tailed")
         distribution = a.selectbox(
             "Length distribution",
             batching.DISTRIBUTIONS,
-            index=batching.DISTRIBUTIONS.index(dist_default),
+            index=batching.DISTRIBUTIONS.index("long-tailed"),
             key="varlen_dist",
+            bind=bind_choice("varlen_dist", "Length distribution", batching.DISTRIBUTIONS),
             help="uniform / long-tailed are synthetic; numbers, dates and folk tunes are the app's own data "
             "(one token per character).",
         )
@@ -65,22 +65,21 @@ def batch_builder() -> batching.Batch | None:
             "Batch size",
             min_value=1,
             max_value=100_000,
-            value=query_number("batch", 24, 1, 100_000),
+            value=24,
             key="varlen_batch",
+            bind=bind_int("varlen_batch", "Batch size", 1, 100_000),
             help=f"capped at {batching.MAX_BATCH}",
         )
         max_len = c.number_input(
             "Longest length (synthetic)",
             min_value=1,
             max_value=1_000_000,
-            value=query_number("len", 80, 1, 1_000_000),
+            value=80,
             key="varlen_len",
+            bind=bind_int("varlen_len", "Longest length", 1, 1_000_000),
             help=f"capped at {batching.MAX_LEN}",
             disabled=distribution in batching.REAL,
         )
-    st.query_params["dist"] = distribution
-    st.query_params["batch"] = str(batch_size)
-    st.query_params["len"] = str(max_len)
     with user_errors():
         with st.spinner("Loading the dataset…"):
             batch = _batch(distribution, int(batch_size), int(max_len), 0)

@@ -16,7 +16,7 @@ def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):
     assert "Share of computed cells that are padding: **naive" in text
     assert "Not supported here" in text and "multi-GPU" in text
     assert "Stored measurement from" in text and "python -m core varlen" in text  # says when and how
-    assert at.query_params["dist"] == "long-tailed" and at.query_params["T"] == "50"
+    assert at.selectbox(key="varlen_dist").value == "long-tailed" and at.number_input(key="varlen_T").value == 50
     table = at.dataframe[0].value
     assert set(table["method"]) >= {"packed", "padded + masked (post)", "padded, no mask (post)"}
     assert table.set_index("method").loc["packed", "final h"] < 1e-5
@@ -24,7 +24,7 @@ def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):
 
 
 def test_url_sets_distribution_batch_size_and_t(open_page):
-    at = open_page(PAGE, query={"dist": "uniform", "batch": "6", "T": "12"})
+    at = open_page(PAGE, query={"varlen_dist": "uniform", "varlen_batch": "6", "varlen_T": "12"})
     assert at.selectbox(key="varlen_dist").value == "uniform"
     assert at.number_input(key="varlen_batch").value == 6
     assert at.number_input(key="varlen_T").value == 12
