@@ -107,6 +107,11 @@ def bind_choice(key: str, label: str, options) -> str | None:
     return _bind_if_valid(key, label, lambda raw: raw in [str(o) for o in options])
 
 
+def bind_text(key: str, label: str, max_chars: int) -> str | None:
+    """``bind=`` for a text widget: a URL value longer than ``max_chars`` is ignored with a notice."""
+    return _bind_if_valid(key, label, lambda raw: len(raw) <= max_chars)
+
+
 def bind_int(key: str, label: str, low: int, high: int) -> str | None:
     """``bind=`` for an integer number_input: a URL value that is not a whole number in [low, high] is ignored."""
 

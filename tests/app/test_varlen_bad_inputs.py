@@ -66,3 +66,11 @@ def test_a_valid_link_gives_no_notice(open_page):
     at = open_page(PAGE, query={"varlen_dist": "uniform", "varlen_len": "40", "varlen_batch": "8"})
     assert not any("Ignored" in w.value for w in at.warning)
     assert at.number_input(key="varlen_len").value == 40
+
+
+def test_typed_sequences_come_from_the_link_and_an_overlong_one_is_ignored(open_page):
+    at = open_page(PAGE, query={"varlen_source": "typed sequences", "varlen_typed": "1 2 3 4\n5 6"})
+    assert "**25% of the computed cells are padding**" in " ".join(m.value for m in at.markdown)
+    at = open_page(PAGE, query={"varlen_source": "typed sequences", "varlen_typed": "1 " * 20_000})
+    assert any("Ignored the link's value for the typed sequences" in w.value for w in at.warning)
+    assert at.text_area(key="varlen_typed").value.startswith("3 1 4")  # the example
