@@ -75,3 +75,16 @@ def test_charts_follow_the_browsers_colour_scheme(browser, server, scheme, paper
     assert_no_exception(page)
     assert set(page.evaluate(PAPER)) == {paper}
     context.close()
+
+
+def test_charts_follow_the_menus_theme_switch_from_the_next_rerun(page):
+    """Streamlit does not rerun on a theme switch (its issue #11920): charts turn dark at the next interaction."""
+    page.goto("/Variable_length")
+    wait_for_rerun(page)
+    page.get_by_test_id("stMainMenu").click()
+    page.get_by_test_id("stMainMenuPopover").get_by_text("Dark").last.click()
+    page.keyboard.press("Escape")
+    page.locator(".st-key-varlen_view").get_by_text("Mask", exact=True).click()
+    wait_for_rerun(page)
+    page.wait_for_function(f"() => ({PAPER})().every(color => color === '{DARK_BACKGROUND}')")
+    assert_no_exception(page)
