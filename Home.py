@@ -25,7 +25,12 @@ for i in range(0, len(SHAPES), 2):
     for column, shape in zip(columns, SHAPES[i : i + 2]):
         with column, st.container(border=True):
             st.subheader(shape.title)
-            show_figure(rnn_shape_figure(shape.key), key=f"shape_{shape.key}")
+            show_figure(
+                rnn_shape_figure(shape.key),
+                key=f"shape_{shape.key}",
+                caption=f"Diagram: {shape.title.lower()} unrolled over time; inputs at the bottom, hidden states in "
+                "the middle, outputs on top, arrows for what feeds what.",
+            )
             st.markdown(shape.definition)
             st.markdown(f"**Used for:** {uses(shape)}.")
             st.page_link(shape.page, label=shape.link_label, icon="▶️", query_params=dict(shape.link_query))

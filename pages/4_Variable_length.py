@@ -7,6 +7,7 @@ import streamlit as st
 from core.varlen import measured
 from ui import setup_page
 from ui import varlen as inputs
+from ui import varlen_layout as layout
 from ui import varlen_outputs as outputs
 from ui import varlen_unrolling as unrolling
 
@@ -23,7 +24,7 @@ shipped = measured.load()
 st.header("1 · Inputs of different lengths")
 batch = inputs.batch_builder()
 if batch is not None:
-    pad_value = inputs.layout_section(batch)
+    pad_value = layout.layout_section(batch)
     st.subheader("Correctness: padded + masked = packed = one at a time")
     inputs.correctness_section(batch, pad_value)
     st.subheader("Cost: naive padding vs packing vs bucketing")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import distributed as dist
+from ui import distributed_controls as controls
 from ui import distributed_cost as cost
 from ui import setup_page
 
@@ -23,7 +24,7 @@ st.markdown(
 cost.environment_note()
 
 st.header("Run on this machine")
-specs = dist.run_controls()
+specs = controls.run_controls()
 dist.launch_section(specs)
 
 st.header("Measured runs")

@@ -1,8 +1,13 @@
-"""Page set-up, figures, errors, progress and URL-backed settings."""
+"""Page set-up, figures, errors, progress and URL-backed settings.
+
+URL-backed settings: ``bind_choice``/``bind_int`` give a widget's ``bind=`` argument (Streamlit's own
+two-way sync, used by the Variable-length and Multi-GPU pages); the ``query_*`` helpers read a value
+by hand for pages that write the URL themselves."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable
 from typing import TypeVar
@@ -16,16 +21,22 @@ import PIL.Image  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitAPIException
 
-import core.plots  # noqa: F401  (registers the app's plotly template)
+import core.plots  # noqa: F401  (registers the app's plotly templates)
 from core.errors import UserError
+from core.plots.theme import themed
 
 T = TypeVar("T")
+ABOUT = "RNN Playground: recurrent networks trained and measured live. Light or dark theme: this menu, Settings."
 
 
 def setup_page(title: str, icon: str = "🔁") -> None:
     """Page config + the environment sidebar; call first on every page."""
-    st.set_page_config(page_title=f"{title} · RNN Playground", page_icon=icon, layout="wide")
+    # menu_items shows the menu under toolbarMode = "minimal"; it holds the light/dark theme switch
+    st.set_page_config(
+        page_title=f"{title} · RNN Playground", page_icon=icon, layout="wide", menu_items={"About": ABOUT}
+    )
     environment_sidebar()
 
 
@@ -40,9 +51,13 @@ def environment_sidebar() -> None:
         )
 
 
-def show_figure(fig: go.Figure, key: str, **kwargs):
-    """Render a core.plots figure with the app's template (not Streamlit's theme)."""
-    return st.plotly_chart(fig, key=key, theme=None, width="stretch", **kwargs)
+def show_figure(fig: go.Figure, key: str, caption: str | None = None, **kwargs):
+    """Render a core.plots figure with the app's template (not Streamlit's), light or dark as the browser
+    shows the app; ``caption`` is a sentence under it saying what it shows (for readers who cannot see it)."""
+    chart = st.plotly_chart(themed(fig, st.context.theme.type), key=key, theme=None, width="stretch", **kwargs)
+    if caption:
+        st.caption(caption)
+    return chart
 
 
 @contextlib.contextmanager
@@ -67,6 +82,47 @@ def kept_result(key: str, inputs, pressed: bool, compute: Callable[[], T]) -> T 
         store[key] = (inputs, compute())
     kept = store.get(key)
     return kept[1] if kept is not None and kept[0] == inputs else None
+
+
+def _bind_if_valid(key: str, label: str, valid: Callable[[str], bool]) -> str | None:
+    """``bind=`` for the widget keyed ``key``: "query-params" unless the URL holds a value it must not take.
+
+    Streamlit's binding drops most bad values silently, and an integer number_input seeded with
+    ``inf`` or ``1e400`` raises OverflowError inside Streamlit (1.67) before the page can catch it.
+    So a bad value is removed from the URL with a notice and the widget is drawn unbound this run;
+    the browser's next query string no longer carries it, and the binding resumes.
+    """
+    raw = st.query_params.get(key)
+    if raw is None or valid(raw):
+        return "query-params"
+    shown = raw[:40].replace("`", "'") + ("…" if len(raw) > 40 else "")
+    st.warning(f"Ignored the link's value for {label} (`{shown}`): not one it can take; using the default.")
+    with contextlib.suppress(StreamlitAPIException):  # already bound (history navigation): unbinding clears it
+        del st.query_params[key]
+    return None
+
+
+def bind_choice(key: str, label: str, options) -> str | None:
+    """``bind=`` for a choice widget: a URL value not among ``options`` is ignored with a notice."""
+    return _bind_if_valid(key, label, lambda raw: raw in [str(o) for o in options])
+
+
+def bind_text(key: str, label: str, max_chars: int) -> str | None:
+    """``bind=`` for a text widget: a URL value longer than ``max_chars`` is ignored with a notice."""
+    return _bind_if_valid(key, label, lambda raw: len(raw) <= max_chars)
+
+
+def bind_int(key: str, label: str, low: int, high: int) -> str | None:
+    """``bind=`` for an integer number_input: a URL value that is not a whole number in [low, high] is ignored."""
+
+    def valid(raw: str) -> bool:
+        try:
+            number = float(raw)
+        except ValueError:
+            return False
+        return math.isfinite(number) and number.is_integer() and low <= number <= high
+
+    return _bind_if_valid(key, label, valid)
 
 
 def _query_value(name: str):

@@ -1,4 +1,5 @@
-"""Sections of the Multi-GPU page: launch real runs and show the measured results (cost model: ui.distributed_cost)."""
+"""Sections of the Multi-GPU page: launch real runs and show the measured results (run controls:
+ui.distributed_controls; cost model: ui.distributed_cost)."""
 
 from __future__ import annotations
 
@@ -9,101 +10,15 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from core.distributed import costmodel, results, runner
-from core.distributed.model import DeepRNNConfig, parameter_count
-from core.distributed.worker import MODES, RunSpec
+from core.distributed import costmodel, results, runner, trace
+from core.distributed.worker import RunSpec
 from core.errors import UserError
 from core.plots import distributed as plots
 from core.training import Callback
-from ui.common import query_choice, query_number, show_figure, user_errors
+from ui.common import show_figure, user_errors
 from ui.jobs import current_job, show_job, start_job
 
 JOB_KEY = "dist_job"
-WORLD_CHOICES = [1, 2, 3, 4, 6, 8]
-MICROBATCH_CHOICES = [1, 2, 4, 8]
-
-
-# ---------------------------------------------------------------- run controls
-
-
-def run_controls() -> list[RunSpec] | None:
-    """Widgets for a sweep; returns the validated specs, or None (with the reason shown) when invalid."""
-    mode = query_choice("mode", list(MODES), "ddp")
-    mode = st.radio(
-        "Strategy",
-        MODES,
-        index=MODES.index(mode),
-        horizontal=True,
-        key="dist_mode",
-        help="ddp: data parallel, a full model per process, gradients all-reduced. pipeline: the layers split "
-        "over processes. hybrid: ddp over copies of a 2-stage pipeline.",
-    )
-    st.query_params["mode"] = mode
-    cols = st.columns(4)
-    default_worlds = [1, 4] if mode == "hybrid" else [1, 2]
-    worlds = cols[0].multiselect("World sizes (processes)", WORLD_CHOICES, default=default_worlds, key="dist_worlds")
-    scaling = cols[1].radio(
-        "Scaling",
-        ["weak", "strong"],
-        horizontal=True,
-        key="dist_scaling",
-        help="weak: the batch per replica stays fixed (more workers, more samples). strong: the global batch is fixed and split.",
-    )
-    micro = cols[2].multiselect(
-        "Micro-batches (pipeline)",
-        MICROBATCH_CHOICES,
-        default=[1, 4] if mode != "ddp" else [1],
-        key="dist_micro",
-        disabled=mode == "ddp",
-        help="GPipe: split each batch into m micro-batches so stages work at the same time.",
-    )
-    steps = cols[3].number_input("Measured steps", 1, 200, 12, key="dist_steps")
-    cols = st.columns(4)
-    layers = cols[0].number_input("Layers", 1, 64, int(query_number("layers", 4, 1, 64)), key="dist_layers")
-    hidden = cols[1].number_input("Hidden size", 8, 16_384, 128, step=64, key="dist_hidden")
-    batch = cols[2].number_input(
-        "Batch size", 1, 65_536, 16, key="dist_batch", help="per replica (weak) or global (strong)"
-    )
-    seq_len = cols[3].number_input("Sequence length", 1, 4_096, 32, key="dist_seq")
-    with st.expander("Advanced: cell, threads, port"):
-        cols = st.columns(3)
-        cell = cols[0].radio("Cell", ["lstm", "gru"], horizontal=True, key="dist_cell")
-        threads = cols[1].number_input(
-            "Threads per process",
-            0,
-            64,
-            1,
-            key="dist_threads",
-            help="0 = cores ÷ processes; keep processes × threads ≤ cores",
-        )
-        port = cols[2].number_input("Port (0 = a free one)", 0, 65_535, 0, key="dist_port")
-    model = DeepRNNConfig(cell=cell, hidden_size=int(hidden), layers=int(layers))
-    base = RunSpec(
-        mode=mode,
-        scaling=scaling,
-        batch_size=int(batch),
-        seq_len=int(seq_len),
-        steps=int(steps),
-        threads=int(threads),
-        model=model,
-    )
-    with user_errors():
-        specs = runner.sweep_specs(base, worlds, micro)
-        for spec in specs:
-            runner.check_fits(spec)
-        if port:
-            runner.check_port(int(port))
-        notes = {runner.oversubscription_warning(s) for s in specs} - {None}
-        for note in notes:
-            st.warning(note)
-        st.caption(
-            f"{len(specs)} run(s) · {parameter_count(model) / 1e6:.2f} M parameters · "
-            f"~{max(runner.memory_estimate(s)['total'] for s in specs) / 2**20:.0f} MB RAM at most · "
-            "each run: ~5 s start-up + warm-up + measured steps"
-        )
-        st.session_state["dist_port_value"] = int(port)
-        return specs
-    return None
 
 
 def _sweep_target(specs: list[RunSpec], port: int, sweep: str = ""):
@@ -200,12 +115,24 @@ def results_section(runs: list[dict], source: str) -> None:
     st.dataframe(pd.DataFrame(results.table_rows(runs)), hide_index=True, width="stretch", key="dist_table")
     cols = st.columns(2)
     with cols[0]:
-        show_figure(_figure("throughput_figure", runs), key="dist_throughput")
+        show_figure(
+            _figure("throughput_figure", runs),
+            key="dist_throughput",
+            caption="Samples per second against the number of processes, one line per strategy and scaling.",
+        )
     with cols[1]:
         if any(r.get("efficiency") is not None for r in runs if r["world_size"] > 1):
-            show_figure(_figure("efficiency_figure", runs), key="dist_efficiency")
+            show_figure(
+                _figure("efficiency_figure", runs),
+                key="dist_efficiency",
+                caption="Scaling efficiency of each multi-process run; the dotted line is perfect scaling (100%).",
+            )
         baseline_offer(runs)
-    show_figure(_figure("breakdown_figure", runs), key="dist_breakdown")
+    show_figure(
+        _figure("breakdown_figure", runs),
+        key="dist_breakdown",
+        caption="Milliseconds per step by phase (stacked), one bar per run; the dash marks the measured step time.",
+    )
     timeline_section(runs)
     if any(r["stages"] > 1 for r in runs):
         show_figure(_figure("bubble_figure", runs), key="dist_bubble")
@@ -245,6 +172,16 @@ def timeline_section(runs: list[dict]) -> None:
         key="dist_gantt_run",
     )
     show_figure(_figure("timeline_figure", by_id[chosen]), key="dist_gantt")
+    run = by_id[chosen]
+    with user_errors():
+        st.download_button(
+            "Download this run as a Chrome trace (open it in ui.perfetto.dev or chrome://tracing)",
+            trace.chrome_trace([run]),
+            file_name=f"trace-{run['mode']}-x{run['world_size']}-{run.get('finished', '')[:19].replace(':', '')}.json",
+            mime="application/json",
+            key="dist_trace",
+            on_click="ignore",
+        )
     st.caption(
         "Time 0 = all ranks left a barrier together. DDP: each gradient bucket's all-reduce (its own lane) runs "
         "while backward still computes; its faded part is the bucket waiting until the slower rank has launched "

@@ -63,7 +63,12 @@ def cost_model_section() -> None:
         workload = costmodel.rnn_workload(DeepRNNConfig(hidden_size=hidden, layers=layers, vocab_size=32_000), seq_len)
         sweeps = costmodel.strategy_sweeps(workload, hw, batch, stages, micro, scaling)
         title = f"Predicted scaling: {workload.name}, {device_name}, {link_name}"
-        show_figure(plots.scaling_prediction_figure(sweeps, title), key="dist_cm_scaling_fig")
+        show_figure(
+            plots.scaling_prediction_figure(sweeps, title),
+            key="dist_cm_scaling_fig",
+            caption="Predicted scaling efficiency against the number of devices (log scale), one line per strategy; "
+            "markers show where a strategy stops paying, and why.",
+        )
         for note in costmodel.sweep_notes(sweeps):
             st.info(f"Settings adjusted — {note}.")
         st.markdown("**Where each strategy stops paying** (first device count where the limit appears)")
@@ -75,7 +80,11 @@ def cost_model_section() -> None:
             "gradients, AdamW moments and the activations kept for backward."
         )
         sample = [r for rows in sweeps.values() for r in rows if r.devices in (8, 64, 512)]
-        show_figure(plots.predicted_breakdown_figure(sample), key="dist_cm_breakdown")
+        show_figure(
+            plots.predicted_breakdown_figure(sample),
+            key="dist_cm_breakdown",
+            caption="Predicted milliseconds per step by part (stacked), per strategy at 8, 64 and 512 devices.",
+        )
     published_section()
 
 

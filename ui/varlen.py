@@ -9,20 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from core.plots import varlen as plots
-from core.varlen import batching, correctness, cost, measured, views
-from ui.common import kept_result, query_choice, query_number, show_figure, user_errors
+from core.varlen import batching, correctness, cost, export, measured
+from ui.common import bind_choice, bind_int, bind_text, kept_result, show_figure, user_errors
 
 SOURCES = ("length distribution", "typed sequences")
-VIEWS = ("Padding", "Truncation", "Mask", "Packing", "Bucketing")
+TYPED_MAX_CHARS = 20_000
 EXAMPLE = "3 1 4 1 5 9 2 6\n5 3 5\n8 9 7 9 3 2 3 8 4 6 2\n6 4"
-MASK_USES = """The mask m is 1 on real tokens and 0 on pads, built **from the lengths**, never by comparing with the
-pad value. Each use applies it its own way:
-- **Loss**: per-token losses are multiplied by m and divided by its sum (or the pad id is passed as
-  `ignore_index`), so pads add nothing and the mean is over real tokens.
-- **State updates**: h = m·h_new + (1 − m)·h_old: past its end a sequence copies its state through.
-- **Attention**: m is *added*, as 0 on real tokens and −∞ (in practice a large negative such as the dtype's minimum)
-  on pads, to the scores **before** the softmax, so pads get weight exactly 0 and the rest still sum to 1;
-  multiplying the weights by m after the softmax would leave rows that no longer sum to 1."""
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -34,27 +26,34 @@ def batch_builder() -> batching.Batch | None:
     """Widgets that build the batch; returns None (after showing why) when there is none."""
     left, right = st.columns([1, 2])
     with left:
-        source = st.radio("Batch from", SOURCES, key="varlen_source", horizontal=True)
+        source = st.radio(
+            "Batch from",
+            SOURCES,
+            key="varlen_source",
+            horizontal=True,
+            bind=bind_choice("varlen_source", "Batch from", SOURCES),
+        )
     if source == "typed sequences":
         with right:
             text = st.text_area(
                 "One sequence per line: token ids 0–999 separated by spaces or commas",
                 EXAMPLE,
                 key="varlen_typed",
+                bind=bind_text("varlen_typed", "the typed sequences", TYPED_MAX_CHARS),
                 height=130,
-                max_chars=20_000,
+                max_chars=TYPED_MAX_CHARS,
             )
         with user_errors():
             return batching.parse_sequences(text)
         return None
     with right:
         a, b, c = st.columns(3)
-        dist_default = query_choice("dist", list(batching.DISTRIBUTIONS), "long-tailed")
         distribution = a.selectbox(
             "Length distribution",
             batching.DISTRIBUTIONS,
-            index=batching.DISTRIBUTIONS.index(dist_default),
+            index=batching.DISTRIBUTIONS.index("long-tailed"),
             key="varlen_dist",
+            bind=bind_choice("varlen_dist", "Length distribution", batching.DISTRIBUTIONS),
             help="uniform / long-tailed are synthetic; numbers, dates and folk tunes are the app's own data "
             "(one token per character).",
         )
@@ -62,22 +61,21 @@ def batch_builder() -> batching.Batch | None:
             "Batch size",
             min_value=1,
             max_value=100_000,
-            value=query_number("batch", 24, 1, 100_000),
+            value=24,
             key="varlen_batch",
+            bind=bind_int("varlen_batch", "Batch size", 1, 100_000),
             help=f"capped at {batching.MAX_BATCH}",
         )
         max_len = c.number_input(
             "Longest length (synthetic)",
             min_value=1,
             max_value=1_000_000,
-            value=query_number("len", 80, 1, 1_000_000),
+            value=80,
             key="varlen_len",
+            bind=bind_int("varlen_len", "Longest length", 1, 1_000_000),
             help=f"capped at {batching.MAX_LEN}",
             disabled=distribution in batching.REAL,
         )
-    st.query_params["dist"] = distribution
-    st.query_params["batch"] = str(batch_size)
-    st.query_params["len"] = str(max_len)
     with user_errors():
         with st.spinner("Loading the dataset…"):
             batch = _batch(distribution, int(batch_size), int(max_len), 0)
@@ -85,75 +83,6 @@ def batch_builder() -> batching.Batch | None:
             st.warning(notice)
         return batch
     return None
-
-
-def layout_section(batch: batching.Batch) -> int:
-    """Padding, truncation, mask, packing and bucketing pictures; returns the chosen pad value."""
-    lengths = batch.lengths
-    s = batching.summary(lengths)
-    st.caption(
-        f"{batch.source} · {s['batch_size']} sequences, lengths {s['min_length']}–{s['max_length']} "
-        f"(mean {s['mean_length']:.1f})"
-    )
-    a, b, c, d, e = st.columns(5)
-    side = a.selectbox("Pad side", batching.SIDES, key="varlen_pad_side")
-    pad_value = int(b.number_input("Pad value", 0, batching.MAX_TOKEN_ID, 0, key="varlen_pad_value"))
-    cut_side = c.selectbox("Truncate side", batching.SIDES, key="varlen_cut_side")
-    default_cut = max(1, sorted(lengths)[len(lengths) // 2])
-    cut_len = int(d.number_input("Truncate to", 1, batching.MAX_LEN, min(default_cut, 500), key="varlen_cut_len"))
-    n_buckets = int(e.number_input("Buckets", 1, 16, 4, key="varlen_buckets"))
-    if any(pad_value in seq for seq in batch.sequences):
-        st.warning(
-            f"The pad value {pad_value} is also a real token in this batch: a mask rebuilt from the pad value "
-            "would hide real tokens. Build masks from the lengths (as here) or pick an unused pad value."
-        )
-    cut_fraction = views.truncation_view(batch.sequences, cut_len, cut_side, pad_value, side).padding_fraction
-    st.markdown(
-        f"Share of computed cells that are padding: **naive {s['padding_fraction']:.0%}** · truncated to {cut_len} "
-        f"{cut_fraction:.0%} · bucketed ({n_buckets}) "
-        f"{batching.bucketed_padding_fraction(lengths, batching.buckets(lengths, n_buckets)):.0%} · packed 0%"
-    )
-    view = st.radio("Picture", VIEWS, horizontal=True, key="varlen_view")  # one heatmap built per run
-    if view == "Padding":
-        grid = views.padding_view(batch.sequences, pad_value, side)
-        st.markdown(
-            f"**{grid.padding_fraction:.0%} of the computed cells are padding**: every sequence is padded "
-            f"({side}) to the longest, {s['max_length']} steps."
-        )
-        show_figure(plots.token_grid(grid.tokens, grid.kinds, "Padded batch", grid.x, grid.rows), key="varlen_fig_pad")
-    elif view == "Truncation":
-        grid = views.truncation_view(batch.sequences, cut_len, cut_side, pad_value, side)
-        cut = sum(max(n - cut_len, 0) for n in lengths)
-        st.markdown(
-            f"Truncating to **{cut_len}** ({cut_side}) drops **{cut:,} of {sum(lengths):,} tokens "
-            f"({cut / sum(lengths):.0%})** and leaves **{grid.padding_fraction:.0%}** padding."
-        )
-        show_figure(
-            plots.token_grid(grid.tokens, grid.kinds, "Truncated, then padded", grid.x, grid.rows),
-            key="varlen_fig_cut",
-        )
-    elif view == "Mask":
-        valid = batching.mask(lengths, s["max_length"], side).tolist()
-        st.markdown(MASK_USES)
-        show_figure(plots.mask_grid(valid, "Mask (1 = real token)"), key="varlen_fig_mask")
-    elif view == "Packing":
-        layout = batching.pack_layout(batch.sequences)
-        st.markdown(
-            f"`pack_sequence` sorts by length and stores the batch time-major: at step t only the "
-            f"`batch_sizes[t]` sequences still running are computed. **0% padding**; "
-            f"{len(layout.batch_sizes)} steps, widths {layout.batch_sizes[0]} → {layout.batch_sizes[-1]}."
-        )
-        show_figure(plots.packing_figure(layout.batch_sizes, layout.grid, layout.sorted_indices), key="varlen_fig_pack")
-    else:
-        grid = views.bucket_view(batch.sequences, n_buckets, pad_value)
-        st.markdown(
-            f"Sorted by length and cut into {n_buckets} bucket(s), each padded only to its own longest: "
-            f"**{grid.padding_fraction:.0%} padding** instead of {s['padding_fraction']:.0%}."
-        )
-        show_figure(
-            plots.token_grid(grid.tokens, grid.kinds, "Bucketed batch", grid.x, grid.rows), key="varlen_fig_bucket"
-        )
-    return pad_value
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -186,7 +115,11 @@ def correctness_section(batch: batching.Batch, pad_value: int) -> None:
             "first, so outputs are wrong but the state partly forgets them by the end."
         )
     with right:
-        show_figure(plots.correctness_figure(result["per_sequence"]), key="varlen_fig_correct")
+        show_figure(
+            plots.correctness_figure(result["per_sequence"]),
+            key="varlen_fig_correct",
+            caption="Each dot is a sequence: how many pads it read, and how far its final state is from running it alone.",
+        )
 
 
 def _time_costs(lengths: tuple[int, ...], n_buckets: int) -> list[dict]:
@@ -205,8 +138,10 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
     costs = kept_result("varlen_costs", key, pressed, lambda: _time_costs(*key))
     if costs is not None:
         label, where = "this batch", "this batch, measured now on this server"
+        source = f"measured live on this server, {len(batch.lengths)} sequences of {batch.source}"
     else:
         costs, label, where = shipped.get("cost", []), "shipped measurement", "the stored measurement above"
+        source = export.source_of(shipped)
         b = shipped.get("batch", {})
         st.caption(
             f"Until you press the button: the shipped measurement ({b.get('source', '?')}, "
@@ -219,7 +154,19 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
     naive = costs[0]["seconds"]
     left, right = st.columns([2, 1])
     with left:
-        show_figure(plots.cost_figure(costs, label), key="varlen_fig_cost")
+        show_figure(
+            plots.cost_figure(costs, label),
+            key="varlen_fig_cost",
+            caption="Bars: forward+backward time (left) and memory saved for backward (right) per batching strategy.",
+        )
+        st.download_button(
+            "Download the cost table (CSV)",
+            export.rows_csv(costs, source),
+            file_name="varlen-cost.csv",
+            mime="text/csv",
+            key="varlen_cost_csv",
+            on_click="ignore",
+        )
     with right:
         st.markdown(
             f"One untrained LSTM layer (32 → 64), fastest of several forward+backward passes ({where}; "

@@ -86,6 +86,7 @@ def outputs_section() -> None:
         show_figure(
             plots.length_scatter(result["reference_lengths"], series, "Output lengths vs references"),
             key="varlen_fig_lengths",
+            caption="Each dot is one decoded example: its reference length against its output length, per decoding.",
         )
     with right:
         capped = runs["greedy, length cap only"]
@@ -93,6 +94,7 @@ def outputs_section() -> None:
         show_figure(
             plots.token_grid(grid.tokens, grid.kinds, "Length cap only: what comes after EOS", grid.x, grid.rows),
             key="varlen_fig_fixed",
+            caption="Eight decoded outputs, one per row: tokens up to EOS, EOS itself, and what was decoded after it.",
         )
     st.dataframe(pd.DataFrame(result["examples"][:12]), hide_index=True, key="varlen_outputs_examples")
 

@@ -9,8 +9,8 @@ import streamlit as st
 import torch
 
 from core.plots import varlen as plots
-from core.varlen import batching, measured, unrolling
-from ui.common import kept_result, query_number, show_figure
+from core.varlen import batching, export, measured, unrolling
+from ui.common import bind_int, kept_result, show_figure
 
 INTRO = """Three ways to run one LSTM (same weights) over a variable-length batch:
 - **Static** (TF's `static_rnn`): the LSTM step written out T times and traced by `torch.fx` into one graph.
@@ -48,12 +48,12 @@ def unrolling_section(shipped: dict) -> list[dict]:
             "Static length T",
             min_value=1,
             max_value=1_000_000,
-            value=query_number("T", 50, 1, 1_000_000),
+            value=50,
             key="varlen_T",
+            bind=bind_int("varlen_T", "Static length T", 1, 1_000_000),
             help=f"graphs are built live up to T = {unrolling.LIVE_MAX_T}; larger T come from the shipped sweep",
         )
     )
-    st.query_params["T"] = str(requested)
     steps = batching.capped(requested, 1, unrolling.LIVE_MAX_T, "T", notices)
     for notice in notices:
         st.warning(notice + f" Building a {unrolling.MAX_T}-step graph takes seconds; the shipped sweep covers it.")
@@ -71,6 +71,15 @@ def unrolling_section(shipped: dict) -> list[dict]:
     if points:
         show_figure(plots.unrolling_figure(points), key="varlen_fig_unroll")
         st.caption(f"The sweep over T: {measured.provenance(shipped)}")
+        rows = points + ([{**live[0], "source": "measured live on this server"}] if live else [])
+        st.download_button(
+            "Download the unrolling sweep (CSV)",
+            export.rows_csv(rows, export.source_of(shipped)),
+            file_name="varlen-unrolling.csv",
+            mime="text/csv",
+            key="varlen_unroll_csv",
+            on_click="ignore",
+        )
     else:
         st.info(
             "No shipped sweep found: run `python -m core varlen --unroll 10,20,50,100,200,500,1000 --save "

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 
 from core.cli import add_json_flag, emit
-from core.distributed import costmodel, runner
+from core.distributed import costmodel, runner, trace
 from core.distributed.model import DeepRNNConfig
 from core.distributed.worker import MODES, SCALINGS, RunSpec, run_rank
 from core.errors import UserError
@@ -111,11 +111,14 @@ def _bench(args) -> int:
             result = runner.launch(spec, _Line(), port=args.port, run_index=i, runs=len(specs), sweep=sweep)
         except runner.RunFailed as error:
             print(f"\n{error.log}", file=sys.stderr)
-            raise UserError(str(error)) from None
+            unwritten = f"; no trace written to {args.trace}: a failed run has nothing to export" if args.trace else ""
+            raise UserError(f"{error}{unwritten}") from None
         print("\r", end="", file=sys.stderr)
         runs.append(result)
         if not args.no_store:
             runner.save_run(result)
+    if args.trace:
+        _write_trace(runs, args.trace)
     runner.add_efficiency(runs)
     calibration = costmodel.calibrate(runs)
     for run, row in zip(runs, costmodel.compare(runs, calibration)):
@@ -134,6 +137,16 @@ def _bench(args) -> int:
         f"jitter {calibration.jitter:.2f} (in-sample fit on these runs)",
     )
     return 0
+
+
+def _write_trace(runs: list[dict], path: str) -> None:
+    text = trace.chrome_trace(runs)  # before opening: nothing to export must not leave an empty file
+    try:
+        with open(path, "w") as out:
+            out.write(text)
+    except OSError as error:
+        raise UserError(f"cannot write the trace to {path}: {error.strerror}") from None
+    print(f"trace of {len(runs)} run(s) written to {path} (open it in https://ui.perfetto.dev)", file=sys.stderr)
 
 
 def _train(args) -> int:
@@ -229,6 +242,7 @@ def register(commands, train_commands) -> None:
     bench = sub.add_parser("bench", help="measure real runs over world sizes and compare with the cost model")
     bench.add_argument("--world-sizes", type=_int_list, default=[1, 2], help="comma-separated, e.g. 1,2")
     bench.add_argument("--microbatches", type=_int_list, default=[1], help="pipeline micro-batches, e.g. 1,2,4")
+    bench.add_argument("--trace", metavar="FILE", help="also write the runs' timelines as a Chrome trace (Perfetto)")
     _add_run_arguments(bench)
     add_json_flag(bench)
     bench.set_defaults(func=_bench)

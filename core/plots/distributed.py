@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.distributed.results import PEER_WAIT, run_label, split_peer_wait
-from core.plots.theme import COLORS, base_figure
+from core.plots.theme import COLORS, NEUTRAL, base_figure
 
 # One colour per phase everywhere (bars, timeline, legend).
 PHASE_COLORS = {
@@ -125,7 +125,7 @@ def breakdown_figure(runs: list[dict]) -> go.Figure:
         y=[1e3 * r["step_s"] for r in runs],
         mode="markers",
         name="measured step",
-        marker=dict(symbol="line-ew-open", size=30, color="#000"),
+        marker=dict(symbol="line-ew-open", size=30, color=NEUTRAL),
     )
     fig.update_yaxes(title="ms per step")
     fig.update_xaxes(tickangle=0)
@@ -254,7 +254,7 @@ def scaling_prediction_figure(sweeps: dict[str, list], title: str) -> go.Figure:
             x=[None],
             y=[None],
             mode="markers",
-            marker=dict(symbol=LIMIT_SYMBOLS[key], size=12, color="#555", line=dict(width=2)),
+            marker=dict(symbol=LIMIT_SYMBOLS[key], size=12, color=NEUTRAL, line=dict(width=2)),
             name=key,
             legendgroup=key,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from core.plots.theme import COLORS, base_figure
+from core.plots.theme import COLORS, NEUTRAL, base_figure
 
 SHAPES = ("seq2seq", "seq2vec", "vec2seq", "encoder-decoder")
 
@@ -65,7 +65,7 @@ def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float) -> None:
         arrowhead=3,
         arrowsize=1.2,
         arrowwidth=1.5,
-        arrowcolor="#555",
+        arrowcolor=NEUTRAL,
         text="",
     )
 
@@ -75,7 +75,7 @@ def rnn_shape_figure(shape: str) -> go.Figure:
     if shape not in _LAYOUTS:
         raise ValueError(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
     layout = _LAYOUTS[shape]
-    fig = base_figure(height=260, margin=dict(l=10, r=10, t=10, b=10))
+    fig = base_figure(f"{shape}, unrolled over time", height=280, margin=dict(l=10, r=10, t=40, b=10))
     for t in range(layout.steps):
         decoder = layout.encoder_steps and t >= layout.encoder_steps
         color = COLORS[3] if decoder else COLORS[0]
@@ -111,7 +111,7 @@ def rnn_shape_figure(shape: str) -> go.Figure:
     if layout.encoder_steps:
         x = layout.encoder_steps - 0.5
         fig.add_vline(x=x, line=dict(color="#999", dash="dot"))
-        fig.add_annotation(x=x, y=2.55, text="context", showarrow=False, font=dict(color="#555"))
+        fig.add_annotation(x=x, y=2.55, text="context", showarrow=False, font=dict(color=NEUTRAL))
     fig.update_xaxes(visible=False, range=[-0.6, layout.steps - 0.4])
     fig.update_yaxes(visible=False, range=[-0.4, 2.75])
     return fig

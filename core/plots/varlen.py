@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.plots.theme import COLORS, base_figure
+from core.plots.theme import COLORS, LIGHT, base_figure
 
 # Cell kinds of a token grid, and their colours.
 PAD, TOKEN, CUT, EOS, PAST_EOS = 0, 1, 2, 3, 4
@@ -98,6 +98,7 @@ def packing_figure(batch_sizes: list[int], tokens: list[list[int | None]], sorte
     rows = len(tokens)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.25, 0.75], vertical_spacing=0.04)
     fig.update_layout(
+        template=LIGHT,
         title="Packing: what nn.LSTM computes (rows sorted longest first; nothing is computed in white)",
         height=min(700, 180 + 22 * rows),
         showlegend=False,
@@ -153,7 +154,9 @@ def correctness_figure(per_sequence: list[dict]) -> go.Figure:
 def cost_figure(costs: list[dict], label: str = "this batch") -> go.Figure:
     """Forward+backward time and memory saved for backward, per batching strategy."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("forward+backward time (ms)", "saved for backward (MB)"))
-    fig.update_layout(title=f"Cost of one LSTM layer ({label})", height=380, showlegend=False, margin=dict(t=90))
+    fig.update_layout(
+        template=LIGHT, title=f"Cost of one LSTM layer ({label})", height=380, showlegend=False, margin=dict(t=90)
+    )
     names = [c["strategy"] for c in costs]
     colors = COLORS[: len(costs)]
     fig.add_bar(
@@ -203,6 +206,7 @@ def unrolling_figure(points: list[dict]) -> go.Figure:
         horizontal_spacing=0.1,
     )
     fig.update_layout(
+        template=LIGHT,
         title="Static vs dynamic unrolling vs packing as T grows (log–log)",
         height=680,
         margin=dict(t=140),

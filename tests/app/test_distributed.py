@@ -106,3 +106,28 @@ def test_published_checks_are_listed(open_page):
     at = open_page(PAGE)
     table = next(d.value for d in at.dataframe if "published" in d.value.columns)
     assert len(table) == 4 and (table["error (points)"].abs() <= 10).all()
+
+
+def test_a_link_sets_the_run_controls(open_page):
+    at = open_page(PAGE, query={"dist_mode": "pipeline", "dist_layers": "8", "dist_scaling": "strong"})
+    assert at.radio(key="dist_mode").value == "pipeline" and at.radio(key="dist_scaling").value == "strong"
+    assert at.number_input(key="dist_layers").value == 8
+    assert not any("Ignored" in w.value for w in at.warning)
+
+
+def test_the_chosen_run_downloads_as_a_chrome_trace(open_page):
+    at = open_page(PAGE)
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith("dist_trace"))
+    assert "Chrome trace" in button.proto.label
+
+
+def test_a_link_sets_the_model_and_batch(open_page):
+    query = {"dist_steps": "5", "dist_batch": "8", "dist_seq": "16", "dist_cell": "gru", "dist_hidden": "64"}
+    at = open_page(PAGE, query=query)
+    assert [at.number_input(key=k).value for k in ("dist_steps", "dist_batch", "dist_seq", "dist_hidden")] == [
+        5,
+        8,
+        16,
+        64,
+    ]
+    assert at.radio(key="dist_cell").value == "gru"

@@ -93,3 +93,22 @@ def test_crashing_worker_shows_its_log(open_page, monkeypatch):
     assert not at.exception
     errors = [e.value for e in at.error]
     assert any("rank 1 of 2 exited with code 1" in e and "boom on rank 1" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("dist_mode", "<script>alert(1)</script>"),
+        ("dist_mode", "x" * 100_000),
+        ("dist_layers", "-1e99"),
+        ("dist_layers", "1e400"),
+        ("dist_hidden", "inf"),
+        ("dist_scaling", "superlinear"),
+    ],
+)
+def test_hostile_url_values_are_ignored_with_a_notice(open_page, key, value):
+    at = open_page(PAGE, query={key: value})  # open_page asserts no exception
+    notices = [w.value for w in at.warning if "Ignored the link's value" in w.value]
+    assert len(notices) == 1 and len(notices[0]) < 200, notices
+    assert at.radio(key="dist_mode").value == "ddp" and at.number_input(key="dist_layers").value == 4
+    assert at.number_input(key="dist_hidden").value == 128 and at.radio(key="dist_scaling").value == "weak"

@@ -1,7 +1,9 @@
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.shapes import SHAPES, uses
-from tests.helpers.apptest import charts, text_of
+from tests.app.conftest import APP, TIMEOUT
+from tests.helpers.apptest import charts, text_of, titles
 
 PAGES = [
     "pages/1_Translation.py",
@@ -66,3 +68,20 @@ def test_sidebar_shows_environment(open_page):
 def test_every_page_renders_without_exception(open_page, path):
     at = open_page(path)
     assert at.title, f"{path} has no title"
+
+
+@pytest.mark.parametrize("path", ["app.py", "pages/4_Variable_length.py", "pages/5_Multi_GPU.py"])
+def test_every_chart_has_a_title(open_page, path):
+    names = titles(open_page(path))
+    assert names and all(name.strip() for name in names), names
+
+
+def test_charts_follow_a_dark_theme(open_page):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.context = {"theme": "dark"}
+    at.run()
+    assert not at.exception
+    backgrounds = {chart["layout"]["template"]["layout"]["paper_bgcolor"] for chart in charts(at)}
+    assert backgrounds == {"#0E1117"}
+    light = {chart["layout"]["template"]["layout"]["paper_bgcolor"] for chart in charts(open_page("app.py"))}
+    assert light == {"white"}

@@ -16,7 +16,7 @@ def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):
     assert "Share of computed cells that are padding: **naive" in text
     assert "Not supported here" in text and "multi-GPU" in text
     assert "Stored measurement from" in text and "python -m core varlen" in text  # says when and how
-    assert at.query_params["dist"] == "long-tailed" and at.query_params["T"] == "50"
+    assert at.selectbox(key="varlen_dist").value == "long-tailed" and at.number_input(key="varlen_T").value == 50
     table = at.dataframe[0].value
     assert set(table["method"]) >= {"packed", "padded + masked (post)", "padded, no mask (post)"}
     assert table.set_index("method").loc["packed", "final h"] < 1e-5
@@ -24,7 +24,7 @@ def test_default_page_draws_every_picture_and_the_shipped_sweep(open_page):
 
 
 def test_url_sets_distribution_batch_size_and_t(open_page):
-    at = open_page(PAGE, query={"dist": "uniform", "batch": "6", "T": "12"})
+    at = open_page(PAGE, query={"varlen_dist": "uniform", "varlen_batch": "6", "varlen_T": "12"})
     assert at.selectbox(key="varlen_dist").value == "uniform"
     assert at.number_input(key="varlen_batch").value == 6
     assert at.number_input(key="varlen_T").value == 12
@@ -43,7 +43,7 @@ def test_typed_sequences_are_padded_exactly(open_page):
 
 
 def test_timing_this_batch_replaces_the_shipped_cost_chart(open_page):
-    at = open_page(PAGE, query={"dist": "uniform", "batch": "6", "len": "20"})
+    at = open_page(PAGE, query={"varlen_dist": "uniform", "varlen_batch": "6", "varlen_len": "20"})
     before = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Cost"))
     assert "shipped measurement" in before["layout"]["title"]["text"]
     at.button(key="varlen_measure_cost").click().run()
@@ -54,7 +54,7 @@ def test_timing_this_batch_replaces_the_shipped_cost_chart(open_page):
 
 
 def test_real_lengths_and_a_live_static_graph(open_page):
-    at = open_page(PAGE, query={"dist": "dates", "batch": "8", "T": "15"})
+    at = open_page(PAGE, query={"varlen_dist": "dates", "varlen_batch": "8", "varlen_T": "15"})
     assert "dates: 8 real examples" in " ".join(c.value for c in at.caption)
     at.button(key="varlen_build").click().run()
     assert not at.exception
@@ -100,7 +100,7 @@ def test_gpu_sentence_comes_from_torch(open_page, monkeypatch):
 
 
 def test_three_unrollings_timed_live_and_kept_until_t_changes(open_page):
-    at = open_page(PAGE, query={"dist": "uniform", "batch": "6", "len": "20", "T": "12"})
+    at = open_page(PAGE, query={"varlen_dist": "uniform", "varlen_batch": "6", "varlen_len": "20", "varlen_T": "12"})
     text = text_of(at)
     assert "dynamic_rnn" in text and "sequence_length" in text and "packing's gain" in text
     chart = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Static vs dynamic"))

@@ -28,9 +28,12 @@ def test_typed_sequences(open_page, text, kind, message):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ({"batch": "100000"}, "Batch size 100,000 is above the cap of 128; using 128."),
-        ({"dist": "uniform", "len": "1000000"}, "Maximum length 1,000,000 is above the cap of 500; using 500."),
-        ({"T": "5000"}, "T 5,000 is above the cap of 200; using 200."),
+        ({"varlen_batch": "100000"}, "Batch size 100,000 is above the cap of 128; using 128."),
+        (
+            {"varlen_dist": "uniform", "varlen_len": "1000000"},
+            "Maximum length 1,000,000 is above the cap of 500; using 500.",
+        ),
+        ({"varlen_T": "5000"}, "T 5,000 is above the cap of 200; using 200."),
     ],
 )
 def test_sizes_that_would_exhaust_memory_are_capped_with_a_notice(open_page, query, message):
@@ -38,9 +41,36 @@ def test_sizes_that_would_exhaust_memory_are_capped_with_a_notice(open_page, que
     assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
 
 
-@pytest.mark.parametrize("query", [{"batch": "lots"}, {"dist": "zipf"}, {"T": "-3"}])
-def test_garbage_in_the_url_falls_back_to_defaults(open_page, query):
-    at = open_page(PAGE, query=query)
+HOSTILE = {
+    "varlen_batch": ["lots", "-1e99", "1e400", "inf", "nan", "7.5", "", "9" * 5000],
+    "varlen_len": ["-1", "1e400"],
+    "varlen_dist": ["zipf", "<script>alert(1)</script>", "x" * 100_000],
+    "varlen_T": ["-3", "-inf", "0x10"],
+}
+
+
+@pytest.mark.parametrize("key, value", [(k, v) for k, values in HOSTILE.items() for v in values])
+def test_hostile_url_values_are_ignored_with_a_notice(open_page, key, value):
+    at = open_page(PAGE, query={key: value})  # open_page asserts no exception
     assert not at.error
-    assert at.selectbox(key="varlen_dist").value in ("long-tailed", "uniform")
-    assert at.number_input(key="varlen_T").value >= 1
+    notices = [w.value for w in at.warning if "Ignored the link's value" in w.value]
+    assert len(notices) == 1 and len(notices[0]) < 200, notices
+    assert "<script>" not in " ".join(m.value for m in at.markdown)
+    assert at.selectbox(key="varlen_dist").value == "long-tailed"
+    assert at.number_input(key="varlen_batch").value == 24 and at.number_input(key="varlen_T").value == 50
+    at.run()  # the next rerun keeps working and says nothing more
+    assert not at.exception
+
+
+def test_a_valid_link_gives_no_notice(open_page):
+    at = open_page(PAGE, query={"varlen_dist": "uniform", "varlen_len": "40", "varlen_batch": "8"})
+    assert not any("Ignored" in w.value for w in at.warning)
+    assert at.number_input(key="varlen_len").value == 40
+
+
+def test_typed_sequences_come_from_the_link_and_an_overlong_one_is_ignored(open_page):
+    at = open_page(PAGE, query={"varlen_source": "typed sequences", "varlen_typed": "1 2 3 4\n5 6"})
+    assert "**25% of the computed cells are padding**" in " ".join(m.value for m in at.markdown)
+    at = open_page(PAGE, query={"varlen_source": "typed sequences", "varlen_typed": "1 " * 20_000})
+    assert any("Ignored the link's value for the typed sequences" in w.value for w in at.warning)
+    assert at.text_area(key="varlen_typed").value.startswith("3 1 4")  # the example

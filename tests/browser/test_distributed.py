@@ -61,3 +61,12 @@ def test_example_renders_then_a_real_sweep_runs(page):
     assert_no_exception(page)
     assert page.locator(".js-plotly-plot .gtitle", has_text="One step, per rank — ddp ×2 (weak)").count() == 1
     assert len((Path(os.environ["RNNPLAY_DATA_DIR"]) / "dist_runs.jsonl").read_text().splitlines()) == 2
+
+    # the run on screen downloads as a Chrome trace: one process per rank, events in microseconds
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download this run as a Chrome trace").click()
+    trace = json.loads(Path(download.value.path()).read_text())
+    complete = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert {e["pid"] for e in complete} == {0, 1} and download.value.suggested_filename.endswith(".json")
+    assert {"forward", "backward", "all-reduce"} <= {e["name"] for e in complete}
+    assert_no_exception(page)

@@ -2,6 +2,7 @@ import time
 
 import pytest
 
+from core.plots.theme import DARK_BACKGROUND
 from tests.browser.helpers import assert_no_exception, record_timing, screenshot, wait_for_rerun
 
 pytestmark = pytest.mark.browser
@@ -58,3 +59,32 @@ def test_page_first_render(page, name):
     assert_no_exception(page)
     assert page.locator("h1").count() >= 1
     screenshot(page, name)
+
+
+PAPER = "() => [...document.querySelectorAll('.js-plotly-plot')].map(p => p._fullLayout.paper_bgcolor)"
+
+
+@pytest.mark.parametrize("scheme, paper", [("dark", DARK_BACKGROUND), ("light", "white")])
+def test_charts_follow_the_browsers_colour_scheme(browser, server, scheme, paper):
+    """A browser that prefers a dark colour scheme gets the dark app theme (config.toml), and the charts follow it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=server, color_scheme=scheme)
+    page = context.new_page()
+    page.goto("/")
+    wait_for_rerun(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length == 4")
+    assert_no_exception(page)
+    assert set(page.evaluate(PAPER)) == {paper}
+    context.close()
+
+
+def test_charts_follow_the_menus_theme_switch_from_the_next_rerun(page):
+    """Streamlit does not rerun on a theme switch (its issue #11920): charts turn dark at the next interaction."""
+    page.goto("/Variable_length")
+    wait_for_rerun(page)
+    page.get_by_test_id("stMainMenu").click()
+    page.get_by_test_id("stMainMenuPopover").get_by_text("Dark").last.click()
+    page.keyboard.press("Escape")
+    page.locator(".st-key-varlen_view").get_by_text("Mask", exact=True).click()
+    wait_for_rerun(page)
+    page.wait_for_function(f"() => ({PAPER})().every(color => color === '{DARK_BACKGROUND}')")
+    assert_no_exception(page)

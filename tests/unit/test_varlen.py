@@ -309,3 +309,23 @@ def test_outputs_stop_at_eos_vs_fixed_length_on_a_shipped_translator():
     assert eos["lengths"] == result["reference_lengths"]
     with pytest.raises(UserError):
         outputs.compare(None, count=0)
+
+
+def test_measurements_export_as_csv_with_their_source():
+    import csv
+    import io
+
+    from core.varlen import export, measured
+
+    shipped = measured.load()
+    live = {**shipped["unrolling"][0], "T": 7, "source": "measured live on this server"}
+    text = export.rows_csv([*shipped["unrolling"], live], export.source_of(shipped))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(shipped["unrolling"]) + 1
+    assert list(rows[0])[-1] == "source" and list(rows[0]).count("source") == 1
+    assert float(rows[0]["static_seconds"]) == shipped["unrolling"][0]["static_seconds"]
+    assert rows[0]["source"].startswith("stored measurement, " + shipped["measured"]["measured_at"])
+    assert "python -m core varlen" in rows[0]["source"]
+    assert rows[-1]["T"] == "7" and rows[-1]["source"] == "measured live on this server"
+    cost = list(csv.DictReader(io.StringIO(export.rows_csv(shipped["cost"], "x"))))
+    assert [r["strategy"] for r in cost] == [c["strategy"] for c in shipped["cost"]]
