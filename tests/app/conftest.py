@@ -1,14 +1,12 @@
 """AppTest fixtures: every test starts with empty Streamlit caches."""
 
 import socket
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-TIMEOUT = 60  # seconds per script run; first loads of torch models are slow on 2 cores
+from tests.helpers.apptest import APP, TIMEOUT
 
 
 @pytest.fixture(autouse=True)

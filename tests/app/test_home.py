@@ -2,16 +2,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.shapes import SHAPES, uses
-from tests.app.conftest import APP, TIMEOUT
-from tests.helpers.apptest import charts, text_of, titles
+from tests.helpers.apptest import APP, ROOT, TIMEOUT, charts, text_of, titles
 
-PAGES = [
-    "pages/1_Translation.py",
-    "pages/2_Video.py",
-    "pages/3_Generator.py",
-    "pages/4_Variable_length.py",
-    "pages/5_Multi_GPU.py",
-]
+PAGES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))
 
 # What each shape's definition allows an example to read and write (core/shapes.py's kinds).
 DEFINITIONS = {

@@ -14,6 +14,7 @@ PAGES = {
     "generator": "/Generator",
     "variable_length": "/Variable_length",
     "multi_gpu": "/Multi_GPU",
+    "inside_the_cell": "/Inside_the_cell",
 }
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+TIMEOUT = 60  # seconds per script run; first loads of torch models are slow on 2 cores
 
 
 def charts(at) -> list[dict]:
