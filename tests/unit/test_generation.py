@@ -537,3 +537,81 @@ def test_cli_train_folk_with_transposed_copies_dry_run(capsys):
 
     assert main(["train", "generator", "--corpus", "folk", "--transpose", "1", "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["dry_run"] is True
+
+
+# ---- fine-tuning -------------------------------------------------------------------------------
+
+
+def test_fine_tune_maps_or_drops_characters_the_vocabulary_lacks_and_says_so():
+    from core.generation.finetune import fit_to_vocab
+
+    fit = fit_to_vocab(["ab\u00e1 c€", "\u00e1\u00e1 €"], tiny_model())
+    assert fit.texts == ["aba c", "aa "]
+    assert fit.mapped == {"\u00e1": "a"} and fit.dropped == ["€"]
+    assert fit.notices == [
+        "characters the start model's vocabulary lacks, mapped: 'á' → 'a' (3×)",
+        "characters the start model's vocabulary lacks, dropped: '€' (2×)",
+    ]
+
+
+def tiny_fine_tune_config(**changes) -> GeneratorTraining:
+    cfg = GeneratorTraining(batch=2, bptt=8, rounds=2, steps_per_round=3, eval_chars=0, sample_chars=10, lr=0.01)
+    return replace(cfg, **changes)
+
+
+def test_fine_tune_starts_where_the_start_model_is_and_leaves_it_unchanged():
+    from core.generation.finetune import fine_tune
+
+    start = tiny_model()
+    before = {k: v.clone() for k, v in start.state_dict().items()}
+    corpus = Corpus("new", ["dab cab bad\u00e9\n" * 3, "cad bad\n" * 4, "abc\n" * 6], ["bad dab cab\n" * 4])
+    epochs = []
+
+    class Record(_Recorder.__mro__[1]):  # the Callback base: keep every reported round
+        def on_epoch(self, progress):
+            epochs.append((progress.epoch, dict(progress.metrics)))
+
+    result = fine_tune(start, corpus, tiny_fine_tune_config(), Record(), start_name="tiny")
+    valid = StreamData(start, ["bad dab cab\n" * 4], None)
+    start_loss = evaluate_loss(start, valid)
+    assert epochs[0][0] == 0 and epochs[0][1]["valid_loss"] == pytest.approx(start_loss)
+    assert result.meta["history"][0]["epoch"] == 0
+    assert result.meta["history"][0]["valid_loss"] == pytest.approx(start_loss)
+    assert result.meta["start"]["valid_loss"] == pytest.approx(start_loss)
+    assert [e["epoch"] for e in result.meta["history"]] == [0, 1, 2]
+    assert result.meta["fine_tuned_from"] == "tiny" and any("dropped: 'é' (3×)" in n for n in result.meta["notices"])
+    assert result.model.config == start.config and result.model is not start
+    assert all(torch.equal(v, start.state_dict()[k]) for k, v in before.items())  # the start model is untouched
+    assert result.meta["metrics"]["valid_loss"] < start_loss
+
+
+def test_fine_tune_can_freeze_the_embeddings_and_lower_layers():
+    from core.generation.finetune import fine_tune, freeze_lower
+
+    torch.manual_seed(0)
+    start = CharRNN(CharRNNConfig(vocab=build_vocab(TEXTS), embed=8, hidden=16, layers=2)).eval()
+    frozen = freeze_lower(replace_model := CharRNN(start.config))
+    assert frozen == ["embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0"]
+    assert all(p.requires_grad == (n not in frozen) for n, p in replace_model.named_parameters())
+    corpus = Corpus("new", [t * 3 for t in TEXTS[:3]], [TEXTS[3] * 4])
+    result = fine_tune(start, corpus, tiny_fine_tune_config(), freeze=True)
+    tuned, old = result.model.state_dict(), start.state_dict()
+    assert all(torch.equal(tuned[n], old[n]) for n in frozen)
+    assert not torch.equal(tuned["rnn.weight_hh_l1"], old["rnn.weight_hh_l1"])
+    assert all(p.requires_grad for p in result.model.parameters())
+
+
+def test_styled_start_model_fine_tunes_on_abc_tunes_not_plain_text():
+    from core.generation.finetune import corpus_for, tunes_corpus
+
+    model = tiny_model(styled=True)
+    abc = "".join(f"X:{i}\nT:t{i}\nM:6/8\nR:jig\nK:G\n|abc abd|cab bad|\n\n" for i in range(1, 6))
+    corpus = corpus_for(model, tunes_corpus(abc, "mine.abc"))
+    assert len(corpus.train) == 4 and len(corpus.valid) == 1
+    assert corpus.train_styles[0] == {"meter": "6/8", "key": "G", "type": "jig"}
+    assert corpus.style_values == model.config.style_values
+    assert any("'L' (" in n or "'L'" in n for n in corpus.notices)  # 'L:1/8' has characters the toy lacks
+    with pytest.raises(UserError, match="ABC tunes"):
+        corpus_for(model, Corpus("prose", TEXTS[:3], TEXTS[3:]))
+    with pytest.raises(UserError, match="found 0 ABC tune"):
+        tunes_corpus("just words", "words.txt")
