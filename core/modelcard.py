@@ -55,6 +55,12 @@ TASKS = {
 UNKNOWN_TASK = ("", "A model of this project.", "", "Trained for a demonstration; no other use was checked.")
 
 
+def task_name(model_type: str) -> str:
+    """In words, the task a model type does ("video classification"), from its Hub pipeline tag."""
+    pipeline = TASKS.get(model_type, UNKNOWN_TASK)[0]
+    return pipeline.replace("-", " ") if pipeline else f"an unknown task ({model_type})"
+
+
 def _flat(values: Any, prefix: str = "") -> list[tuple[str, str]]:
     """(key, text) rows: nested dicts get dotted keys, long lists their length."""
     if isinstance(values, dict):

@@ -507,6 +507,8 @@ def test_shipped_folk_tunes_that_crashed_now_play(meter, kind, seed):
         (["train", "generator", "--corpus", "folk", "--transpose", "-1"], "must be 0..11"),
         (["train", "generator", "--average-every", "-5"], "average_every must be 0"),
         (["train", "generator", "--layers", "4"], "layers must be in 1..3"),
+        (["generate", "--model", "python-prose", "--wav", "x.wav"], "--midi/--wav write one tune"),
+        (["generate", "--model", "folk-abc", "--n", "2", "--midi", "x.mid"], "--midi/--wav write one tune"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):
@@ -615,3 +617,39 @@ def test_styled_start_model_fine_tunes_on_abc_tunes_not_plain_text():
         corpus_for(model, Corpus("prose", TEXTS[:3], TEXTS[3:]))
     with pytest.raises(UserError, match="found 0 ABC tune"):
         tunes_corpus("just words", "words.txt")
+
+
+# ---- downloads and colours ---------------------------------------------------------------------
+
+
+def test_cli_writes_one_tune_as_midi_and_wav_of_the_same_notes(tmp_path):
+    from tests.helpers.cli import run_cli
+
+    midi, wav = tmp_path / "tune.mid", tmp_path / "tune.wav"
+    for seed in range(6):  # a sampled tune may not play; the CLI then says so and writes nothing
+        args = ["--model", "folk-abc", "--length", "300", "--seed", str(seed), "--json"]
+        result = run_cli("generate", *args, "--midi", str(midi), "--wav", str(wav))
+        if result.returncode == 0:
+            break
+        assert "does not play" in result.stderr and not midi.exists()
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["written"] == [str(midi), str(wav)] and row["plays"]
+    assert midi.read_bytes()[:4] == b"MThd" and wav.read_bytes()[:4] == b"RIFF"
+    assert wav_seconds(wav.read_bytes()) >= midi_seconds(midi.read_bytes()) - 0.05
+
+
+def test_probability_colours_come_from_the_cividis_scale_with_readable_text():
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    from core.plots import generation as plots
+
+    for p in [i / 20 for i in range(21)]:
+        background, text = plots.probability_color(p)
+        expected = tuple(round(c) for c in unlabel_rgb(sample_colorscale("Cividis", [p])[0]))
+        assert background == expected
+        assert plots.contrast(background, text) >= 4.5  # WCAG AA for body text
+    assert plots.probability_color(0.0)[0] == (0, 34, 78) and plots.probability_color(1.0)[0] == (254, 232, 56)
+    html = plots.colored_text_html("a\n", [0.0, 1.0])
+    assert "background:rgb(0, 34, 78);color:rgb(255, 255, 255)" in html
+    assert "background:rgb(254, 232, 56);color:rgb(0, 0, 0)" in html
