@@ -100,16 +100,13 @@ def corpus_for(model: CharRNN, corpus: Corpus) -> Corpus:
             f"the start model is conditioned on {', '.join(model.config.style_fields)}: fine-tune it on ABC tunes "
             "(the folk corpus or an uploaded .abc file), not plain text"
         )
-    train, valid = fit_to_vocab(corpus.train, model), fit_to_vocab(corpus.valid, model)
-    notices = list(corpus.notices)
-    for notice in [*train.notices, *valid.notices]:
-        if notice not in notices:
-            notices.append(notice)
+    fit = fit_to_vocab([*corpus.train, *corpus.valid], model)
+    notices = [*corpus.notices, *(n for n in fit.notices if n not in corpus.notices)]  # a second call adds none
     styled = is_styled(model)
     return replace(
         corpus,
-        train=train.texts,
-        valid=valid.texts,
+        train=fit.texts[: len(corpus.train)],
+        valid=fit.texts[len(corpus.train) :],
         train_styles=corpus.train_styles if styled else None,
         valid_styles=corpus.valid_styles if styled else None,
         style_fields=list(model.config.style_fields),
