@@ -143,7 +143,7 @@ def fine_tune(
     sizes = {f: getattr(model.config, f) for f in ("cell", "embed", "hidden", "layers", "dropout")}
     cfg = replace(cfg, **sizes, vocab=list(model.config.vocab))
     frozen = freeze_lower(model) if freeze else []
-    result = train_char_rnn(corpus, cfg, callback, cancel, start=model)
+    result = train_char_rnn(corpus, cfg, callback, cancel, start=model, measure_start=True)
     for parameter in result.model.parameters():
         parameter.requires_grad_(True)  # a frozen layer is frozen for this run only
     result.meta["fine_tuned_from"] = start_name or "a checkpoint"

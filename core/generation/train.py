@@ -308,12 +308,13 @@ def train_char_rnn(
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
     start: CharRNN | None = None,
+    measure_start: bool = False,
 ) -> TrainResult:
     """Train a CharRNN on ``corpus`` with the shared Trainer; returns the model and its checkpoint meta.
 
     ``start`` continues training those weights (in place; its vocabulary and styles must be the corpus's)
-    instead of a new model; ``cfg`` must describe the same network. A run from ``start`` first measures the
-    start model on the new data and reports it as round 0 (the first point of the loss curve).
+    instead of a new model; ``cfg`` must describe the same network. ``measure_start`` (fine-tuning) first
+    measures the start model on the new data and reports it as round 0, the first point of the loss curve.
     """
     cfg.validate()
     if cfg.threads:
@@ -361,7 +362,7 @@ def train_char_rnn(
         return {"valid_loss": loss, "valid_bits": loss / math.log(2)}
 
     recorder = _Recorder(model, cfg, valid, callback)
-    start_point = _start_point(model, train, evaluate, cfg, recorder) if start is not None else None
+    start_point = _start_point(model, train, evaluate, cfg, recorder) if start is not None and measure_start else None
     trainer = Trainer(
         model,
         TrainConfig(
