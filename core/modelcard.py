@@ -154,6 +154,8 @@ def card_text(name: str, document: dict) -> str:
 
 def _training(meta: dict) -> str:
     parts = []
+    if meta.get("fine_tuned_from"):
+        parts.append(f"Fine-tuned from **{meta['fine_tuned_from']}** (same network and vocabulary, new data).")
     data = meta.get("data")
     if meta.get("corpus"):
         parts.append(f"Corpus: **{meta['corpus']}**.")

@@ -77,6 +77,25 @@ def test_fine_tune_an_uploaded_model_lists_missing_characters_and_starts_the_cur
     assert at.get("download_button")
 
 
+@pytest.mark.parametrize(
+    "corpus, upload, message",
+    [
+        ("Python reference (pydoc)", None, "fine-tune it on ABC tunes"),
+        ("upload a text file", b"Plain words, no tunes.\n" * 50, "found 0 ABC tune(s)"),
+    ],
+)
+def test_fine_tuning_folk_abc_needs_tunes(open_page, corpus, upload, message):
+    at = open_page(PAGE, query={"view": "Train your own"})
+    at.radio(key="gen_train_from").set_value("folk-abc").run()
+    at.radio(key="gen_train_corpus").set_value(corpus).run()
+    if upload:
+        at.file_uploader(key="gen_upload").upload("words.txt", upload, "text/plain").run()
+    at.button(key="gen_train_start").click().run()
+    assert not at.exception, at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert "gen_train_job" not in at.session_state
+
+
 def _has(at, key: str) -> bool:
     return any(getattr(w, "key", None) == key for w in at.selectbox)
 

@@ -52,6 +52,13 @@ def test_card_of_a_toy_model_says_what_its_metadata_says(tmp_path):
     assert card.text.startswith("\n# toy-rnn\n\nA toy char-RNN")
 
 
+def test_card_of_a_fine_tuned_model_names_its_start():
+    text = modelcard.card_text(
+        "mine", {"model_type": "char-rnn", "config": {}, "meta": {"fine_tuned_from": "folk-abc"}}
+    )
+    assert "Fine-tuned from **folk-abc**" in text
+
+
 def test_card_without_metadata_says_nothing_was_recorded():
     text = modelcard.card_text("bare", {"model_type": "char-rnn", "config": {}, "meta": {}})
     assert "No held-out metrics were recorded" in text
