@@ -117,3 +117,26 @@ def test_a_generated_result_marks_its_link(open_page):
     at.button(key="gen_run").click().run()
     assert at.query_params["out"] in ("1", ["1"]) and at.query_params["prime"] in ("The ", ["The "])
     assert at.query_params["seed"] in ("0", ["0"])
+
+
+def test_fine_tune_folk_abc_on_uploaded_tunes(open_page):
+    tunes = "".join(
+        f"X:{i}\nT:Tune {i}\nM:6/8\nR:jig\nL:1/8\nK:{key}\n|:{body}:|\n\n"
+        for i, (key, body) in enumerate([("D", "dAF DFA|dfe dBA|dAF DFA|GBA FED"), ("G", "GBd gdB|cAF DEF")] * 4, 1)
+    )
+    at = open_page(PAGE, query={"view": "Train your own"})
+    at.radio(key="gen_train_from").set_value("folk-abc").run()
+    at.radio(key="gen_train_corpus").set_value("upload a text file").run()
+    at.file_uploader(key="gen_upload").upload("tunes.abc", tunes.encode(), "text/plain").run()
+    at.number_input(key="gen_train_rounds").set_value(1)
+    at.number_input(key="gen_train_steps").set_value(5).run()
+    at.button(key="gen_train_start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["gen_train_job"]
+    job.wait(180)
+    at.run()
+    assert not at.exception and job.result is not None, job.error
+    meta = job.result.meta
+    assert meta["data"]["train_texts"] + meta["data"]["valid_texts"] == 8
+    assert meta["history"][0]["epoch"] == 0 and meta["fine_tuned_from"] == "folk-abc"
+    assert job.result.model.config.style_fields == ["meter", "key", "type"]
