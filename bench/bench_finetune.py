@@ -47,7 +47,8 @@ def main() -> None:
     upload = "\n".join(t.text for t in tunes).encode()
     corpus = finetune.uploaded_tunes(upload, "20 tunes")
     shipped = checkpoints.load("folk-abc")
-    cfg = replace(FINETUNE, rounds=1000, max_seconds=args.seconds, threads=args.threads)  # the time limit ends it
+    # validation every 10 steps; the time limit ends the run
+    cfg = replace(FINETUNE, rounds=1000, steps_per_round=10, max_seconds=args.seconds, threads=args.threads)
     runs = []
     for freeze in (False, True):
         began = time.perf_counter()

@@ -96,8 +96,8 @@ def training_section(uploaded: CharRNN | None) -> None:
     recipe = PAGE if start is None else FINETUNE
     freeze = _network_settings(start, start_name, running)
     a, b, c = st.columns(3)
-    rounds = a.number_input("Epochs (rounds)", 1, 50, recipe.rounds, key="gen_train_rounds", disabled=running)
-    steps = b.number_input("Steps per round", 5, 2000, recipe.steps_per_round, key="gen_train_steps", disabled=running)
+    rounds = a.number_input("Epochs (rounds)", 1, 50, PAGE.rounds, key="gen_train_rounds", disabled=running)
+    steps = b.number_input("Steps per round", 5, 2000, PAGE.steps_per_round, key="gen_train_steps", disabled=running)
     seconds = c.number_input(
         "Time limit (s, 0 = none)",
         0,

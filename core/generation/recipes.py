@@ -68,9 +68,9 @@ PAGE = GeneratorTraining(
 )
 
 # Fine-tuning a model on a handful of the user's texts (the page's "Start from"): small batches (20 tunes are
-# ~4,000 characters: 8 rows of 64) and a lower learning rate than training from scratch; the network sizes
-# come from the start model.
-FINETUNE = replace(PAGE, batch=8, bptt=64, lr=1e-3, rounds=20, steps_per_round=10, eval_chars=0, sample_chars=120)
+# ~4,000 characters: 8 rows of 64), a lower learning rate than training from scratch, and every held-out
+# character scored; the network sizes come from the start model, rounds and steps from the form.
+FINETUNE = replace(PAGE, batch=8, bptt=64, lr=1e-3, eval_chars=0, sample_chars=120)
 
 
 def _log(name: str) -> ProgressLine:
