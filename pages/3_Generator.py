@@ -29,9 +29,9 @@ if view == "Generate" and model is not None:
     if st.button("Generate", key="gen_run", type="primary") or from_link:
         with user_errors():
             gen.run_generation(name, model, prime, settings, style)
-    result = st.session_state.get("gen_result")
+    result = gen.current_result(name, model)
     gen.mark_link(result, inputs)
-    if result is not None and result["model"] == name:
+    if result is not None:
         with user_errors():
             gen.show_result(model, result)
             if result["style"] is not None:

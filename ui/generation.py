@@ -200,6 +200,12 @@ def link_asks_for_output() -> bool:
     return st.query_params.get("out") == "1"
 
 
+def current_result(name: str, model: CharRNN) -> dict | None:
+    """The session's last result if this very model made it."""
+    result = st.session_state.get("gen_result")
+    return result if result is not None and (result["model"], result["model_id"]) == (name, id(model)) else None
+
+
 def mark_link(result: dict | None, inputs: tuple) -> None:
     """``out=1`` in the URL while the result on screen is what the URL's settings give; removed otherwise."""
     if result is not None and result.get("inputs") == inputs:
@@ -225,6 +231,7 @@ def run_generation(name: str, model: CharRNN, prime_text: str, settings: generat
     st.session_state["gen_result"] = {
         "inputs": (name, prime_text, settings, style),
         "model": name,
+        "model_id": id(model),  # another upload or training run under the same name is another model
         "prime": prime.text,
         "text": text,
         "settings": checked,

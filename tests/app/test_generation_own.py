@@ -140,3 +140,17 @@ def test_fine_tune_folk_abc_on_uploaded_tunes(open_page):
     assert meta["data"]["train_texts"] + meta["data"]["valid_texts"] == 8
     assert meta["history"][0]["epoch"] == 0 and meta["fine_tuned_from"] == "folk-abc"
     assert job.result.model.config.style_fields == ["meter", "key", "type"]
+
+
+def test_a_result_stays_with_the_model_that_made_it(open_page):
+    at = open_with_upload(open_page, tiny_generator_zip())
+    at.radio(key="gen_model").set_value(UPLOADED).run()
+    at.text_area(key="gen_prime").set_value("ab").run()
+    at.button(key="gen_run").click().run()
+    assert "Download text (.txt)" in [b.label for b in at.get("download_button")]
+    torch.manual_seed(1)
+    other = CharRNN(CharRNNConfig(vocab=["", *"xyz \n"], embed=4, hidden=8))  # another upload, the same label
+    at.file_uploader(key="gen_ckpt_upload").upload("other.zip", checkpoints.to_zip(other, {}), "application/zip").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.radio(key="gen_model").value == UPLOADED
+    assert "Download text (.txt)" not in [b.label for b in at.get("download_button")]  # the old text is not its own
