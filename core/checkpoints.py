@@ -1,10 +1,11 @@
-"""Models on disk as Hugging Face-style folders: ``config.json`` + ``model.safetensors``.
+"""Models on disk as Hugging Face-style folders: ``config.json`` + ``model.safetensors`` + a ``README.md`` card.
 
 ``config.json`` holds ``{"model_type", "config", "meta"}``: the registered model class, the
 fields of its ``@dataclass`` config, and free-form facts about how it was trained (task,
 metrics, the command that made it). Loading validates the config against the class's known
 fields, sizes the model on the meta device before allocating anything, and reads weights with
-safetensors only: nothing is ever unpickled.
+safetensors only: nothing is ever unpickled. The model card (``core.modelcard``) is written from
+``config.json`` on every save and travels in every zip; loading ignores it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from huggingface_hub import load_torch_model, save_torch_model
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 
+from core import modelcard
 from core.errors import UserError
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -102,8 +104,9 @@ def build_model(model_type: str, config_values: Any) -> torch.nn.Module:
     return cls(config)
 
 
-def save(model: torch.nn.Module, directory: str | Path, meta: dict | None = None) -> Path:
-    """Write ``config.json`` + ``model.safetensors`` into ``directory`` (created if needed)."""
+def save(model: torch.nn.Module, directory: str | Path, meta: dict | None = None, name: str | None = None) -> Path:
+    """Write ``config.json`` + ``model.safetensors`` + the ``README.md`` card (titled ``name``, default the
+    folder's name) into ``directory`` (created if needed)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     document = {
@@ -113,6 +116,7 @@ def save(model: torch.nn.Module, directory: str | Path, meta: dict | None = None
     }
     (directory / CONFIG_NAME).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     save_torch_model(model, directory)
+    modelcard.write_card(directory, document, name)
     return directory
 
 
@@ -177,14 +181,14 @@ def load(name_or_path: str) -> torch.nn.Module:
 
 
 def load_zip(data: bytes) -> torch.nn.Module:
-    """Load an uploaded checkpoint zip that holds exactly config.json and model.safetensors."""
+    """Load an uploaded checkpoint zip that holds config.json and model.safetensors (and optionally the card)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise UserError("the checkpoint is not a zip file") from None
     with archive:
         members = {Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()}
-        extra = sorted(set(members) - {CONFIG_NAME, WEIGHTS_NAME})
+        extra = sorted(set(members) - {CONFIG_NAME, WEIGHTS_NAME, modelcard.CARD_NAME})  # the card is not read
         if extra:
             raise UserError(
                 f"the checkpoint zip holds {', '.join(extra)}; only {CONFIG_NAME} and {WEIGHTS_NAME} are accepted"
@@ -205,29 +209,35 @@ def load_zip(data: bytes) -> torch.nn.Module:
     return _finish(model, document.get("meta"))
 
 
-def to_zip(model: torch.nn.Module, meta: dict | None = None) -> bytes:
-    """The checkpoint as zip bytes (for a download button)."""
+def to_zip(model: torch.nn.Module, meta: dict | None = None, name: str = "your-model") -> bytes:
+    """The checkpoint as zip bytes (for a download button), its model card titled ``name`` included."""
     with tempfile.TemporaryDirectory(prefix="rnnplay-") as tmp:
-        save(model, tmp, meta)
+        save(model, tmp, meta, name)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name in (CONFIG_NAME, WEIGHTS_NAME):
-                archive.write(Path(tmp) / name, name)
+            for member in (CONFIG_NAME, WEIGHTS_NAME, modelcard.CARD_NAME):
+                archive.write(Path(tmp) / member, member)
     return buffer.getvalue()
 
 
 def push(directory: str | Path, repo_id: str, token: str | None = None) -> str:
-    """Upload a checkpoint folder to the Hub; needs network access allowed and a token."""
+    """Upload a checkpoint folder and its model card (written from its config.json) to the Hub in one commit;
+    needs network access allowed and a token."""
     if not network_allowed():
         raise UserError(f"pushing needs network access: set {NETWORK_ENV}=1")
     token = token or os.environ.get("HF_TOKEN")
     if not token:
         raise UserError("pushing needs a Hugging Face token: set HF_TOKEN")
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitOperationAdd, HfApi
 
+    directory = Path(directory)
+    card = modelcard.card_text(directory.name, _read_document(directory.joinpath(CONFIG_NAME).read_bytes(), "push"))
+    files = [CommitOperationAdd(name, str(directory / name)) for name in (CONFIG_NAME, WEIGHTS_NAME)]
     api = HfApi(token=token)
     api.create_repo(repo_id, exist_ok=True)
-    api.upload_folder(folder_path=str(directory), repo_id=repo_id, allow_patterns=[CONFIG_NAME, WEIGHTS_NAME])
+    api.create_commit(
+        repo_id, [*files, CommitOperationAdd(modelcard.CARD_NAME, card.encode())], commit_message="Upload checkpoint"
+    )
     return f"https://huggingface.co/{repo_id}"
 
 
@@ -246,7 +256,7 @@ def list_models() -> list[dict]:
     for name, document in shipped_documents().items():
         directory = ASSETS_DIR / name
         meta = document.get("meta", {})
-        size = sum(f.stat().st_size for f in directory.iterdir() if f.is_file())
+        size = sum(f.stat().st_size for f in directory.iterdir() if f.is_file() and f.name != modelcard.CARD_NAME)
         headline = meta.get("headline")
         rows.append(
             {

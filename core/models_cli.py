@@ -1,11 +1,11 @@
-"""``python -m core models``: list, build (``make weights``) and push shipped checkpoints."""
+"""``python -m core models``: list, build (``make weights``), write model cards for and push checkpoints."""
 
 from __future__ import annotations
 
 import importlib
 import time
 
-from core import checkpoints
+from core import checkpoints, modelcard
 from core.cli import add_json_flag, emit
 from core.errors import UserError
 from core.training import training_device
@@ -47,6 +47,19 @@ def _build(args) -> int:
     return 0
 
 
+def _card(args) -> int:
+    """Rewrite README.md of shipped checkpoints from their config.json (weights are not touched)."""
+    documents = checkpoints.shipped_documents()
+    names = args.names or list(documents)
+    unknown = [n for n in names if n not in documents]
+    if unknown:
+        raise UserError(f"no shipped model {', '.join(unknown)}; shipped: {', '.join(documents)}")
+    for name in names:
+        path = modelcard.write_card(checkpoints.ASSETS_DIR / name, documents[name])
+        emit({"name": name, "card": str(path)}, args.json, f"wrote {path}")
+    return 0
+
+
 def _push(args) -> int:
     url = checkpoints.push(checkpoints.resolve(args.model), args.repo_id)
     emit({"url": url}, args.json, url)
@@ -66,8 +79,13 @@ def register(commands, train_commands) -> None:
     )
     add_json_flag(build)
     build.set_defaults(func=_build)
+    card = sub.add_parser("card", help="rewrite the README.md model cards of shipped checkpoints from config.json")
+    card.add_argument("names", nargs="*", help="models (default: all shipped)")
+    add_json_flag(card)
+    card.set_defaults(func=_card)
     push = sub.add_parser(
-        "push", help="upload a checkpoint to the Hugging Face Hub (needs RNNPLAY_ALLOW_NETWORK=1, HF_TOKEN)"
+        "push",
+        help="upload a checkpoint and its model card to the Hugging Face Hub (needs RNNPLAY_ALLOW_NETWORK=1, HF_TOKEN)",
     )
     push.add_argument("model", help="shipped model name or checkpoint folder")
     push.add_argument("repo_id", help="owner/name on the Hub")

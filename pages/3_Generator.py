@@ -16,7 +16,7 @@ st.markdown(
     "step's distribution, and hear the tunes."
 )
 
-name, model = gen.choose_model()
+name, model, uploaded = gen.choose_model()
 # One section at a time, not st.tabs: tabs draw all three sections (26 gallery samples, the training form)
 # on every run, and the browser showed grey placeholders for seconds until every element had loaded.
 view = gen.choose_view()
@@ -24,11 +24,14 @@ view = gen.choose_view()
 if view == "Generate" and model is not None:
     prime, settings = gen.decoding_settings(name)
     style = gen.style_settings(model)
-    if st.button("Generate", key="gen_run", type="primary"):
+    inputs = (name, prime, settings, style)
+    from_link = gen.link_asks_for_output()  # a link to a result generates it by itself
+    if st.button("Generate", key="gen_run", type="primary") or from_link:
         with user_errors():
             gen.run_generation(name, model, prime, settings, style)
-    result = st.session_state.get("gen_result")
-    if result is not None and result["model"] == name:
+    result = gen.current_result(name, model)
+    gen.mark_link(result, inputs)
+    if result is not None:
         with user_errors():
             gen.show_result(model, result)
             if result["style"] is not None:
@@ -38,4 +41,4 @@ if view == "Generate" and model is not None:
 elif view == "Loss vs samples" and model is not None:
     gen_train.show_gallery(model)
 elif view == "Train your own":
-    gen_train.training_section()
+    gen_train.training_section(uploaded)

@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 import torch
 
-from core import checkpoints
+from core import checkpoints, modelcard
 from core.errors import UserError
 from core.limits import CHECKPOINT_MAX_MB
 from ui.common import user_errors
@@ -37,8 +37,11 @@ def checkpoint_uploader(key: str, model_types: tuple[str, ...]) -> torch.nn.Modu
             raise UserError(f"the checkpoint is larger than {CHECKPOINT_MAX_MB} MB")
         model = checkpoints.load_zip(data)
         if model.model_type not in model_types:
+            ours = " or ".join(sorted({modelcard.task_name(t) for t in model_types}))
             raise UserError(
-                f"this checkpoint is a {model.model_type!r} model; this page takes {', '.join(model_types)}"
+                f"this checkpoint is a {modelcard.task_name(model.model_type)} model ({model.model_type!r}); "
+                f"this page takes {ours} models ({', '.join(map(repr, model_types))}): open it on the page for "
+                f"{modelcard.task_name(model.model_type)}"
             )
         st.session_state[f"{key}_model"] = (digest, model)
         return model

@@ -14,11 +14,13 @@ from core import checkpoints
 from core.generation import corpora, generate
 from core.generation.model import CharRNN
 from core.plots import generation as plots
+from ui.checkpoint_upload import checkpoint_uploader
 from ui.common import query_choice, query_number, query_text, show_figure, user_errors
 from ui.jobs import current_job
 
 SHIPPED = ("folk-abc", "python-prose")
 OWN = "your model (trained here)"
+UPLOADED = "your uploaded model"
 JOB_KEY = "gen_train_job"
 METHOD_LABELS = {"sample": "sampling", "greedy": "greedy", "beam": "beam search"}
 VIEWS = ("Generate", "Loss vs samples", "Train your own")
@@ -44,19 +46,31 @@ def is_music(model: CharRNN) -> bool:
 # ---- settings ---------------------------------------------------------------------------------
 
 
-def choose_model() -> tuple[str, CharRNN | None]:
+def choose_model() -> tuple[str, CharRNN | None, CharRNN | None]:
+    """(chosen name, its model, the model uploaded in this session or None)."""
     job = current_job(JOB_KEY)
     own = job.result.model if job is not None and not job.running and job.result is not None else None
-    options = [*SHIPPED, *([OWN] if own is not None else [])]
+    with st.expander("Open your own checkpoint", expanded="gen_ckpt_upload_model" in st.session_state):
+        uploaded = checkpoint_uploader("gen_ckpt_upload", (CharRNN.model_type,))
+        if uploaded is not None:
+            st.caption(f"Loaded for this session: {_describe(uploaded)}. Pick “{UPLOADED}” to use it.")
+    mine = {OWN: own, UPLOADED: uploaded}
+    options = [*SHIPPED, *(label for label, model in mine.items() if model is not None)]
     default = query_choice("model", options, SHIPPED[0])
     name = st.radio("Model", options, index=options.index(default), key="gen_model", horizontal=True)
     st.query_params["model"] = name
-    if name == OWN:
-        return name, own
+    if name in mine:
+        return name, mine[name], uploaded
     with user_errors():
-        return name, load_model(name)
+        return name, load_model(name), uploaded
     st.info("Build the shipped models with `make weights` (or `python -m core models build folk-abc python-prose`).")
-    return name, None
+    return name, None, uploaded
+
+
+def _describe(model: CharRNN) -> str:
+    c = model.config
+    what = (model.meta or {}).get("description") or (model.meta or {}).get("task") or "a char-RNN"
+    return f"{what} ({c.cell.upper()} {c.hidden}×{c.layers}, {len(c.vocab) - 1} characters)"
 
 
 def choose_view() -> str:
@@ -177,8 +191,31 @@ def style_settings(model: CharRNN) -> dict | None:
 # ---- generating --------------------------------------------------------------------------------
 
 
+def link_asks_for_output() -> bool:
+    """True on the first run of a session opened from a link to a result (``out=1``): the page then generates
+    by itself, so the link shows the same output (sampling is seeded; greedy and beam are deterministic)."""
+    if "gen_link_used" in st.session_state:
+        return False
+    st.session_state["gen_link_used"] = True
+    return st.query_params.get("out") == "1"
+
+
+def current_result(name: str, model: CharRNN) -> dict | None:
+    """The session's last result if this very model made it."""
+    result = st.session_state.get("gen_result")
+    return result if result is not None and (result["model"], result["model_id"]) == (name, id(model)) else None
+
+
+def mark_link(result: dict | None, inputs: tuple) -> None:
+    """``out=1`` in the URL while the result on screen is what the URL's settings give; removed otherwise."""
+    if result is not None and result.get("inputs") == inputs:
+        st.query_params["out"] = "1"
+    elif "out" in st.query_params:
+        del st.query_params["out"]
+
+
 def run_generation(name: str, model: CharRNN, prime_text: str, settings: generate.Settings, style: dict | None):
-    """Stream one sample into the page and keep it (with its trace) in the session for the views below."""
+    """Stream one sample into the page and keep it (with its trace and the inputs that made it) in the session."""
     prime = generate.prepare_prime(model, prime_text)
     checked = settings.checked()
     for notice in [*prime.notices, *checked.notices]:
@@ -192,7 +229,9 @@ def run_generation(name: str, model: CharRNN, prime_text: str, settings: generat
         st.write_stream(_as_code_block(generate.stream(model, prime, checked, style), chars))
     text = "".join(chars)
     st.session_state["gen_result"] = {
+        "inputs": (name, prime_text, settings, style),
         "model": name,
+        "model_id": id(model),  # another upload or training run under the same name is another model
         "prime": prime.text,
         "text": text,
         "settings": checked,
@@ -223,10 +262,11 @@ def show_result(model: CharRNN, result: dict) -> None:
     probabilities = generate.char_probabilities(logits, model, text)
     mean = -sum(math.log(max(p, 1e-12)) for p in probabilities) / len(probabilities)
     st.markdown(
-        f"**Generated text coloured by probability** (red = surprising, green = expected; hover a character). "
+        f"**Generated text coloured by probability** ({plots.PROBABILITY_LEGEND}; hover a character). "
         f"Mean surprise {mean:.2f} nats/char = {mean / math.log(2):.2f} bits/char."
     )
     st.markdown(plots.colored_text_html(text, probabilities), unsafe_allow_html=True)
+    st.download_button("Download text (.txt)", result["prime"] + text, "generated.txt", "text/plain", key="gen_dl_txt")
     st.subheader("Per-step view")
     position = 0
     if len(text) > 1:

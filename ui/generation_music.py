@@ -24,7 +24,7 @@ def show_music(result: dict) -> None:
     st.subheader("Music")
     abc = music.assemble_abc(result["prime"] + result["text"], style["meter"], style["key"])
     tune = cached_render(abc, style["meter"], style["key"])
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
     a.download_button("Download .abc", tune.abc, "generated.abc", "text/plain", key="gen_dl_abc")
     for repair in tune.repairs:
         st.caption(f"Repaired for playing: {repair}.")
@@ -37,6 +37,7 @@ def show_music(result: dict) -> None:
         st.code(tune.abc, language=None)
         return
     b.download_button("Download .mid", tune.midi, "generated.mid", "audio/midi", key="gen_dl_mid")
+    c.download_button("Download .wav", tune.wav, "generated.wav", "audio/wav", key="gen_dl_wav")
     st.audio(tune.wav, format="audio/wav")
     played = f"{tune.seconds:.0f} s at {tune.qpm:g} quarter notes a minute, repeats played"
     if tune.seconds > music.MAX_AUDIO_SECONDS:

@@ -42,6 +42,8 @@ def _generate(args) -> int:
         style = {"meter": args.meter or "6/8", "key": args.key or "D", "type": args.type or "other"}
     elif args.meter or args.key or args.type:
         raise UserError(f"{args.model} is not conditioned on a style: --meter/--key/--type apply to folk-abc")
+    if (args.midi or args.wav) and not (conditioned and settings.n == 1):
+        raise UserError("--midi/--wav write one tune: use them with a folk-tune model (folk-abc) and --n 1")
     prime = generate.prepare_prime(model, args.prime)
     for notice in [*prime.notices, *settings.notices]:
         print(f"note: {notice}", file=sys.stderr)
@@ -73,11 +75,26 @@ def _generate(args) -> int:
                 key_found=check.key_found,
                 key_ok=check.key_ok,
             )
+            row["written"] = _write_audio(tune, args.midi, args.wav)
         header = f"--- sample {i + 1}: {row['nats_per_char']:.3f} nats/char"
         if conditioned:
             header += f", plays ({row['seconds']:.0f} s)" if row["plays"] else f", does not play ({row['error']})"
         emit({"sample": i, **row}, args.json, header + "\n" + row.get("abc", row["text"]))
     return 0
+
+
+def _write_audio(tune, midi: str | None, wav: str | None) -> list[str]:
+    """Write the tune's MIDI and WAV (one render: the same notes) where asked; a tune that does not play fails."""
+    if not (midi or wav):
+        return []
+    if not tune.check.plays:
+        raise UserError(f"the tune does not play, so no MIDI/WAV was written ({tune.check.error}); try another --seed")
+    written = []
+    for path, data in ((midi, tune.midi), (wav, tune.wav)):
+        if path:
+            Path(path).write_bytes(data)
+            written.append(path)
+    return written
 
 
 def _train(args) -> int:
@@ -148,6 +165,8 @@ def register(commands, train_commands) -> None:
     p.add_argument("--meter", help="folk-abc: meter of the tune, e.g. 6/8")
     p.add_argument("--key", help="folk-abc: key as in ABC, e.g. D, Em, Ador")
     p.add_argument("--type", help="folk-abc: tune type, e.g. jig, reel, song")
+    p.add_argument("--midi", metavar="FILE", help="folk-abc, one tune: write it as a MIDI file (repeats played)")
+    p.add_argument("--wav", metavar="FILE", help="folk-abc, one tune: write its audio as a WAV file (same notes)")
     add_json_flag(p)
     p.set_defaults(func=_generate)
 

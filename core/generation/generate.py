@@ -82,6 +82,13 @@ class Prime:
     notices: list[str]
 
 
+def lookalike(ch: str, known) -> str | None:
+    """What a character outside the vocabulary ``known`` is written as: an ASCII look-alike (curly quotes,
+    accents stripped) made only of known characters, or None (drop it)."""
+    alt = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+    return alt if alt and all(a in known for a in alt) else None
+
+
 def prepare_prime(model: CharRNN, text: str) -> Prime:
     """Map characters outside the vocabulary to look-alikes (curly quotes, accents), drop the rest; say which."""
     notices = []
@@ -92,8 +99,8 @@ def prepare_prime(model: CharRNN, text: str) -> Prime:
         if ch in model.char_to_id:
             kept.append(ch)
             continue
-        alt = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-        if alt and all(a in model.char_to_id for a in alt):
+        alt = lookalike(ch, model.char_to_id)
+        if alt is not None:
             kept.append(alt)
             mapped[ch] = alt
         else:

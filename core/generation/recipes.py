@@ -67,6 +67,11 @@ PAGE = GeneratorTraining(
     hidden=128, batch=32, bptt=64, rounds=4, steps_per_round=50, eval_chars=20_000, sample_chars=200
 )
 
+# Fine-tuning a model on a handful of the user's texts (the page's "Start from"): small batches (20 tunes are
+# ~4,000 characters: 8 rows of 64), a lower learning rate than training from scratch, and every held-out
+# character scored; the network sizes come from the start model, rounds and steps from the form.
+FINETUNE = replace(PAGE, batch=8, bptt=64, lr=1e-3, eval_chars=0, sample_chars=120)
+
 
 def _log(name: str) -> ProgressLine:
     """A progress line per round (make weights runs for minutes)."""

@@ -285,6 +285,16 @@ class _Recorder(Callback):
         self.outer.on_epoch(progress)
 
 
+def _start_point(model: CharRNN, train: StreamData, evaluate, cfg: GeneratorTraining, recorder: _Recorder) -> dict:
+    """Round 0 of a fine-tune: the start model's loss on the new training text and held-out text, before any
+    step; reported through ``recorder`` like a round, so live curves begin where the model started."""
+    model.eval()
+    metrics = evaluate(model)
+    loss = evaluate_loss(model, train, cfg.eval_chars)
+    recorder.on_epoch(Progress(0, cfg.rounds, 0, cfg.steps_per_round, loss, 0.0, dict(metrics)))
+    return {"epoch": 0, "loss": loss, "seconds": 0.0, **metrics}
+
+
 @dataclass
 class TrainResult:
     model: CharRNN
@@ -298,11 +308,13 @@ def train_char_rnn(
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
     start: CharRNN | None = None,
+    measure_start: bool = False,
 ) -> TrainResult:
     """Train a CharRNN on ``corpus`` with the shared Trainer; returns the model and its checkpoint meta.
 
     ``start`` continues training those weights (in place; its vocabulary and styles must be the corpus's)
-    instead of a new model; ``cfg`` must describe the same network.
+    instead of a new model; ``cfg`` must describe the same network. ``measure_start`` (fine-tuning) first
+    measures the start model on the new data and reports it as round 0, the first point of the loss curve.
     """
     cfg.validate()
     if cfg.threads:
@@ -350,6 +362,7 @@ def train_char_rnn(
         return {"valid_loss": loss, "valid_bits": loss / math.log(2)}
 
     recorder = _Recorder(model, cfg, valid, callback)
+    start_point = _start_point(model, train, evaluate, cfg, recorder) if start is not None and measure_start else None
     trainer = Trainer(
         model,
         TrainConfig(
@@ -403,7 +416,12 @@ def train_char_rnn(
             "averaged": averaged,
         },
         "gallery": recorder.gallery,
-        "history": [{k: v for k, v in e.items() if k != "sample"} for e in history.epochs],
+        "history": [
+            *([start_point] if start_point else []),
+            *({k: v for k, v in e.items() if k != "sample"} for e in history.epochs),
+        ],
     }
+    if start_point:
+        meta["start"] = start_point
     model.meta = meta
     return TrainResult(model, meta, meta["history"])

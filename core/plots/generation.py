@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale, unlabel_rgb
 
 from core.plots.theme import COLORS, base_figure
 
@@ -61,8 +62,12 @@ def piano_roll_figure(notes, title: str = "Piano roll") -> go.Figure:
 
 
 def loss_curve_figure(history: list[dict], gallery: list[dict], steps_per_round: int, batch_chars: int) -> go.Figure:
-    """Training and validation loss (nats/char) against characters read, gallery points marked."""
+    """Training and validation loss (nats/char) against characters read, gallery points marked.
+
+    A fine-tuned model's round 0 (its start, 0 characters read) has no place on the log axis: left out."""
     fig = base_figure("Loss vs characters read", height=320)
+    history = [e for e in history if e["epoch"] > 0]
+    gallery = [g for g in gallery if g["chars_seen"] > 0]
     chars = [e["epoch"] * steps_per_round * batch_chars for e in history]
     fig.add_scatter(x=chars, y=[e["loss"] for e in history], mode="lines+markers", name="train")
     fig.add_scatter(x=chars, y=[e.get("valid_loss") for e in history], mode="lines+markers", name="validation")
@@ -78,11 +83,32 @@ def loss_curve_figure(history: list[dict], gallery: list[dict], steps_per_round:
     return fig
 
 
-def probability_color(p: float) -> str:
-    """Background colour for a character the model gave probability ``p``: red (surprising) to green (expected)."""
+PROBABILITY_SCALE = (
+    "Cividis"  # sequential, lightness rising with p, readable with every common colour-vision deficiency
+)
+PROBABILITY_LEGEND = "dark blue = surprising, yellow = expected"
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; body text needs 4.5)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def probability_color(p: float) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(background, text) colours for a character the model gave probability ``p``: the background from the
+    cividis scale (dark blue = surprising, yellow = expected), the text black or white, whichever reads better."""
     p = min(max(p, 0.0), 1.0)
-    red, green = int(255 * (1 - p) ** 0.7), int(200 * p**0.5 + 55)
-    return f"rgba({red},{green},80,0.35)"
+    background = tuple(round(c) for c in unlabel_rgb(sample_colorscale(PROBABILITY_SCALE, [p])[0]))
+    black, white = (0, 0, 0), (255, 255, 255)
+    text = black if contrast(background, black) >= contrast(background, white) else white
+    return background, text
 
 
 def colored_text_html(text: str, probabilities: list[float]) -> str:
@@ -90,5 +116,6 @@ def colored_text_html(text: str, probabilities: list[float]) -> str:
     spans = []
     for ch, p in zip(text, probabilities):
         shown = "<br>" if ch == "\n" else html.escape(ch).replace(" ", "&nbsp;")
-        spans.append(f'<span title="p={p:.3f}" style="background:{probability_color(p)}">{shown}</span>')
+        background, color = (f"rgb{c}" for c in probability_color(p))
+        spans.append(f'<span title="p={p:.3f}" style="background:{background};color:{color}">{shown}</span>')
     return '<div style="font-family:monospace;line-height:1.6">' + "".join(spans) + "</div>"

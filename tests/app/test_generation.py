@@ -24,6 +24,8 @@ def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
     if not parsed:  # a tune that parses gets audio and a piano roll; one that does not says where
         assert any(t == "Piano roll" for t in titles)
         assert at.get("audio")
+        labels = {b.label for b in at.get("download_button")}
+        assert {"Download .abc", "Download .mid", "Download .wav", "Download text (.txt)"} <= labels
     assert at.query_params["meter"] == "6/8" and at.query_params["model"] == "folk-abc"
 
 

@@ -14,7 +14,8 @@ def test_a_tune_that_crashed_music21_plays_with_audio_midi_and_piano_roll(open_p
     assert not at.error, [e.value for e in at.error]
     assert at.get("audio") and "Piano roll" in [(f["layout"].get("title") or {}).get("text") for f in charts(at)]
     assert any("repeats played" in c.value for c in at.caption)
-    assert [b.label for b in at.get("download_button")][:2] == ["Download .abc", "Download .mid"]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[:4] == ["Download text (.txt)", "Download .abc", "Download .mid", "Download .wav"]
 
 
 def test_prime_follows_the_model(open_page):

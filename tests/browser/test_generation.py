@@ -59,7 +59,7 @@ def test_upload_a_corpus_and_train(page, tmp_path):
     page.get_by_text("upload a text file").click()
     wait_for_rerun(page)
     with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").click()
+        page.get_by_role("region", name="Text file").click()  # not the checkpoint uploader above
     chooser.value.set_files(str(corpus))
     wait_for_rerun(page)
     page.get_by_label("Steps per round").fill("5")
@@ -75,3 +75,26 @@ def test_upload_a_corpus_and_train(page, tmp_path):
     assert_no_exception(page)
     assert page.get_by_text("After epoch 1").is_visible()
     screenshot(page, "generation_training")
+
+
+def generated_text(page) -> str:
+    """The generated text as the page shows it (the probability-coloured spans)."""
+    return page.locator('span[title^="p="]').first.locator("xpath=..").inner_text()
+
+
+def test_a_sampling_link_shows_the_same_output_in_fresh_browsers(page, browser, server):
+    page.goto("/Generator?model=python-prose&prime=The%20list&length=80&temperature=1.3&seed=1234")
+    wait_for_rerun(page)
+    page.get_by_role("button", name="Generate").click()
+    wait_for_rerun(page)
+    shown = generated_text(page)
+    link = page.url  # what a user copies from the address bar
+    assert "out=1" in link and "seed=1234" in link and "prime=The" in link
+    for _ in range(2):  # a fresh browser profile each time: nothing but the link is shared
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        fresh = context.new_page()
+        fresh.goto(link)
+        wait_for_rerun(fresh)
+        assert_no_exception(fresh)
+        assert generated_text(fresh) == shown
+        context.close()

@@ -14,7 +14,7 @@ def test_save_load_roundtrip(tmp_path):
     torch.manual_seed(0)
     model = ToyDecoder(ToyConfig(hidden=8))
     checkpoints.save(model, tmp_path / "toy", meta={"task": "test", "metrics": {"acc": 1.0}})
-    assert sorted(p.name for p in (tmp_path / "toy").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "toy").iterdir()) == ["README.md", "config.json", "model.safetensors"]
     loaded = checkpoints.load(str(tmp_path / "toy"))
     assert not loaded.training
     assert loaded.meta["task"] == "test"

@@ -507,6 +507,8 @@ def test_shipped_folk_tunes_that_crashed_now_play(meter, kind, seed):
         (["train", "generator", "--corpus", "folk", "--transpose", "-1"], "must be 0..11"),
         (["train", "generator", "--average-every", "-5"], "average_every must be 0"),
         (["train", "generator", "--layers", "4"], "layers must be in 1..3"),
+        (["generate", "--model", "python-prose", "--wav", "x.wav"], "--midi/--wav write one tune"),
+        (["generate", "--model", "folk-abc", "--n", "2", "--midi", "x.mid"], "--midi/--wav write one tune"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(args, message, capsys):
@@ -537,3 +539,117 @@ def test_cli_train_folk_with_transposed_copies_dry_run(capsys):
 
     assert main(["train", "generator", "--corpus", "folk", "--transpose", "1", "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["dry_run"] is True
+
+
+# ---- fine-tuning -------------------------------------------------------------------------------
+
+
+def test_fine_tune_maps_or_drops_characters_the_vocabulary_lacks_and_says_so():
+    from core.generation.finetune import fit_to_vocab
+
+    fit = fit_to_vocab(["ab\u00e1 c€", "\u00e1\u00e1 €"], tiny_model())
+    assert fit.texts == ["aba c", "aa "]
+    assert fit.mapped == {"\u00e1": "a"} and fit.dropped == ["€"]
+    assert fit.notices == [
+        "characters the start model's vocabulary lacks, mapped: 'á' → 'a' (3×)",
+        "characters the start model's vocabulary lacks, dropped: '€' (2×)",
+    ]
+
+
+def tiny_fine_tune_config(**changes) -> GeneratorTraining:
+    cfg = GeneratorTraining(batch=2, bptt=8, rounds=2, steps_per_round=3, eval_chars=0, sample_chars=10, lr=0.01)
+    return replace(cfg, **changes)
+
+
+def test_fine_tune_starts_where_the_start_model_is_and_leaves_it_unchanged():
+    from core.generation.finetune import fine_tune
+
+    start = tiny_model()
+    before = {k: v.clone() for k, v in start.state_dict().items()}
+    corpus = Corpus("new", ["dab cab bad\u00e9\n" * 3, "cad bad\n" * 4, "abc\n" * 6], ["bad dab cab\n" * 4])
+    epochs = []
+
+    class Record(_Recorder.__mro__[1]):  # the Callback base: keep every reported round
+        def on_epoch(self, progress):
+            epochs.append((progress.epoch, dict(progress.metrics)))
+
+    result = fine_tune(start, corpus, tiny_fine_tune_config(), Record(), start_name="tiny")
+    valid = StreamData(start, ["bad dab cab\n" * 4], None)
+    start_loss = evaluate_loss(start, valid)
+    assert epochs[0][0] == 0 and epochs[0][1]["valid_loss"] == pytest.approx(start_loss)
+    assert result.meta["history"][0]["epoch"] == 0
+    assert result.meta["history"][0]["valid_loss"] == pytest.approx(start_loss)
+    assert result.meta["start"]["valid_loss"] == pytest.approx(start_loss)
+    assert [e["epoch"] for e in result.meta["history"]] == [0, 1, 2]
+    assert result.meta["fine_tuned_from"] == "tiny" and any("dropped: 'é' (3×)" in n for n in result.meta["notices"])
+    assert result.model.config == start.config and result.model is not start
+    assert all(torch.equal(v, start.state_dict()[k]) for k, v in before.items())  # the start model is untouched
+    assert result.meta["metrics"]["valid_loss"] < start_loss
+
+
+def test_fine_tune_can_freeze_the_embeddings_and_lower_layers():
+    from core.generation.finetune import fine_tune, freeze_lower
+
+    torch.manual_seed(0)
+    start = CharRNN(CharRNNConfig(vocab=build_vocab(TEXTS), embed=8, hidden=16, layers=2)).eval()
+    frozen = freeze_lower(replace_model := CharRNN(start.config))
+    assert frozen == ["embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0"]
+    assert all(p.requires_grad == (n not in frozen) for n, p in replace_model.named_parameters())
+    corpus = Corpus("new", [t * 3 for t in TEXTS[:3]], [TEXTS[3] * 4])
+    result = fine_tune(start, corpus, tiny_fine_tune_config(), freeze=True)
+    tuned, old = result.model.state_dict(), start.state_dict()
+    assert all(torch.equal(tuned[n], old[n]) for n in frozen)
+    assert not torch.equal(tuned["rnn.weight_hh_l1"], old["rnn.weight_hh_l1"])
+    assert all(p.requires_grad for p in result.model.parameters())
+
+
+def test_styled_start_model_fine_tunes_on_abc_tunes_not_plain_text():
+    from core.generation.finetune import corpus_for, tunes_corpus
+
+    model = tiny_model(styled=True)
+    abc = "".join(f"X:{i}\nT:t{i}\nM:6/8\nR:jig\nK:G\n|abc abd|cab bad|\n\n" for i in range(1, 6))
+    corpus = corpus_for(model, tunes_corpus(abc, "mine.abc"))
+    assert len(corpus.train) == 4 and len(corpus.valid) == 1
+    assert corpus.train_styles[0] == {"meter": "6/8", "key": "G", "type": "jig"}
+    assert corpus.style_values == model.config.style_values
+    assert any("'L' (" in n or "'L'" in n for n in corpus.notices)  # 'L:1/8' has characters the toy lacks
+    with pytest.raises(UserError, match="ABC tunes"):
+        corpus_for(model, Corpus("prose", TEXTS[:3], TEXTS[3:]))
+    with pytest.raises(UserError, match="found 0 ABC tune"):
+        tunes_corpus("just words", "words.txt")
+
+
+# ---- downloads and colours ---------------------------------------------------------------------
+
+
+def test_cli_writes_one_tune_as_midi_and_wav_of_the_same_notes(tmp_path):
+    from tests.helpers.cli import run_cli
+
+    midi, wav = tmp_path / "tune.mid", tmp_path / "tune.wav"
+    for seed in range(6):  # a sampled tune may not play; the CLI then says so and writes nothing
+        args = ["--model", "folk-abc", "--length", "300", "--seed", str(seed), "--json"]
+        result = run_cli("generate", *args, "--midi", str(midi), "--wav", str(wav))
+        if result.returncode == 0:
+            break
+        assert "does not play" in result.stderr and not midi.exists()
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["written"] == [str(midi), str(wav)] and row["plays"]
+    assert midi.read_bytes()[:4] == b"MThd" and wav.read_bytes()[:4] == b"RIFF"
+    assert wav_seconds(wav.read_bytes()) >= midi_seconds(midi.read_bytes()) - 0.05
+
+
+def test_probability_colours_come_from_the_cividis_scale_with_readable_text():
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    from core.plots import generation as plots
+
+    for p in [i / 20 for i in range(21)]:
+        background, text = plots.probability_color(p)
+        expected = tuple(round(c) for c in unlabel_rgb(sample_colorscale("Cividis", [p])[0]))
+        assert background == expected
+        assert plots.contrast(background, text) >= 4.5  # WCAG AA for body text
+    assert plots.probability_color(0.0)[0] == (0, 34, 78) and plots.probability_color(1.0)[0] == (254, 232, 56)
+    html = plots.colored_text_html("a\n", [0.0, 1.0])
+    assert "background:rgb(0, 34, 78);color:rgb(255, 255, 255)" in html
+    assert "background:rgb(254, 232, 56);color:rgb(0, 0, 0)" in html
