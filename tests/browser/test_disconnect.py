@@ -77,7 +77,8 @@ def fill(page: Page, label: str, value: str) -> None:
 def start_generator_training(page: Page) -> None:
     page.goto("/Generator")
     wait_for_rerun(page)
-    page.get_by_role("tab", name="Train your own").click()
+    page.get_by_role("radiogroup", name="Section").get_by_text("Train your own").click()
+    wait_for_rerun(page)
     page.get_by_text("Python reference (pydoc)").click()
     wait_for_rerun(page)
     fill(page, "Epochs (rounds)", "50")
