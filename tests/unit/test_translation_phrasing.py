@@ -1,11 +1,16 @@
 """Typed input (issue 21): the normaliser, the typed training data, the reference and the answer check."""
 
+import json
+import random
+import re
+
 import pytest
 
 from core import checkpoints
-from core.translation import data
+from core.translation import data, reading
 from core.translation.tokenizer import normalize
 from core.translation.train import seeded_model
+from tests.helpers.cli import run_cli
 
 # ---------------------------------------------------------------- stage 1: normalisation
 
@@ -42,3 +47,129 @@ def test_checkpoints_without_the_field_read_text_as_typed():
     model = checkpoints.load("numbers-en-fr-noattn")
     assert model.config.normalize_source is False
     assert model.src_tokenizer.encode("Seventy-Three").unknown == [0, 2]  # "Seventy", "Three"
+
+
+# ---------------------------------------------------------------- stage 2: reference and check
+
+ISSUE_TABLE = {  # issue 21's typed inputs and their right answers
+    "two billion and one": "deux milliards un",
+    "two billion, one": "deux milliards un",
+    "twelve hundred": "mille deux cents",
+    "a hundred and one": "cent un",
+    "Two Thousand And Twenty-Six": "deux mille vingt-six",
+    "twenty one": "vingt et un",
+    "one hundred one": "cent un",
+    "seven million two hundred thousand": "sept millions deux cent mille",
+}
+DATES_TABLE = {
+    "3/3/1999": "1999-03-03",
+    "1999-03-03": "1999-03-03",
+    "the third of March 1999": "1999-03-03",
+    "3/4/1999": "1999-04-03",  # day first (NUMERIC_ORDER)
+    "12/25/1999": "1999-12-25",  # the only reading
+    "Wednesday, March 3rd, 1999": "1999-03-03",
+    "mer. 3 mars 1999": "1999-03-03",
+    "Mittwoch, 3. März 1999": "1999-03-03",
+    "miércoles, 3 de marzo de 1999": "1999-03-03",
+    "mar 2 mar 1999": None,  # two months ("mar" is also Tuesday in French and Spanish)
+}
+
+
+@pytest.mark.parametrize("typed, answer", ISSUE_TABLE.items())
+def test_reference_reads_any_english_phrasing(typed, answer):
+    assert reading.reference("numbers:en-fr", typed).answer == answer
+    assert reading.check("numbers:en-fr", answer, answer) == "ok"
+
+
+@pytest.mark.parametrize("typed, answer", DATES_TABLE.items())
+def test_reference_reads_dates_people_type(typed, answer):
+    assert reading.reference("dates", typed).answer == answer
+
+
+@pytest.mark.parametrize(
+    "task, typed, note",
+    [
+        ("numbers:en-fr", "one two", "one English number"),
+        ("numbers:en-fr", "seventy-three bananas", "one English number"),
+        ("numbers:en-fr", "one million one billion", "one English number"),  # text2num would add them
+        ("numbers:en-fr", "one quadrillion", "one English number"),
+        ("numbers:en-fr", "2,000,000,000,000,000", "beyond the model's range"),
+        ("dates", "3/4/99", "two-digit year"),
+        ("dates", "31/02/1999", "not a real date"),
+        ("dates", "3 March 2150", "1900-2099"),
+        ("dates", "sometime in March", "cannot read"),
+    ],
+)
+def test_unreadable_inputs_say_why(task, typed, note):
+    found = reading.reference(task, typed)
+    assert found.answer is None and note in found.note
+
+
+def test_issue_outputs_are_flagged():
+    wrong = {  # what the old models wrote for the issue's inputs
+        "two billion and one": ("deux milliards soixante", "mismatch"),
+        "two billion, one": ("deux milliards un mille un", "unreadable"),
+        "twelve hundred": ("douze", "mismatch"),
+        "a hundred and one": ("quatre cent un", "mismatch"),
+    }
+    for typed, (output, verdict) in wrong.items():
+        assert reading.verdict("numbers:en-fr", typed, output)["check"] == verdict
+    assert reading.verdict("dates", "3/3/1999", "1999-09-39")["check"] == "unreadable"
+    assert reading.verdict("dates", "1999-03-03", "1993-09-09")["check"] == "mismatch"
+    assert reading.verdict("dates", "whenever", "1999-02-30") == {
+        "reference": None,
+        "check": "unreadable",
+        "reference_note": "cannot read 'whenever' as part of a date",
+    }
+
+
+def _corrupt(text: str, rng: random.Random, vocabulary: list[str], char_level: bool) -> str:
+    """One random edit (drop, repeat, swap, replace) of a right answer: what a broken decoder writes."""
+    pieces = list(text) if char_level else text.split()
+    i, j = rng.randrange(len(pieces)), rng.randrange(len(pieces))
+    edit = rng.randrange(4)
+    if edit == 0 and len(pieces) > 1:
+        del pieces[i]
+    elif edit == 1:
+        pieces.insert(i, pieces[j])
+    elif edit == 2:
+        pieces[i], pieces[j] = pieces[j], pieces[i]
+    else:
+        pieces[i] = rng.choice(vocabulary)
+    return ("" if char_level else " ").join(pieces)
+
+
+@pytest.mark.parametrize("task", ["numbers:en-fr", "dates"])
+def test_every_wrong_output_of_2000_is_flagged(task):
+    rng = random.Random(0)
+    pairs = data.task_pairs(task, 2000, seed=11, split="test")
+    vocabulary = sorted({piece for _, t in pairs for piece in (t if task == "dates" else t.split())})
+    flagged = 0
+    for source, answer in pairs:
+        wrong = answer
+        while wrong == answer:
+            wrong = _corrupt(answer, rng, vocabulary, task == "dates")
+        judged = reading.verdict(task, source, wrong)
+        assert judged["reference"] == answer
+        flagged += judged["check"] in ("mismatch", "unreadable")
+        if task == "dates" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", wrong):
+            assert judged["check"] == "unreadable"
+    assert flagged == len(pairs)
+
+
+def test_prepare_spells_digits_and_caps_length():
+    prepared = reading.prepare("numbers:en-fr", "2026")
+    assert prepared.text == "two thousand and twenty-six" and "reads words" in prepared.notes[0]
+    assert "beyond the model's range" in reading.prepare("numbers:en-fr", "10" * 10).notes[0]
+    long = reading.prepare("dates", "x" * 10_000)
+    assert len(long.text) == reading.MAX_INPUT_CHARS and "10,000 characters" in long.notes[0]
+
+
+def test_cli_json_carries_reference_and_check():
+    result = run_cli("translate", "--model", "numbers-en-fr-noattn", "--json", "twelve hundred", "2026", "one two")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["reference"] for r in rows] == ["mille deux cents", "deux mille vingt-six", None]
+    assert all(r["check"] in reading.CHECKS for r in rows)
+    assert "reads words" in rows[1]["notes"][0] and rows[1]["input"] == "2026"
+    assert "one English number" in rows[2]["reference_note"]
