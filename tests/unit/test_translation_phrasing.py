@@ -5,11 +5,12 @@ import random
 import re
 
 import pytest
+import torch
 
 from core import checkpoints
-from core.translation import data, reading
+from core.translation import data, phrasing, reading
 from core.translation.tokenizer import normalize
-from core.translation.train import seeded_model
+from core.translation.train import seeded_model, warm_start
 from tests.helpers.cli import run_cli
 
 # ---------------------------------------------------------------- stage 1: normalisation
@@ -173,3 +174,57 @@ def test_cli_json_carries_reference_and_check():
     assert all(r["check"] in reading.CHECKS for r in rows)
     assert "reads words" in rows[1]["notes"][0] and rows[1]["input"] == "2026"
     assert "one English number" in rows[2]["reference_note"]
+
+
+# ---------------------------------------------------------------- stage 3: typed training data
+
+
+def test_typed_numbers_read_back_and_cover_the_phrasings():
+    rng = random.Random(0)
+    texts = []
+    for _ in range(2000):
+        n = phrasing.grouped_number(rng)
+        texts.append(phrasing.typed_number(n, rng))
+        assert reading.english_value(texts[-1]) == n, texts[-1]
+    joined = "\n".join(texts)
+    for habit in (r"^a hundred", r"^a thousand", r"hundred and \w", r"hundred (?!and)\w", r"\w+ty \w", r"\w+ty-\w"):
+        assert re.search(habit, joined, re.M), habit
+    assert re.search(r"(thousand|million|billion), \w", joined) and re.search(r"(million|billion) and \w", joined)
+    assert any(re.fullmatch(r"(eleven|twelve|\w+teen|\w+ty(-| )\w+) hundred.*", t) for t in texts)
+
+
+def test_grouped_numbers_cover_every_magnitude_and_zero_groups():
+    rng = random.Random(1)
+    numbers = [phrasing.grouped_number(rng) for _ in range(3000)]
+    assert {len(str(n)) for n in numbers} == set(range(1, 16))
+
+    def zero_groups(n: int) -> int:
+        groups = f"{n:,}".split(",")[1:]
+        return sum(g == "000" for g in groups)
+
+    round_share = sum(zero_groups(n) >= 2 for n in numbers) / len(numbers)
+    uniform = [data.sample_number(rng) for _ in range(3000)]
+    assert round_share > 0.1 and sum(zero_groups(n) >= 2 for n in uniform) / len(uniform) < 0.01
+
+
+def test_typed_dates_read_back_and_splits_stay_disjoint():
+    pairs = phrasing.typed_pairs("dates", 600, seed=0, split="train")
+    for source, target in pairs:
+        assert reading.reference("dates", source).answer == target, source
+    test = {t for _, t in phrasing.typed_pairs("dates", 300, seed=0, split="test")}
+    assert not test & {t for _, t in pairs}
+    assert any(re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", s) for s, _ in pairs)
+
+
+def test_warm_start_keeps_what_shared_tokens_learnt(tmp_path):
+    pairs = data.task_pairs("numbers:en-fr", 100, seed=0)
+    old = seeded_model(0, "encoder-decoder", "numbers:en-fr", pairs, embed=8, hidden=16)
+    checkpoints.save(old, tmp_path / "old", {})
+    typed = phrasing.typed_pairs("numbers:en-fr", 300, seed=0)
+    new = seeded_model(1, "encoder-decoder", "numbers:en-fr", typed, normalize_source=True, embed=8, hidden=16)
+    warm_start(new, str(tmp_path / "old"))
+    for token in ("▁hundred", "▁thousand"):
+        old_row = old.encoder.embed.weight[old.config.src_vocab.index(token)]
+        assert torch.equal(new.encoder.embed.weight[new.config.src_vocab.index(token)], old_row)
+    assert torch.equal(new.decoder.rnn.weight_hh_l0, old.decoder.rnn.weight_hh_l0)
+    assert "a" in new.config.src_vocab and "a" not in old.config.src_vocab  # "a hundred"
