@@ -89,6 +89,8 @@ def choose_model() -> tuple[str, object]:
             f" · held-out exact match **{100 * metrics['test_exact']:.2f} %** on {metrics.get('test_pairs', '?')} pairs"
         )
     st.caption(line)
+    if name in shipped_names() and (stored := reading.stored_accuracy(name)):
+        st.caption(stored)
     return name, model
 
 
@@ -149,6 +151,8 @@ def input_text(task: str) -> str:
         st.session_state[TEXT_KEY] = example[0] if example else ""
     st.session_state["tr_task_seen"] = task
     text = st.text_input("Input", key=TEXT_KEY, max_chars=2000)
+    if task == "dates":
+        st.caption(f"How numeric dates are read: {reading.NUMERIC_ORDER}.")
     st.query_params["text"] = text
     return text
 

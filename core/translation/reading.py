@@ -4,6 +4,7 @@
     reference(task, text) -> Reading(answer, note)        # the right translation, or why there is none
     check(task, output, answer) -> "ok" | "mismatch" | "unreadable" (None: nothing to read it with)
     verdict(task, text, output) -> {"reference", "check", "reference_note"}   # for the CLI JSON and the page
+    stored_accuracy(name) -> str | None   # the model's line from bench/results/phrasing.json, marked stored
     english_value(text) -> int | None                     # "a hundred and one" -> 101 (text2num + scales)
     french_value(text) -> int | None                      # "deux milliards un" -> 2000000001
     read_date(text) -> (date | None, note)                # any of the five locales, numeric, ISO, ordinals
@@ -237,3 +238,23 @@ def verdict(task: str, text: str, output: str) -> dict:
     """One answer judged: the reference read from ``text`` (or None and why) and the check of ``output``."""
     reading = reference(task, text)
     return {"reference": reading.answer, "check": check(task, output, reading.answer), "reference_note": reading.note}
+
+
+PHRASING_RESULTS = "bench/results/phrasing.json"
+SET_LABELS = {"in distribution": "in distribution", "phrasing": "typed phrasing set", "round numbers": "round numbers"}
+
+
+def stored_accuracy(name: str) -> str | None:
+    """Exact match per test set for a shipped model, from the phrasing bench's stored file (None: not measured)."""
+    from core import results
+
+    stored = results.read(PHRASING_RESULTS)
+    row = results.dig(stored, "models", name)
+    if not row:
+        return None
+    figures = ", ".join(
+        f"{label} **{100 * row[key]['exact']:.2f} %** ({row[key]['pairs']:,})"
+        for key, label in SET_LABELS.items()
+        if key in row
+    )
+    return f"Exact match: {figures}. Stored: `{PHRASING_RESULTS}`, measured {stored['measured_at']} by `{stored['command']}`."

@@ -1,5 +1,6 @@
 """Typed input (issue 21): the normaliser, the typed training data, the reference and the answer check."""
 
+import datetime
 import json
 import random
 import re
@@ -228,3 +229,43 @@ def test_warm_start_keeps_what_shared_tokens_learnt(tmp_path):
         assert torch.equal(new.encoder.embed.weight[new.config.src_vocab.index(token)], old_row)
     assert torch.equal(new.decoder.rnn.weight_hh_l0, old.decoder.rnn.weight_hh_l0)
     assert "a" in new.config.src_vocab and "a" not in old.config.src_vocab  # "a hundred"
+
+
+# ---------------------------------------------------------------- stage 4: the phrasing sets
+
+
+@pytest.fixture(scope="module")
+def bench_phrasing():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_phrasing", "bench/bench_phrasing.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "name, task",
+    [("phrasing_numbers", "numbers:en-fr"), ("round_numbers", "numbers:en-fr"), ("phrasing_dates", "dates")],
+)
+def test_phrasing_sets_are_committed_held_out_and_readable(bench_phrasing, name, task):
+    pairs = bench_phrasing.read_set(name)
+    assert len(pairs) == bench_phrasing.SET_SIZE
+    assert pairs == bench_phrasing.SET_WRITERS[name](bench_phrasing.SET_SIZE)  # the files are what the code writes
+    for source, target in pairs:
+        assert reading.reference(task, source).answer == target, source
+        value = target if task == "dates" else str(reading.french_value(target))
+        assert data.split_of(value) == "test"
+    if name == "round_numbers":
+        assert all(target.count(" ") >= 1 for _, target in pairs)
+
+
+def test_phrasing_sets_hold_nothing_the_training_generator_writes(bench_phrasing):
+    rng = random.Random(5)
+    written = {phrasing.typed_number(phrasing.grouped_number(rng), rng) for _ in range(20_000)}
+    written |= {
+        phrasing.typed_date(datetime.date(1900, 1, 1) + datetime.timedelta(rng.randrange(73000)), rng)
+        for _ in range(20_000)
+    }
+    for name in ("phrasing_numbers", "phrasing_dates"):
+        assert not {s for s, _ in bench_phrasing.read_set(name)} & written
