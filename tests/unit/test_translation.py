@@ -369,7 +369,16 @@ def test_bad_configs_are_refused():
 
 # ---------------------------------------------------------------- shipped checkpoints
 
-SHIPPED = ["numbers-en-fr", "numbers-en-fr-noattn", "dates-iso", "dates-iso-dot", "dates-iso-noattn", "dates-iso-plain"]
+SHIPPED = [
+    "numbers-en-fr",
+    "numbers-en-fr-generated",
+    "numbers-en-fr-noattn",
+    "dates-iso",
+    "dates-iso-generated",
+    "dates-iso-dot",
+    "dates-iso-noattn",
+    "dates-iso-plain",
+]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
