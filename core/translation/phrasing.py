@@ -147,9 +147,11 @@ def _numeric(date: datetime.date, rng: random.Random) -> str:
 
 
 def _iso(date: datetime.date, rng: random.Random) -> str:
-    if rng.random() < 0.7:
+    """Year first: ISO, or with slashes or dots (1999.03.03)."""
+    if rng.random() < 0.6:
         return date.isoformat()
-    return f"{date.year}/{date.month:02d}/{date.day:02d}"
+    sep = rng.choice("/.")
+    return f"{date.year}{sep}{date.month:02d}{sep}{date.day:02d}"
 
 
 def _english_words(date: datetime.date, rng: random.Random) -> str:
@@ -157,7 +159,10 @@ def _english_words(date: datetime.date, rng: random.Random) -> str:
     month = _names("month", rng.choice(("wide", "wide", "abbreviated")), "en_US")[date.month]
     month += "." if len(month) == 3 and rng.random() < 0.3 else ""
     day = rng.choice((str(date.day), _ordinal(date.day), _ordinal_words(date.day)))
-    form = rng.randrange(4)
+    form = rng.randrange(5)
+    if form == 4:  # "05-Nov-1999", as logs and forms write it
+        abbreviation = _names("month", "abbreviated", "en_US")[date.month]
+        return f"{date.day:02d}{rng.choice('- /')}{abbreviation}{rng.choice('- /')}{date.year}"
     if form == 0:
         text = f"the {day} of {month}{rng.choice(('', ','))} {date.year}"
     elif form == 1:
