@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import checkpoints
 from core.plots import translation as plots
-from core.translation import data, inference
+from core.translation import data, inference, reading
 from ui.common import query_choice, query_number, query_text, show_figure
 from ui.jobs import current_job
 
@@ -89,6 +89,8 @@ def choose_model() -> tuple[str, object]:
             f" · held-out exact match **{100 * metrics['test_exact']:.2f} %** on {metrics.get('test_pairs', '?')} pairs"
         )
     st.caption(line)
+    if name in shipped_names() and (stored := reading.stored_accuracy(name)):
+        st.caption(stored)
     return name, model
 
 
@@ -149,6 +151,8 @@ def input_text(task: str) -> str:
         st.session_state[TEXT_KEY] = example[0] if example else ""
     st.session_state["tr_task_seen"] = task
     text = st.text_input("Input", key=TEXT_KEY, max_chars=2000)
+    if task == "dates":
+        st.caption(f"How numeric dates are read: {reading.NUMERIC_ORDER}.")
     st.query_params["text"] = text
     return text
 
@@ -159,7 +163,10 @@ def translate_section(model, options: dict) -> inference.Translation | None:
     if not text.strip():
         st.warning("Type an input (a number in English words, a date, or a sentence) or press Random example.")
         return None
-    result = inference.translate(model, [text], record_tree=options["method"] == "beam", **options)[0]
+    prepared = reading.prepare(task, text)
+    for note in prepared.notes:
+        st.info(f"Note: {note}.")
+    result = inference.translate(model, [prepared.text], record_tree=options["method"] == "beam", **options)[0]
     if result.truncated:
         st.warning(
             f"The input is longer than this model reads ({model.config.max_source_len} tokens): "
@@ -168,21 +175,38 @@ def translate_section(model, options: dict) -> inference.Translation | None:
     if result.unknown:
         unknown = ", ".join(f"“{result.source_tokens[i].replace('▁', '')}”" for i in result.unknown)
         st.warning(f"Tokens never seen in training (read as <unk>, highlighted below): {unknown}")
-    reference = data.reference_for(task, text)
     st.markdown(f"### → {result.output or '∅ (empty output)'}")
-    if reference is not None:
-        if inference.exact(result.output, reference):
-            st.success(f"Correct (reference: {reference})")
-        else:
-            st.error(f"Wrong: the reference is “{reference}”")
-    else:
-        st.caption("No reference: the input is not exactly what this task's generator writes.")
+    show_check(task, reading.verdict(task, prepared.text, result.output))
     if not result.finished:
         st.caption("Stopped at the maximum length without producing end-of-sequence.")
     show_source_tokens(result)
     sampled = f" · sampled with seed {options['seed']}" if options["method"] == "sample" else ""
     st.caption(f"log-probability {result.score:.3f} · {len(result.target_tokens)} output tokens{sampled}")
     return result
+
+
+CHECK_TEXT = {  # the check of the answer, in words (reading.check)
+    "ok": "Correct: the answer reads back as the input's value “{reference}”.",
+    "mismatch": "Wrong: the answer is well formed but the input reads as “{reference}”.",
+    "unreadable": "Not a valid answer: the output does not read back as {what}, whatever the input.",
+}
+
+
+def show_check(task: str, judged: dict) -> None:
+    """Right / wrong / not even an answer, read back from the output; says when the input itself cannot be read."""
+    what = "a real YYYY-MM-DD date" if task == "dates" else "a number as French writes it"
+    if judged["reference"] is None:
+        st.warning(f"No reference: {judged['reference_note'] or 'this task has no reader'}.")
+        if judged["check"] is not None:
+            st.caption(
+                f"Output check: **{judged['check']}**: "
+                + ("a well-formed answer." if judged["check"] == "ok" else f"not {what}.")
+            )
+        return
+    if judged["reference_note"]:
+        st.caption(judged["reference_note"])
+    message = CHECK_TEXT[judged["check"]].format(what=what, **judged)
+    (st.success if judged["check"] == "ok" else st.error)(message)
 
 
 def attention_section(model, result: inference.Translation, name: str) -> None:

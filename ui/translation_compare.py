@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.plots import translation as plots
-from core.translation import data, inference
+from core.translation import data, inference, reading
 from ui.common import kept_result, show_figure
 from ui.translation import attention_of, describe, get_model, load_shipped, models_of_task, shipped_names
 
@@ -18,14 +18,14 @@ def side_by_side(model, text: str) -> None:
     if len(same_task) < 2:
         st.info("Only one model for this task: train another one below to compare.")
         return
-    reference = data.reference_for(model.config.task, text)
+    text = reading.prepare(model.config.task, text).text
     rows = []
     for n in same_task:
         m = get_model(n)
         r = inference.translate(m, [text])[0]
-        correct = "" if reference is None else ("yes" if inference.exact(r.output, reference) else "no")
+        check = reading.verdict(model.config.task, text, r.output)["check"]
         rows.append(
-            {"model": n, "kind": describe(m), "output": r.output, "correct": correct, "log-prob": round(r.score, 3)}
+            {"model": n, "kind": describe(m), "output": r.output, "check": check, "log-prob": round(r.score, 3)}
         )
     st.dataframe(rows, hide_index=True, key="tr_side_table")
     if len({attention_of(get_model(n)) for n in same_task} - {"none"}) < 2:

@@ -13,7 +13,7 @@ from core.cli import ProgressLine, add_json_flag, emit
 from core.errors import UserError
 from core.recurrent import CELLS
 from core.training import default_threads
-from core.translation import data, inference
+from core.translation import data, inference, reading
 from core.translation.inference import MAX_BEAM
 from core.translation.model import ATTENTIONS
 from core.translation.train import KINDS, TrainSettings, TranslationTraining, fit
@@ -40,9 +40,11 @@ def run_translate(args) -> int:
     torch.set_num_threads(args.threads or default_threads())
     model = checkpoints.load(args.model)
     method = "sample" if args.sample else "beam" if args.beam > 1 else "greedy"
+    texts = _inputs(args)
+    prepared = [reading.prepare(model.config.task, text) for text in texts]
     results = inference.translate(
         model,
-        _inputs(args),
+        [p.text for p in prepared],
         method=method,
         beam_size=args.beam,
         alpha=args.alpha,
@@ -51,15 +53,22 @@ def run_translate(args) -> int:
         max_len=args.max_len,
         seed=args.seed,
     )
-    for r in results:
-        notes = []
+    for text, ready, r in zip(texts, prepared, results):
+        judged = reading.verdict(model.config.task, ready.text, r.output)
+        notes = list(ready.notes)
         if r.truncated:
             notes.append(f"input truncated to {model.config.max_source_len} tokens")
         if r.unknown:
             notes.append("unknown tokens: " + ", ".join(repr(r.source_tokens[i]) for i in r.unknown))
+        if judged["reference_note"]:
+            notes.append(judged["reference_note"])
+        if judged["check"] not in (None, "ok"):
+            notes.append(f"check: {judged['check']} (reference: {judged['reference']})")
         row = {
-            "input": r.input,
+            "input": text,
             "output": r.output,
+            **judged,
+            "notes": notes,
             "source_tokens": r.source_tokens,
             "target_tokens": r.target_tokens,
             "attention": r.attention,
@@ -71,7 +80,7 @@ def run_translate(args) -> int:
         }
         emit(row, args.json, r.output)
         for note in notes if not args.json else []:  # JSON carries the same facts in its fields
-            print(f"warning: {r.input[:40]!r}: {note}", file=sys.stderr)
+            print(f"warning: {text[:40]!r}: {note}", file=sys.stderr)
     return 0
 
 

@@ -14,6 +14,8 @@ Public API (stable; other pages import it)::
     split_pairs(pairs, split) -> list[tuple[str, str]]  # uploaded pairs of one split
     task_pairs(task, count, seed, split)               # by task name: "numbers:en-fr", "dates"
     split_of(key) -> "train" | "valid" | "test"
+
+References for typed inputs (any phrasing) are in ``core.translation.reading``.
 """
 
 from __future__ import annotations
@@ -171,63 +173,3 @@ def split_pairs(pairs: list[tuple[str, str]], split: str) -> list[tuple[str, str
     """Uploaded pairs of one split, by hash of the source line (a repeated source stays in one split)."""
     _check(split, 0)
     return [p for p in pairs if split_of(p[0]) == split]
-
-
-_EN_SMALL = {
-    word: value
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
-        " seventeen eighteen nineteen".split()
-    )
-}
-_EN_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_EN_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "quadrillion": 10**15}
-
-
-def english_number(text: str) -> int | None:
-    """The number that English number words spell, or None ("seventy-three" -> 73)."""
-    words = text.lower().replace("-", " ").replace(",", " ").split()
-    total, group = 0, 0
-    for word in words:
-        if word == "and":
-            continue
-        if word in _EN_SMALL:
-            group += _EN_SMALL[word]
-        elif word in _EN_TENS:
-            group += _EN_TENS[word]
-        elif word == "hundred":
-            group *= 100
-        elif word in _EN_SCALES:
-            total, group = total + group * _EN_SCALES[word], 0
-        else:
-            return None
-    return total + group if words else None
-
-
-def reference_for(task: str, text: str) -> str | None:
-    """The correct translation of ``text`` when it is exactly what the task's generator writes, else None.
-
-    Numbers are recognised from English words (other source languages: None); dates from any
-    locale and format in LOCALES x FORMATS.
-    """
-    text = " ".join(text.split())
-    if task.startswith("numbers:en-"):
-        n = english_number(text)
-        if n is not None and n < 10**15 and " ".join(number_words(n, "en").split()) == text:
-            return number_words(n, task.split("-", 1)[1])
-        return None
-    if task == "dates":
-        import re
-
-        years = [int(y) for y in re.findall(r"\b(\d{4})\b", text) if 1900 <= int(y) <= 2099]
-        days = {int(d) for d in re.findall(r"\b(\d{1,2})\b", text) if 1 <= int(d) <= 31}
-        for year in years:
-            for month in range(1, 13):
-                for day in days:
-                    try:
-                        date = datetime.date(year, month, day)
-                    except ValueError:
-                        continue
-                    if any(format_date(date, f, loc) == text for loc in LOCALES for f in FORMATS):
-                        return date.isoformat()
-    return None

@@ -36,6 +36,7 @@ class TranslatorConfig:
     src_level: str = "word"  # "word" or "char" tokenisation of the source
     tgt_level: str = "word"  # ... and of the target
     task: str = ""  # "numbers:en-fr", "dates" or "pairs": where examples and references come from
+    normalize_source: bool = False  # sources go through tokenizer.normalize first (False: read as typed)
     cell: str = "gru"  # "gru" or "lstm"
     bidirectional: bool = True  # encoder reads both ways; each direction gets hidden // 2 units
     attention: str = "general"  # "none", "additive", "dot" or "general"
@@ -189,7 +190,7 @@ class Translator(nn.Module):
         self.config = config
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
-        self.src_tokenizer = Tokenizer(config.src_vocab, config.src_level)
+        self.src_tokenizer = Tokenizer(config.src_vocab, config.src_level, config.normalize_source)
         self.tgt_tokenizer = Tokenizer(config.tgt_vocab, config.tgt_level)
 
     def max_output_len(self, lengths: torch.Tensor) -> int:

@@ -33,6 +33,7 @@ class PlainConfig:
     src_level: str = "char"  # "word" or "char" tokenisation of the source
     tgt_level: str = "char"  # ... and of the target
     task: str = ""  # where examples and references come from (see TranslatorConfig.task)
+    normalize_source: bool = False  # sources go through tokenizer.normalize first (see TranslatorConfig)
     cell: str = "gru"  # "gru" or "lstm"
     embed: int = 64  # token embedding size
     hidden: int = 256  # RNN state size
@@ -62,7 +63,7 @@ class PlainSeq2Seq(nn.Module):
         self.embed = nn.Embedding(len(config.src_vocab), config.embed, padding_idx=PAD_ID)
         self.rnn = CELLS[config.cell](config.embed, config.hidden, config.layers, batch_first=True)
         self.out = nn.Linear(config.hidden, len(config.tgt_vocab))
-        self.src_tokenizer = Tokenizer(config.src_vocab, config.src_level)
+        self.src_tokenizer = Tokenizer(config.src_vocab, config.src_level, config.normalize_source)
         self.tgt_tokenizer = Tokenizer(config.tgt_vocab, config.tgt_level)
 
     def max_output_len(self, lengths: torch.Tensor) -> int:

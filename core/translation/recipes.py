@@ -3,8 +3,10 @@
 Each recipe is a ``TranslationTraining``: it generates its data from the task's seed, trains
 through ``core.translation.train.fit`` (one thread, so the numbers are comparable across
 machines), evaluates greedy exact match and chrF on held-out test pairs (never used for model
-selection) and saves the checkpoint. Within a task every model gets the same data and steps, so
-they differ only in their attention (or in being a plain seq2seq RNN).
+selection) and saves the checkpoint. Within a task the ``*-generated``, ``-noattn``, ``-dot`` and
+``-plain`` models get the same data and steps, so they differ only in their attention (or in being a
+plain seq2seq RNN). ``numbers-en-fr`` and ``dates-iso`` continue from their ``*-generated`` model on
+typed data (core.translation.phrasing), so they also read "twenty one", "twelve hundred" or "3/3/1999".
 ``dates-iso-plain`` also stores a sweep over delays: a delay helps a plain seq2seq model only where it
 covers the reordering distance (an ISO date starts with the year, which the inputs give last).
 """
@@ -26,8 +28,11 @@ TEST_PAIRS = 2000
 DELAYS = (0, 12, 36)  # delays tried for the plain seq2seq sweep on dates (inputs are 10-35 chars)
 TRAINED_WITH = "python -m core models build {name} (1 thread)"
 
-NUMBERS_EN_FR = TranslationTraining(
-    description="English number words -> French, bi-GRU encoder, Luong 'general' attention",
+NUMBERS_EN_FR_GENERATED = TranslationTraining(
+    description=(
+        "English number words -> French, bi-GRU encoder, Luong 'general' attention; "
+        "trained on the generator's (num2words) phrasing only"
+    ),
     task="numbers:en-fr",
     train_pairs=60_000,
     valid_pairs=500,
@@ -38,30 +43,60 @@ NUMBERS_EN_FR = TranslationTraining(
     attention="general",
     settings=TrainSettings(epochs=10, steps_per_epoch=300, batch_size=128, lr=3e-3, lr_decay=0.8),
 )
+# The shipped numbers model continues from that one on typed data (core.translation.phrasing): a
+# shorter budget at a lower rate, since it only has to learn the new phrasings and round numbers.
+NUMBERS_EN_FR = replace(
+    NUMBERS_EN_FR_GENERATED,
+    description=(
+        "English number words -> French, bi-GRU encoder, Luong 'general' attention; typed phrasings "
+        "(70 %, normalised input) and num2words phrasing, continued from numbers-en-fr-generated"
+    ),
+    typed=True,
+    init_from="numbers-en-fr-generated",
+    settings=TrainSettings(epochs=8, steps_per_epoch=300, batch_size=128, lr=1.5e-3, lr_decay=0.75),
+)
 NUMBERS_EN_FR_NOATTN = replace(
-    NUMBERS_EN_FR,
+    NUMBERS_EN_FR_GENERATED,
     description="English number words -> French, bi-GRU encoder, no attention (same budget)",
     attention="none",
 )
-DATES_ISO = replace(
-    NUMBERS_EN_FR,
-    description="Human-written dates (5 locales x full/long/medium) -> ISO, bi-GRU encoder, additive attention",
+DATES_ISO_GENERATED = replace(
+    NUMBERS_EN_FR_GENERATED,
+    description=(
+        "Human-written dates (5 locales x full/long/medium) -> ISO, bi-GRU encoder, additive attention; "
+        "trained on the generator's (babel) formats only"
+    ),
     task="dates",
     train_pairs=40_000,
     attention="additive",
     max_target_len=16,
     settings=TrainSettings(epochs=4, steps_per_epoch=150, batch_size=128, lr=3e-3, lr_decay=0.7),
 )
+# The shipped dates model continues from it on typed dates (numeric, ISO, ordinals, weekdays, abbreviations).
+DATES_ISO = replace(
+    DATES_ISO_GENERATED,
+    description=(
+        "Dates as people type them (numeric day first, ISO, ordinals, weekdays, abbreviations; 70 %, normalised "
+        "input) and babel's 5 locales x full/long/medium -> ISO, bi-GRU, additive attention, continued from "
+        "dates-iso-generated"
+    ),
+    train_pairs=60_000,
+    typed=True,
+    init_from="dates-iso-generated",
+    settings=TrainSettings(epochs=6, steps_per_epoch=300, batch_size=128, lr=2e-3, lr_decay=0.7),
+)
 DATES_ISO_DOT = replace(
-    DATES_ISO,
+    DATES_ISO_GENERATED,
     description="Human-written dates -> ISO, bi-GRU encoder, Luong 'dot' attention (same budget; a second attention type)",
     attention="dot",
 )
 DATES_ISO_NOATTN = replace(
-    DATES_ISO, description="Human-written dates -> ISO, bi-GRU encoder, no attention (same budget)", attention="none"
+    DATES_ISO_GENERATED,
+    description="Human-written dates -> ISO, bi-GRU encoder, no attention (same budget)",
+    attention="none",
 )
 DATES_ISO_PLAIN = replace(
-    DATES_ISO,
+    DATES_ISO_GENERATED,
     description="Human-written dates -> ISO, plain seq2seq GRU (one output per input step, no delay; same budget)",
     kind="plain",
     delay=0,
@@ -72,9 +107,11 @@ DELAY_SWEEP = replace(
     description="",
     settings=TrainSettings(epochs=15, steps_per_epoch=200, batch_size=128, lr=3e-3, lr_decay=0.85),
 )
-ENCODER_DECODERS = {
+ENCODER_DECODERS = {  # numbers-en-fr and dates-iso start from the shipped *-generated checkpoints
+    "numbers-en-fr-generated": NUMBERS_EN_FR_GENERATED,
     "numbers-en-fr": NUMBERS_EN_FR,
     "numbers-en-fr-noattn": NUMBERS_EN_FR_NOATTN,
+    "dates-iso-generated": DATES_ISO_GENERATED,
     "dates-iso": DATES_ISO,
     "dates-iso-dot": DATES_ISO_DOT,
     "dates-iso-noattn": DATES_ISO_NOATTN,

@@ -5,11 +5,16 @@ carries a leading ``▁`` (as in SentencePiece), so ``decode(encode(text)) == te
 collapsed whitespace ("quatre-vingt-dix" -> ``▁quatre - vingt - dix``). Character level keeps
 every character, spaces included. Tokens outside the vocabulary become ``<unk>`` and are
 reported, never silently dropped.
+
+``normalize`` is the one place where typed text is tidied before a model reads it: a tokenizer
+built with ``normalize=True`` (recorded as ``normalize_source`` in the model's config, so a
+checkpoint says whether it expects it) applies it in ``encode``; older checkpoints read text as is.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +26,23 @@ NEVER_GENERATED = (PAD_ID, BOS_ID, UNK_ID)  # ids a decoder must not emit
 LEVELS = ("word", "char")
 SPACE = "▁"
 _WORD_RE = re.compile(r"(\s*)(\w+|[^\w\s])")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")  # hyphens, en/em dashes, minus -> "-"
+_QUOTES = re.compile(r"[\u2018\u2019\u201b\u2032`]")  # typographic apostrophes -> "'"
+
+
+def normalize(text: str) -> str:
+    """Typed text the way the training data writes it; what a tokenizer may fix, and nothing more.
+
+    NFKC (full-width letters, ligatures), lower case, every Unicode dash to "-" and apostrophe to
+    "'", every Unicode space (no-break, thin, tabs, newlines) to one space, no space around "-" and
+    "/", none before "," and one after (except in "1,234"), no leading or trailing space. Words, word order and "and"
+    are left alone: the model learns those ("Two  Thousand – Six ,one" -> "two thousand-six, one").
+    """
+    text = _QUOTES.sub("'", _DASHES.sub("-", unicodedata.normalize("NFKC", text).lower()))
+    text = " ".join(text.split())
+    text = re.sub(r"\s*([-/])\s*", r"\1", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "\0", text)  # keep thousands separators: "1,234"
+    return re.sub(r"\s*,\s*", ", ", text).strip(" ,").replace("\0", ",")
 
 
 def split(text: str, level: str) -> list[str]:
@@ -55,19 +77,19 @@ class Encoded:
 
 
 class Tokenizer:
-    def __init__(self, vocab: list[str], level: str):
+    def __init__(self, vocab: list[str], level: str, normalize: bool = False):
         if vocab[: len(SPECIALS)] != SPECIALS:
             raise ValueError(f"a vocabulary starts with {SPECIALS}")
         if level not in LEVELS:
             raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-        self.vocab, self.level = vocab, level
+        self.vocab, self.level, self.normalize = vocab, level, normalize
         self.index = {t: i for i, t in enumerate(vocab)}
 
     def __len__(self) -> int:
         return len(self.vocab)
 
     def encode(self, text: str, max_len: int | None = None, add_eos: bool = False) -> Encoded:
-        tokens = split(text, self.level)
+        tokens = split(normalize(text) if self.normalize else text, self.level)
         truncated = max_len is not None and len(tokens) > max_len
         tokens = tokens[:max_len] if truncated else tokens
         ids = [self.index.get(t, UNK_ID) for t in tokens]

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 
 import torch
 
+from core import checkpoints
 from core.errors import UserError
 from core.training import Callback, History, TrainConfig, Trainer, seed_everything
-from core.translation import data, inference
+from core.translation import data, inference, phrasing
 from core.translation.model import Translator, TranslatorConfig
 from core.translation.plain import PlainConfig, PlainSeq2Seq
-from core.translation.tokenizer import BOS_ID, EOS_ID, PAD_ID, build_vocab
+from core.translation.tokenizer import BOS_ID, EOS_ID, PAD_ID, build_vocab, normalize
 
 KINDS = ("encoder-decoder", "plain")
 WORD_LANGS = ("en", "fr", "es")  # languages num2words writes as separate words; de and it glue them
@@ -40,18 +41,28 @@ def levels_for(task: str) -> tuple[str, str]:
 
 
 def build_model(
-    kind: str, task: str, train_pairs: list[tuple[str, str]], levels: tuple[str, str] | None = None, **sizes
+    kind: str,
+    task: str,
+    train_pairs: list[tuple[str, str]],
+    levels: tuple[str, str] | None = None,
+    normalize_source: bool = False,
+    **sizes,
 ):
-    """A fresh model whose vocabularies are the training pairs' tokens (seed before calling)."""
+    """A fresh model whose vocabularies are the training pairs' tokens (seed before calling).
+
+    ``normalize_source``: the model reads sources through tokenizer.normalize (so does its vocabulary).
+    """
     if kind not in KINDS:
         raise UserError(f"model kind must be one of {', '.join(KINDS)}, got {kind!r}")
     src_level, tgt_level = levels or levels_for(task)
+    sources = (normalize(s) if normalize_source else s for s, _ in train_pairs)
     vocabs = dict(
-        src_vocab=build_vocab((s for s, _ in train_pairs), src_level),
+        src_vocab=build_vocab(sources, src_level),
         tgt_vocab=build_vocab((t for _, t in train_pairs), tgt_level),
         src_level=src_level,
         tgt_level=tgt_level,
         task=task,
+        normalize_source=normalize_source,
     )
     if kind == "plain":
         config = PlainConfig(**vocabs, **sizes)
@@ -177,6 +188,8 @@ class TranslationTraining:
     bidirectional: bool = True  # encoder-decoder only: the encoder reads both ways
     max_target_len: int = 64  # encoder-decoder only: decoding stops here without EOS
     delay: int = 0  # plain only: output t is emitted after reading input t + delay
+    typed: bool = False  # task data written the way people type (core.translation.phrasing), read normalised
+    init_from: str = ""  # start from this checkpoint's weights (same sizes; shared tokens keep their embeddings)
     settings: TrainSettings = field(default_factory=TrainSettings)  # epochs, steps, batch, lr, seed
 
     def sizes(self) -> dict:
@@ -196,9 +209,37 @@ def training_pairs(run: TranslationTraining, pairs: list[tuple[str, str]] | None
     """(train, valid): uploaded ``pairs`` split by hash, or pairs generated for ``run.task`` with its seed."""
     if pairs is not None:
         return data.split_pairs(pairs, "train"), data.split_pairs(pairs, "valid")
-    seed = run.settings.seed
-    train_pairs = data.task_pairs(run.task, run.train_pairs, seed, "train")
-    return train_pairs, data.task_pairs(run.task, run.valid_pairs, seed, "valid")
+    seed, generate = run.settings.seed, phrasing.typed_pairs if run.typed else data.task_pairs
+    return generate(run.task, run.train_pairs, seed, "train"), generate(run.task, run.valid_pairs, seed, "valid")
+
+
+def warm_start(model, name: str) -> None:
+    """Copy a checkpoint's weights into ``model`` (same sizes): embedding and output rows by token,
+    so a vocabulary that gained tokens (say "a" for "a hundred") keeps everything it had learnt."""
+    old = checkpoints.load(name)
+    if (old.config.hidden, old.config.embed, old.config.attention) != (
+        model.config.hidden,
+        model.config.embed,
+        model.config.attention,
+    ):
+        raise UserError(f"cannot start from {name}: its sizes or attention differ from the recipe's")
+    by_token = {
+        "encoder.embed.weight": (old.config.src_vocab, model.config.src_vocab),
+        "decoder.embed.weight": (old.config.tgt_vocab, model.config.tgt_vocab),
+        "decoder.out.weight": (old.config.tgt_vocab, model.config.tgt_vocab),
+        "decoder.out.bias": (old.config.tgt_vocab, model.config.tgt_vocab),
+    }
+    state, old_state = model.state_dict(), old.state_dict()
+    for key, value in old_state.items():
+        if key not in by_token:
+            state[key] = value
+            continue
+        old_vocab, new_vocab = by_token[key]
+        old_index = {token: i for i, token in enumerate(old_vocab)}
+        for i, token in enumerate(new_vocab):
+            if token in old_index:
+                state[key][i] = value[old_index[token]]
+    model.load_state_dict(state)
 
 
 def fit(
@@ -215,7 +256,11 @@ def fit(
     """
     train_pairs, valid_pairs = training_pairs(run, pairs)
     levels = (run.level, run.level) if pairs is not None else None
-    model = seeded_model(run.settings.seed, run.kind, run.task, train_pairs, levels=levels, **run.sizes())
+    model = seeded_model(
+        run.settings.seed, run.kind, run.task, train_pairs, levels=levels, normalize_source=run.typed, **run.sizes()
+    )
+    if run.init_from:
+        warm_start(model, run.init_from)
     history = train(model, train_pairs, valid_pairs, run.settings, callback, cancel)
     model.meta = {
         "task": run.task,

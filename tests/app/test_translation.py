@@ -1,6 +1,6 @@
 """The translation page through AppTest: translate, attention, beam search, side by side, length chart, train, batch."""
 
-from core.translation import data
+from core.translation import data, reading
 from tests.helpers.apptest import charts, titles
 
 PAGE = "pages/1_Translation.py"
@@ -15,7 +15,7 @@ def test_default_view_translates_with_attention(open_page):
     at = open_page(PAGE)
     assert at.selectbox(key="tr_model").value == "numbers-en-fr"
     text = at.text_input(key="tr_text").value
-    reference = data.reference_for("numbers:en-fr", text)
+    reference = reading.reference("numbers:en-fr", text).answer
     assert reference is not None
     assert any(reference in s.value for s in at.success), [e.value for e in at.error]
     heatmap = next(c for c in charts(at) if c["data"] and c["data"][0]["type"] == "heatmap")

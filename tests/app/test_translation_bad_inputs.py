@@ -63,3 +63,29 @@ def test_garbage_query_params_fall_back(open_page):
     assert not at.exception
     assert at.selectbox(key="tr_model").value == "numbers-en-fr"
     assert at.radio(key="tr_method").value == "greedy"
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("twelve hundred", "Correct: the answer reads back as the input's value “mille deux cents”"),
+        ("Two Thousand And Twenty-Six", "deux mille vingt-six"),
+        ("2026", "the model reads words"),
+        ("one two", "No reference: cannot read this as one English number"),
+        ("5,000,000,000,000,000", "beyond the model's range"),
+        ("x" * 1500, "input cut to its first 500"),
+    ],
+)
+def test_typed_inputs_get_a_reference_and_a_check(open_page, text, shown):
+    at = open_page(PAGE, {"model": "numbers-en-fr"})
+    at.text_input(key="tr_text").set_value(text).run()
+    assert not at.exception
+    said = [m.value for m in (*at.success, *at.error, *at.warning, *at.info)]
+    assert any(shown in m for m in said), said
+
+
+def test_dates_page_says_how_numeric_dates_are_read(open_page):
+    at = open_page(PAGE, {"model": "dates-iso", "text": "3/4/1999"})
+    assert not at.exception
+    assert any("3/4/1999 = 3 April 1999" in c.value for c in at.caption)
+    assert any("1999-04-03" in s.value for s in at.success), [e.value for e in (*at.error, *at.warning)]

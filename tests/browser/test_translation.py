@@ -23,7 +23,7 @@ def test_translation_click_upload_and_screenshot(page, tmp_path):
     wait_for_rerun(page)
     record_timing("interaction.translation_random_example", time.perf_counter() - start)
     assert field.input_value() != "25 novembre 2026"
-    assert page.get_by_text("Correct (reference:").first.is_visible()
+    assert page.get_by_text("Correct: the answer reads back").first.is_visible()
     assert_no_exception(page)
 
     inputs = tmp_path / "dates.txt"

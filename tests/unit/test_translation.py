@@ -9,7 +9,7 @@ import torch
 from core import checkpoints, decoding
 from core.errors import UserError
 from core.plots.translation import top_paths, tree_ends
-from core.translation import data, inference
+from core.translation import data, inference, reading
 from core.translation.tokenizer import BOS_ID, EOS_ID, Tokenizer, build_vocab, split
 from core.translation.train import (
     TrainSettings,
@@ -31,13 +31,13 @@ def test_numbers_pairs_are_deterministic_and_correct():
     first = data.numbers_pairs(20, seed=3, split="train")
     assert first == data.numbers_pairs(20, seed=3, split="train")
     for source, target in first:
-        n = data.english_number(source)
+        n = reading.english_value(source)
         assert num2words(n, lang="en") == source and num2words(n, lang="fr") == target
 
 
 def test_splits_are_disjoint_by_meaning():
-    train = {data.english_number(s) for s, _ in data.numbers_pairs(400, split="train")}
-    test = {data.english_number(s) for s, _ in data.numbers_pairs(400, split="test")}
+    train = {reading.english_value(s) for s, _ in data.numbers_pairs(400, split="train")}
+    test = {reading.english_value(s) for s, _ in data.numbers_pairs(400, split="test")}
     assert train and test and not train & test
     train_dates = {t for _, t in data.dates_pairs(300, split="train")}
     test_dates = {t for _, t in data.dates_pairs(300, split="test")}
@@ -53,14 +53,14 @@ def test_dates_are_iso_and_in_range():
     for source, target in data.dates_pairs(50, seed=2):
         date = datetime.date.fromisoformat(target)
         assert data.FIRST_DATE <= date <= data.LAST_DATE
-        assert data.reference_for("dates", source) == target
+        assert reading.reference("dates", source).answer == target
 
 
-def test_reference_only_for_generator_output():
-    assert data.reference_for("numbers:en-fr", "seventy-three") == "soixante-treize"
-    assert data.reference_for("numbers:en-fr", "seventy three") is None  # not what num2words writes
-    assert data.reference_for("dates", "25 novembre 2026") == "2026-11-25"
-    assert data.reference_for("pairs", "anything") is None
+def test_reference_for_typed_phrasing():
+    assert reading.reference("numbers:en-fr", "seventy-three").answer == "soixante-treize"
+    assert reading.reference("numbers:en-fr", "Seventy three").answer == "soixante-treize"
+    assert reading.reference("dates", "25 novembre 2026").answer == "2026-11-25"
+    assert reading.reference("pairs", "anything").answer is None
 
 
 def test_task_pairs_rejects_unknown_tasks():
@@ -369,7 +369,16 @@ def test_bad_configs_are_refused():
 
 # ---------------------------------------------------------------- shipped checkpoints
 
-SHIPPED = ["numbers-en-fr", "numbers-en-fr-noattn", "dates-iso", "dates-iso-dot", "dates-iso-noattn", "dates-iso-plain"]
+SHIPPED = [
+    "numbers-en-fr",
+    "numbers-en-fr-generated",
+    "numbers-en-fr-noattn",
+    "dates-iso",
+    "dates-iso-generated",
+    "dates-iso-dot",
+    "dates-iso-noattn",
+    "dates-iso-plain",
+]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
