@@ -28,6 +28,7 @@ COMMANDS = {
         "python bench/bench_translation.py",
         "python bench/bench_translation.py --train-only",
     ),
+    "bench/results/phrasing.json": "python bench/bench_phrasing.py",
     "bench/results/video.json": "python bench/bench_video.py",
     "bench/results/video_memory.json": "python bench/bench_video_memory.py",
     "bench/results/generation.json": "python bench/bench_generation.py",
@@ -244,7 +245,28 @@ def translation_section(meta: dict[str, dict]) -> list[str]:
             for d in sweep
         ]
         lines += table(["delay", "exact (all)", *(f"{b} tokens" for b in buckets), "train s"], rows)
-    return lines + translation_bench()
+    return lines + translation_bench() + phrasing_bench()
+
+
+def phrasing_bench() -> list[str]:
+    """Typed inputs: the phrasing and round-number sets beside the in-distribution sample."""
+    relative = "bench/results/phrasing.json"
+    data = read(relative)
+    lines = ["### Text the way people type it: phrasing and round-number sets", ""] + source(relative, data)
+    if data is None:
+        return lines
+    sets = ("in distribution", "phrasing", "round numbers")
+    rows = [
+        [name, *(pct(dig(results, kind, "exact"), 2) for kind in sets)]
+        for name, results in (data.get("models") or {}).items()
+    ]
+    lines += table(["model", *sets], rows)
+    for name, results in (data.get("models") or {}).items():
+        checks = results.get("issue table") or []
+        if checks:
+            right = sum(bool(c.get("right")) for c in checks)
+            lines += [f"{name} on the issue's typed examples: {right} of {len(checks)} right.", ""]
+    return lines
 
 
 def translation_bench() -> list[str]:
