@@ -124,9 +124,30 @@ def show_clip(name: str, data: bytes, clip) -> None:
         st.warning(note)
 
 
+DEV_RESULTS = "bench/results/video_dev.json"  # the no-clear-motion threshold, chosen on a dev set
+
+
+def show_answer(name: str, result: dict) -> None:
+    """The model's answer, or "no clear motion" when its confidence is under the threshold chosen for it."""
+    stored = results.read(DEV_RESULTS)
+    threshold = stored["chosen_threshold"] if stored and stored["model"] == name else 0.0
+    if result["confidence"] >= threshold:
+        st.metric("Prediction", result["label"], f"{result['confidence']:.1%} confident", delta_color="off")
+        return
+    guess = f"best guess {result['label']}, {result['confidence']:.1%}"
+    st.metric("Prediction", "no clear motion", guess, delta_color="off")
+    chosen = next(row for row in stored["table"] if row["threshold"] == threshold)
+    st.info(
+        f"The model sees no clear motion in this clip: its {guess}, is under {threshold:.0%}. That threshold was "
+        f"chosen on a development set ({stored['dev_set']}): there it flags {chosen['still_flagged']:.0%} of the "
+        f"still clips and keeps {chosen['right_answers_kept']:.0%} of the right answers. Stored by "
+        f"`{stored['command']}` on {stored['date']}."
+    )
+
+
 def prediction_section(name: str, model: VideoClassifier, clip) -> dict:
     result = predict(model, model_input(clip.frames, model.config.image_size))
-    st.metric("Prediction", result["label"], f"{result['confidence']:.1%} confident", delta_color="off")
+    show_answer(name, result)
     left, right = st.columns(2)
     with left:
         show_figure(plots.timeline_figure(result["timeline"], model.config.labels), key="video_timeline")
