@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import setup_page, user_errors
 from ui import video as vi
+from ui import video_train as vt
 
 setup_page("Video classification")
 st.title("Video classification")
@@ -35,6 +36,14 @@ with user_errors():
     st.header("Held-out set")
     vi.heldout_section(name, model)
 
+    st.header("Clips drawn differently")
+    st.markdown(
+        "A model can learn the look of its training generator instead of motion. Every model is also scored "
+        "on a **shift set**: the same eight motions drawn by a renderer that shares no code with the training "
+        "generator (other shapes, photographs as objects and backgrounds, shake, lighting, noise, codecs)."
+    )
+    vi.robustness_section()
+
 st.header("Train your own classes")
 with user_errors():
-    vi.train_section()
+    vt.train_section()

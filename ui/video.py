@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import streamlit as st
 
-from core import checkpoints, limits
+from core import checkpoints, limits, results
 from core.errors import UserError
 from core.plots import video as plots
-from core.video import custom, synth
+from core.video import shift, synth
 from core.video.io import BROWSER_CODECS, EXTENSIONS, model_input, probe, read_clip
-from core.video.model import RECURRENT, TEMPORAL, VideoClassifier, predict
+from core.video.model import RECURRENT, VideoClassifier, predict
 from ui.common import query_choice, query_number, show_figure
-from ui.jobs import current_job, show_job, start_job
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 VARIANTS = {  # shipped model -> what it is
@@ -22,8 +20,6 @@ VARIANTS = {  # shipped model -> what it is
     "video-motion-frame": "single frame",
     "video-motion-mean": "order-blind mean",
 }
-JOB_KEY = "video_train_job"
-CLIPS_PER_CLASS, LONG_CLIP = "Clips per class", "Time ranges of one long clip"
 
 
 @st.cache_resource(max_entries=4)
@@ -128,9 +124,30 @@ def show_clip(name: str, data: bytes, clip) -> None:
         st.warning(note)
 
 
+DEV_RESULTS = "bench/results/video_dev.json"  # the no-clear-motion threshold, chosen on a dev set
+
+
+def show_answer(name: str, result: dict) -> None:
+    """The model's answer, or "no clear motion" when its confidence is under the threshold chosen for it."""
+    stored = results.read(DEV_RESULTS)
+    threshold = stored["chosen_threshold"] if stored and stored["model"] == name else 0.0
+    if result["confidence"] >= threshold:
+        st.metric("Prediction", result["label"], f"{result['confidence']:.1%} confident", delta_color="off")
+        return
+    guess = f"best guess {result['label']}, {result['confidence']:.1%}"
+    st.metric("Prediction", "no clear motion", guess, delta_color="off")
+    chosen = next(row for row in stored["table"] if row["threshold"] == threshold)
+    st.info(
+        f"The model sees no clear motion in this clip: its {guess}, is under {threshold:.0%}. That threshold was "
+        f"chosen on a development set ({stored['dev_set']}): there it flags {chosen['still_flagged']:.0%} of the "
+        f"still clips and keeps {chosen['right_answers_kept']:.0%} of the right answers. Stored by "
+        f"`{stored['command']}` on {stored['date']}."
+    )
+
+
 def prediction_section(name: str, model: VideoClassifier, clip) -> dict:
     result = predict(model, model_input(clip.frames, model.config.image_size))
-    st.metric("Prediction", result["label"], f"{result['confidence']:.1%} confident", delta_color="off")
+    show_answer(name, result)
     left, right = st.columns(2)
     with left:
         show_figure(plots.timeline_figure(result["timeline"], model.config.labels), key="video_timeline")
@@ -184,114 +201,22 @@ def heldout_section(name: str, model: VideoClassifier) -> None:
         show_figure(plots.per_class_figure(metrics["per_class_accuracy"]), key="video_per_class")
 
 
-# ---- train your own -------------------------------------------------------------------------
-
-
-def _collect(names: list[str], mode: str, settings: custom.CustomTraining) -> custom.Collected:
-    if mode == CLIPS_PER_CLASS:
-        uploads = [
-            [(f.name, f.getvalue()) for f in st.session_state.get(f"vt_clips_{c}") or []] for c in range(len(names))
-        ]
-        return custom.clips_from_uploads(uploads, names, settings)
-    upload = st.session_state.get("vt_long")
-    if upload is None:
-        raise UserError("upload the long clip first")
-    segments = custom.parse_ranges(st.session_state.get("vt_ranges", ""), names)
-    return custom.clips_from_ranges(upload.getvalue(), segments, names, settings)
-
-
-def _clip_inputs(names: list[str], mode: str) -> None:
-    if mode == CLIPS_PER_CLASS:
-        columns = st.columns(min(4, len(names)))
-        for c, name in enumerate(names):
-            with columns[c % len(columns)]:
-                st.file_uploader(
-                    f"{name}",
-                    type=list(EXTENSIONS),
-                    accept_multiple_files=True,
-                    key=f"vt_clips_{c}",
-                    max_upload_size=limits.VIDEO_MAX_MB,
-                )
+def robustness_section() -> None:
+    stored = results.read(shift.RESULTS)
+    if stored is None:
+        st.info("No shift-set measurement is stored yet: run `python bench/bench_video_shift.py`.")
         return
-    long_clip = st.file_uploader("Long clip", type=list(EXTENSIONS), key="vt_long", max_upload_size=limits.VIDEO_MAX_MB)
-    if long_clip is not None:
-        try:
-            st.caption(f"About {describe(long_clip.getvalue())['duration']:.1f} s long (as the container claims).")
-        except UserError as error:
-            st.error(f"Long clip: {error}")
-    st.text_area(
-        "One segment per line: class: start-end (seconds)", f"{names[0]}: 0-2\n{names[1]}: 2-4", key="vt_ranges"
+    rows = shift.side_by_side(stored)
+    sets = stored["sets"]
+    st.caption(
+        f"Stored, not computed at page load: `{stored['command']}` on {stored['date']}. Held-out set: "
+        f"{sets['heldout']['clips']} clips from the training generator's full ranges. Shift set: "
+        f"{sets['shift']['clips']} clips drawn by a separate renderer ({sets['shift']['what']}; "
+        f"{', '.join(sets['shift']['codecs'])}), made by `{sets['shift']['command']}`, never used to train or choose."
     )
-
-
-def _settings() -> custom.CustomTraining:
-    cols = st.columns(6)
-    temporal = cols[0].selectbox("Over time", list(TEMPORAL), key="vt_temporal")
-    motion = cols[5].checkbox(
-        "Frame changes",
-        True,
-        key="vt_motion",
-        disabled=temporal not in RECURRENT,
-        help="The CNN also sees each frame's change from the previous one: direction (turning, moving) "
-        "becomes visible to it. Off for mean and single frame, where it would leak the order.",
-    )
-    return custom.CustomTraining(
-        temporal=temporal,
-        hidden=cols[1].select_slider("RNN size", [16, 32, 64, 128], 32, key="vt_hidden"),
-        width=cols[2].select_slider("CNN width", [8, 16, 32], 16, key="vt_cnn"),
-        epochs=int(cols[3].number_input("Epochs", 1, 100, 15, key="vt_epochs")),
-        held_share=cols[4].slider("Held out", 0.0, 0.5, 0.2, key="vt_heldout"),
-        motion=motion,
-    )
-
-
-def train_section() -> None:
-    st.markdown(
-        "Name 2-8 classes and give each a few clips, either uploads per class or time ranges of one long "
-        "clip. A share of each class is held out to check the model on clips it never saw."
-    )
-    names_text = st.text_input("Classes (comma-separated)", "wave, clap", key="vt_names")
-    mode = st.radio("Clips from", [CLIPS_PER_CLASS, LONG_CLIP], key="vt_mode", horizontal=True)
-    try:
-        names = custom.class_names(names_text)
-    except UserError as error:
-        st.error(str(error))
-        return
-    _clip_inputs(names, mode)
-    settings = _settings()
-    job = current_job(JOB_KEY)
-    if st.button("Train", key="vt_train", disabled=job is not None and job.running):
-        with st.status("Decoding clips…", expanded=False) as status:
-            collected = _collect(names, mode, settings)
-            status.update(label=f"Decoded {len(collected.data)} clips", state="complete")
-        target = functools.partial(custom.train, collected, names, settings)
-        start_job(JOB_KEY, f"Training {len(names)} classes on {len(collected.data)} clips", target)
-    show_job(JOB_KEY, ("train_accuracy", "val_accuracy"))
-    job = current_job(JOB_KEY)
-    if job is not None and not job.running and job.result:
-        _trained_section(job.result)
-
-
-def _trained_section(trained: custom.Trained) -> None:
-    model, held = trained.model, trained.held
-    for note in trained.notes:
-        st.warning(note)
-    held_text = f"{trained.held_accuracy:.0%} on {len(held)} held-out clips" if len(held) else "no held-out clips"
-    st.success(f"Training accuracy {trained.train_accuracy:.0%}; {held_text}.")
-    if len(held):
-        figure = plots.confusion_figure(trained.confusion, model.config.labels, "Held-out confusion")
-        show_figure(figure, key="vt_confusion")
-    st.download_button(
-        "Download checkpoint (zip)",
-        checkpoints.to_zip(model, trained.meta()),
-        "video-classifier.zip",
-        "application/zip",
-        key="vt_download",
-    )
-    upload = st.file_uploader(
-        "Classify a new clip with your model", type=list(EXTENSIONS), key="vt_try", max_upload_size=limits.VIDEO_MAX_MB
-    )
-    if upload is not None:
-        clip = decode(upload.getvalue(), model.config.frames)
-        answer = predict(model, model_input(clip.frames, model.config.image_size))
-        st.metric("Your model says", answer["label"], f"{answer['confidence']:.1%} confident", delta_color="off")
+    left, right = st.columns([2, 3])
+    with left:
+        table = [{**row, "held-out": f"{row['held-out']:.1%}", "shift": f"{row['shift']:.1%}"} for row in rows]
+        st.dataframe(table, hide_index=True, key="video_shift_table")
+    with right:
+        show_figure(plots.robustness_figure(rows), key="video_shift_bars")

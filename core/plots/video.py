@@ -102,3 +102,22 @@ def per_class_figure(per_class: dict[str, float], title: str = "Per-class accura
     )
     fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
     return fig
+
+
+def robustness_figure(rows: list[dict], title: str = "Held-out set vs shift set") -> go.Figure:
+    """Grouped bars: each model's accuracy on clips like its training data and on clips drawn differently."""
+    fig = base_figure(title, height=320, yaxis_title="accuracy")
+    for i, part in enumerate(("held-out", "shift")):
+        values = [row[part] for row in rows]
+        fig.add_bar(
+            x=[row["model"] for row in rows],
+            y=values,
+            name=f"{part} set",
+            text=[f"{v:.1%}" for v in values],
+            textposition="outside",
+            marker_color=COLORS[i],
+        )
+    fig.add_hline(y=0.5, line=dict(color="#999", dash="dot"), annotation_text="pair-level ceiling without order")
+    fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
+    fig.update_layout(barmode="group")
+    return fig

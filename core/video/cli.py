@@ -13,7 +13,7 @@ from core import checkpoints
 from core.cli import ProgressLine, add_json_flag, emit, print_json
 from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
-from core.video import synth
+from core.video import shift, synth
 from core.video.io import EXTENSIONS, model_input, read_clip
 from core.video.model import RECURRENT, TEMPORAL, VideoClassifier, VideoConfig, predict
 from core.video.recipes import MOTION
@@ -93,6 +93,13 @@ def _make_dataset(args) -> int:
     return 0
 
 
+def _make_shift_set(args) -> int:
+    rows = shift.make_set(args.out, args.per_class, args.seed, workers=args.workers or default_threads())
+    summary = {"out": args.out, "clips": len(rows), "seed": args.seed, "codecs": sorted({r["codec"] for r in rows})}
+    emit(summary, args.json, f"wrote {len(rows)} clips and labels.json to {args.out} (seed {args.seed})")
+    return 0
+
+
 def _train(args) -> int:
     import torch
 
@@ -166,6 +173,18 @@ def register(commands, train_commands) -> None:
     make.add_argument("--seed", type=int, default=100, help="seed (1, 2 and 9 are the shipped models' data)")
     add_json_flag(make)
     make.set_defaults(func=_make_dataset)
+
+    make_shift = sub.add_parser(
+        "make-shift-set", help="write the shift test set: other shapes, photo textures, shake, lighting, codecs"
+    )
+    make_shift.add_argument("--out", required=True, help="output folder")
+    make_shift.add_argument("--per-class", type=int, default=shift.SHIFT_PER_CLASS, help="clips per class")
+    make_shift.add_argument(
+        "--seed", type=int, default=shift.SHIFT_SEED, help=f"{shift.SHIFT_SEED}: the test set, {shift.DEV_SEED}: dev"
+    )
+    make_shift.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
+    add_json_flag(make_shift)
+    make_shift.set_defaults(func=_make_shift_set)
 
     train = train_commands.add_parser("video", help="train a CNN+RNN on the synthetic motion classes")
     train.add_argument("--out", default="", help="folder to save the checkpoint in")

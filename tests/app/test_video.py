@@ -66,7 +66,7 @@ def test_upload_mjpg_is_classified_and_not_played(open_page, tmp_path):
 
 @pytest.mark.parametrize("mode", ["clips", "ranges"])
 def test_train_your_own(open_page, tmp_path, mode):
-    from ui.video import JOB_KEY
+    from ui.video_train import JOB_KEY
 
     at = open_page(PAGE)
     at.text_input(key="vt_names").set_value("grow, shrink").run()
@@ -111,3 +111,31 @@ def test_frame_changes_are_off_for_order_blind_models(open_page):
     assert not at.checkbox(key="vt_motion").disabled
     at.selectbox(key="vt_temporal").set_value("mean").run()
     assert at.checkbox(key="vt_motion").disabled
+
+
+def test_held_out_and_shift_accuracy_side_by_side_from_the_stored_file(open_page):
+    from core import results
+    from core.video import shift
+
+    stored = results.read(shift.RESULTS)
+    at = open_page(PAGE)
+    bars = charts(at)[titles(at).index("Held-out set vs shift set")]
+    assert [trace["name"] for trace in bars["data"]] == ["held-out set", "shift set"]
+    assert list(bars["data"][0]["x"]) == list(stored["models"])  # every model, the shuffled reading too
+    assert list(bars["data"][1]["y"]) == [parts["shift"]["accuracy"] for parts in stored["models"].values()]
+    captions = " ".join(c.value for c in at.caption)
+    assert f"Stored, not computed at page load: `{stored['command']}` on {stored['date']}" in captions
+
+
+def test_train_your_own_starts_from_the_shipped_cnn_by_default(open_page):
+    from core import results
+
+    at = open_page(PAGE)
+    assert at.radio(key="vt_start").value == "transfer"
+    assert at.select_slider(key="vt_cnn").disabled  # the shipped CNN's size is used
+    stored = results.read("bench/results/video_transfer.json")
+    text = " ".join(c.value for c in at.caption)
+    for start in ("transfer", "scratch"):
+        assert f"{stored['starts'][start]['test_accuracy_mean']:.0%} (worst seed" in text
+    at.radio(key="vt_start").set_value("scratch").run()
+    assert not at.select_slider(key="vt_cnn").disabled

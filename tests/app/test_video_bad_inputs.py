@@ -1,5 +1,6 @@
 """Catalogue of bad inputs on the video page: each gets its message (or is processed), never a traceback."""
 
+import dataclasses
 import io
 
 import cv2
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.video import io as vio
-from core.video import synth
+from core.video import shift, synth
 from tests.helpers.apptest import titles
 
 PAGE = "pages/2_Video.py"
@@ -41,6 +42,7 @@ CASES = {
     "text renamed .mp4": ("notes.mp4", lambda t: b"just some text\n" * 50, "error", "not a video that can be decoded"),
     "truncated": ("cut.avi", lambda t: mjpg(t, 60)[:9000], "warning", "could be decoded (truncated?)"),
     "PNG renamed .mp4": ("image.mp4", lambda t: png(), "error", "a single image shows no motion"),
+    "1-frame clip": ("one.avi", lambda t: mjpg(t, 1), "error", "only 1 frame could be decoded"),
     "fewer frames than requested": ("short.avi", lambda t: mjpg(t, 5), "warning", "only 5 distinct frames"),
     "huge resolution": ("big.avi", lambda t: mjpg(t, 3, 640, 480), "error", "megapixels (4096x4096) are accepted"),
     "very long clip": ("long.avi", lambda t: mjpg(t, 60), "warning", "the clip is long: only its first 40 frames"),
@@ -86,3 +88,30 @@ def test_bad_training_setup(open_page, tmp_path, names, ranges, expected):
         at.button(key="vt_train").click().run()
     assert not at.exception, at.exception
     assert any(expected in e.value for e in at.error), [e.value for e in at.error]
+
+
+def shift_clip(tmp_path, label: str, seed: int = 0) -> bytes:
+    """A small MJPG clip from the shift renderer (photo-textured object on a photo background)."""
+    spec = dataclasses.replace(shift.random_spec(label, seed), width=160, height=120, frames=24, codec="MJPG")
+    if label == "exit":
+        spec = dataclasses.replace(spec, start=(80.0, 60.0), end=(160 + spec.size, 60.0))
+    return shift.write(spec, tmp_path / label).read_bytes()
+
+
+def test_no_motion_is_not_named_a_class(open_page, tmp_path):
+    """Nothing moves (shake, lighting and noise only): video-motion's best guess is under the dev-set threshold."""
+    at = open_page(PAGE)
+    at.radio(key="video_source").set_value("Upload").run()
+    at.file_uploader(key="video_upload").upload("still.avi", shift_clip(tmp_path, "still"), "video/x-msvideo").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "no clear motion"
+    assert any("The model sees no clear motion in this clip: its best guess" in i.value for i in at.info)
+
+
+def test_object_leaving_the_frame_is_classified_without_error(open_page, tmp_path):
+    at = open_page(PAGE)
+    at.radio(key="video_source").set_value("Upload").run()
+    at.file_uploader(key="video_upload").upload("exit.avi", shift_clip(tmp_path, "exit"), "video/x-msvideo").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value in synth.LABELS + ["no clear motion"]
+    assert not at.error

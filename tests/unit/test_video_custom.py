@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from core import checkpoints
 from core.errors import UserError
 from core.training import Callback
 from core.video import custom, synth
@@ -88,8 +89,34 @@ def test_a_tiny_run_scores_what_its_loss_says():
     pick = np.flatnonzero(np.isin(y, [2, 3]))[:5]  # grow, shrink
     collected = custom.Collected(ClipSet(x[pick], (y[pick] == 3).astype(np.int64)))
     losses = Losses()
-    trained = custom.train(collected, ["grow", "shrink"], custom.CustomTraining(held_share=0.0), losses)
+    trained = custom.train(
+        collected, ["grow", "shrink"], custom.CustomTraining(start="scratch", held_share=0.0), losses
+    )
     loss, train_accuracy = losses.epochs[-1]
     assert loss < 0.1, losses.epochs
     assert train_accuracy == trained.train_accuracy == 1.0, losses.epochs
     assert trained.held_accuracy is None and trained.confusion == [[0, 0], [0, 0]]
+
+
+def test_transfer_starts_from_the_shipped_cnn_and_keeps_it_fixed(monkeypatch, tmp_path):
+    x, y, _ = synth.training_set(1, 16, 32, seed=6)
+    collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
+    shipped = checkpoints.load(custom.TRANSFER_FROM).cnn.state_dict()
+    for temporal, first_conv in (("gru", shipped["convs.0.weight"]), ("mean", shipped["convs.0.weight"][:, :3])):
+        settings = custom.CustomTraining(temporal=temporal, width=8, hidden=8, epochs=2, held_share=0.0)
+        trained = custom.train(collected, ["a", "b"], settings)
+        cnn = trained.model.cnn.state_dict()
+        assert cnn["convs.0.weight"].equal(first_conv)  # loaded, then not trained (width=8 is ignored)
+        assert all(
+            cnn[k].equal(v)
+            for k, v in shipped.items()
+            if k != "convs.0.weight" and "running" not in k and "batches" not in k
+        )
+        assert not any(p.requires_grad for p in trained.model.cnn.parameters())
+    scratch = custom.train(collected, ["a", "b"], custom.CustomTraining(start="scratch", width=8, hidden=8, epochs=1))
+    assert scratch.model.config.channels == [8, 16, 16]
+    with pytest.raises(UserError, match="start must be one of transfer, scratch"):
+        custom.new_model(["a", "b"], custom.CustomTraining(start="pretrained"))
+    monkeypatch.setattr(checkpoints, "ASSETS_DIR", tmp_path)
+    with pytest.raises(UserError, match="transfer needs the shipped video-motion model"):
+        custom.new_model(["a", "b"], custom.CustomTraining())
