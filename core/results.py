@@ -31,6 +31,8 @@ COMMANDS = {
     "bench/results/phrasing.json": "python bench/bench_phrasing.py",
     "bench/results/video.json": "python bench/bench_video.py",
     "bench/results/video_memory.json": "python bench/bench_video_memory.py",
+    "bench/results/video_shift.json": "python bench/bench_video_shift.py --shift-dir DIR",
+    "bench/results/video_transfer.json": "python bench/bench_video_transfer.py",
     "bench/results/generation.json": "python bench/bench_generation.py",
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
     "bench/results/varlen.json": "python bench/bench_varlen.py",
@@ -301,6 +303,41 @@ def translation_bench() -> list[str]:
     return lines
 
 
+def video_shift_bench() -> list[str]:
+    """Clips drawn by another renderer (the shift set) beside the held-out set, and transfer for new classes."""
+    relative = "bench/results/video_shift.json"
+    data = read(relative)
+    lines = ["### Clips drawn differently: held-out vs shift set", ""] + source(relative, data)
+    if data:
+        models = data.get("models") or {}
+        classes = list(dig(models, "video-motion", "shift", "per_class") or {})
+        rows = [
+            [name, pct(dig(sets, "heldout", "accuracy")), pct(dig(sets, "shift", "accuracy"))]
+            + [pct(dig(sets, "shift", "per_class", c), 0) for c in classes]
+            for name, sets in models.items()
+        ]
+        lines += table(["model", "held-out", "shift", *(f"shift {c}" for c in classes)], rows)
+    relative = "bench/results/video_transfer.json"
+    data = read(relative)
+    lines += ["### Your own classes: transfer from the shipped CNN vs from scratch", ""] + source(relative, data)
+    if data:
+        rows = [
+            [
+                start,
+                pct(s.get("test_accuracy_mean")),
+                pct(s.get("test_accuracy_min")),
+                num(s.get("cpu_seconds_max"), 1, "s"),
+            ]
+            for start, s in (data.get("starts") or {}).items()
+        ]
+        lines += [
+            f"Classes {', '.join(data.get('classes', []))}: {data.get('train_clips_per_class')} training clips "
+            f"and {data.get('test_clips_per_class')} test clips per class, one run per seed.",
+            "",
+        ] + table(["start", "test accuracy (mean)", "test accuracy (worst run)", "CPU time (worst run)"], rows)
+    return lines
+
+
 def video_section(meta: dict[str, dict]) -> list[str]:
     names = [n for n, m in meta.items() if str(m.get("task", "")).startswith("video")]
     lines = ["## Video classification", ""] + checkpoint_source(names)
@@ -358,7 +395,7 @@ def video_section(meta: dict[str, dict]) -> list[str]:
                 ]
             ],
         )
-    return lines
+    return lines + video_shift_bench()
 
 
 def generator_section(meta: dict[str, dict]) -> list[str]:
