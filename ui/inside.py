@@ -245,7 +245,14 @@ def whatif_section(name: str, text: str) -> None:
     st.caption("Scores from core.decoding.teacher_forced_score, the function the decoders are tested against.")
 
 
+@st.fragment
+def _gradients_fragment(name: str, text: str) -> None:
+    with user_errors():
+        gradients_section(name, text)
+
+
 def main() -> None:
+    """Model, cell, input and layer rerun the page; every section below is a fragment that reruns alone."""
     name, part, text = choose_input()
     trace = None
     with user_errors():
@@ -255,11 +262,10 @@ def main() -> None:
     index = choose_layer(trace)
     time_section(trace, index)
     st.subheader("Neuron explorer")
-    neuron_section(trace, index)
+    st.fragment(neuron_section)(trace, index)
     st.subheader("Find interpretable units, measured")
-    units_section(name)
+    st.fragment(units_section)(name)
     st.subheader("Gradients through time")
-    with user_errors():
-        gradients_section(name, text)
+    _gradients_fragment(name, text)
     st.subheader("What-if decoding")
-    whatif_section(name, text)
+    st.fragment(whatif_section)(name, text)
