@@ -7,6 +7,7 @@ by hand for pages that write the URL themselves."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import os
 from collections.abc import Callable
@@ -58,6 +59,20 @@ def show_figure(fig: go.Figure, key: str, caption: str | None = None, **kwargs):
     if caption:
         st.caption(caption)
     return chart
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _built_figure(module: str, name: str, *args, **kwargs) -> go.Figure:
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+def cached_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
+    """``builder(*args, **kwargs)`` built once per distinct arguments and shared by sessions.
+
+    Building a plotly figure costs 50-100 ms of server CPU (template validation), most of a rerun's
+    cost; the cached figure is shared read-only: show_figure does not change it (themed() copies).
+    """
+    return _built_figure(builder.__module__, builder.__name__, *args, **kwargs)
 
 
 @contextlib.contextmanager
