@@ -17,6 +17,7 @@ each in its own process, in one run. Writes bench/results/rerun_cost.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -153,18 +154,22 @@ async def _live_page(url: str, pid: int, page: str, interactions: list, repeats:
     name = "" if page == "Home.py" else Path(page).stem.split("_", 1)[1]
     await session.rerun(page=name)
     await session.rerun()  # warm
+    found = {}  # looked up before any change: a fragment run sends only its own section's elements
+    for kind, key, values in interactions:
+        if kind != "rerun":
+            with contextlib.suppress(AssertionError):
+                proto = session.widget(key)
+                options = values if values is not None else tuple(proto.options[:2])
+                found[key] = proto.id, session.fragments.get(proto.id, ""), options
     out = {}
     for kind, key, values in interactions:
         label = "rerun (nothing changed)" if kind == "rerun" else f"{kind} {key}"
         widget_id, fragment = "", ""
         if kind != "rerun":
-            try:
-                proto = session.widget(key)
-            except AssertionError:
+            if key not in found:
                 out[label] = {"absent": True}
                 continue
-            widget_id, fragment = proto.id, session.fragments.get(proto.id, "")
-            values = values if values is not None else tuple(proto.options[:2])
+            widget_id, fragment, values = found[key]
         samples = []
         for i in range(repeats):
             if widget_id:
