@@ -55,10 +55,21 @@ def environment_sidebar() -> None:
 def show_figure(fig: go.Figure, key: str, caption: str | None = None, **kwargs):
     """Render a core.plots figure with the app's template (not Streamlit's), light or dark as the browser
     shows the app; ``caption`` is a sentence under it saying what it shows (for readers who cannot see it)."""
+    _rerun_on_theme_change()
     chart = st.plotly_chart(themed(fig, st.context.theme.type), key=key, theme=None, width="stretch", **kwargs)
     if caption:
         st.caption(caption)
     return chart
+
+
+def _rerun_on_theme_change() -> None:
+    """A theme switch reruns nothing (Streamlit issue #11920), and the next rerun may be one section's
+    (st.fragment), which would leave the other sections' charts in the old theme: rerun the page once."""
+    theme = st.context.theme.type
+    seen = st.session_state.get("_chart_theme", theme)
+    st.session_state["_chart_theme"] = theme
+    if seen != theme:
+        st.rerun()
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
