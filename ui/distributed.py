@@ -23,7 +23,8 @@ JOB_KEY = "dist_job"
 
 def _sweep_target(specs: list[RunSpec], port: int, sweep: str = ""):
     """A job that runs ``specs`` one after another under one sweep name (a new one by default)."""
-    sweep = sweep or datetime.now(UTC).isoformat(timespec="seconds")
+    # milliseconds: two sweeps started within one second must not merge into one
+    sweep = sweep or datetime.now(UTC).isoformat(timespec="milliseconds")
 
     def target(callback: Callback, cancel: threading.Event) -> list[dict]:
         runs = []
