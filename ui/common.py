@@ -29,7 +29,7 @@ import core.plots  # noqa: F401  (registers the app's plotly templates)
 from core.errors import UserError
 from core.plots.theme import themed
 
-# Every rerun ended in a full garbage collection that walked the ~million objects torch, plotly and pandas
+# Every rerun ends in a full garbage collection (Streamlit's runner.postScriptGC: gc.collect(2)) that walked the ~million objects torch, plotly and pandas
 # create at import: 70-120 ms of server CPU per click on any page (a two-line app importing torch: 120 ms
 # per rerun, 5 ms after this). Freezing moves what exists now out of the collector's reach; module
 # objects live as long as the process anyway.
