@@ -9,6 +9,7 @@ import streamlit as st
 from core.plots.shapes import rnn_shape_figure
 from core.shapes import SHAPES, uses
 from ui import setup_page, show_figure
+from ui.common import cached_figure
 
 setup_page("RNN shapes", icon="🔁")
 st.title("RNN Playground")
@@ -26,7 +27,7 @@ for i in range(0, len(SHAPES), 2):
         with column, st.container(border=True):
             st.subheader(shape.title)
             show_figure(
-                rnn_shape_figure(shape.key),
+                cached_figure(rnn_shape_figure, shape.key),
                 key=f"shape_{shape.key}",
                 caption=f"Diagram: {shape.title.lower()} unrolled over time; inputs at the bottom, hidden states in "
                 "the middle, outputs on top, arrows for what feeds what.",

@@ -18,6 +18,7 @@ checked to be the person's own: the French words of the number only they typed, 
 gives (computed here first), the frame count of the clip only they have.
 
     python bench/load_protocol.py --people 30 --minutes 5 [--url URL] [--replicas N]
+    python bench/load_protocol.py --abuse [--sessions 200 --uploads 3 --reconnects 50]   (bench/load_abuse.py)
 
 Without ``--url`` it starts the server itself (N replicas behind nginx when N > 1, see deploy/serve.py)
 and measures its process tree; with ``--url`` server CPU and memory are measured only for ``--pid``s.
@@ -617,7 +618,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pid", type=int, action="append", default=[], help="with --url: server pids to measure")
     parser.add_argument("--replicas", type=int, default=1, help="without --url: servers behind nginx")
     parser.add_argument("--out", type=Path, help="default bench/results/load.json (load_Nreplicas.json for N > 1)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--abuse", action="store_true", help="the bad-input scenarios instead (bench/load_abuse.py)")
+    args, rest = parser.parse_known_args(argv)
+    if args.abuse:
+        from bench import load_abuse
+
+        return load_abuse.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     config = LoadConfig(
         args.people,
         args.minutes,

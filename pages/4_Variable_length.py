@@ -21,20 +21,33 @@ st.markdown(
 )
 shipped = measured.load()
 
+
+@st.fragment
+def inputs_section() -> None:
+    """Section 1 as a fragment: its widgets rerun only this section."""
+    batch = inputs.batch_builder()
+    if batch is not None:
+        pad_value = layout.layout_section(batch)
+        st.subheader("Correctness: padded + masked = packed = one at a time")
+        inputs.correctness_section(batch, pad_value)
+        st.subheader("Cost: naive padding vs packing vs bucketing")
+        inputs.cost_section(batch, shipped)
+
+
+@st.fragment
+def unrolling_section() -> None:
+    points = unrolling.unrolling_section(shipped)
+    st.subheader("Conclusions")
+    unrolling.conclusions(points, shipped)
+
+
+# Each numbered section is a fragment: a widget change reruns its own section, not the whole page.
 st.header("1 · Inputs of different lengths")
-batch = inputs.batch_builder()
-if batch is not None:
-    pad_value = layout.layout_section(batch)
-    st.subheader("Correctness: padded + masked = packed = one at a time")
-    inputs.correctness_section(batch, pad_value)
-    st.subheader("Cost: naive padding vs packing vs bucketing")
-    inputs.cost_section(batch, shipped)
+inputs_section()
 
 st.header("2 · Outputs of different lengths")
-outputs.outputs_section()
+st.fragment(outputs.outputs_section)()
 
 st.header("3 · Static vs dynamic unrolling vs packing")
 st.markdown(unrolling.INTRO)
-points = unrolling.unrolling_section(shipped)
-st.subheader("Conclusions")
-unrolling.conclusions(points, shipped)
+unrolling_section()

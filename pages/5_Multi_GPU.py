@@ -23,13 +23,26 @@ st.markdown(
 )
 cost.environment_note()
 
+
+# Each section is a fragment: a widget change reruns its own section. A finished run reruns the whole page
+# (ui.jobs.show_job), so "Measured runs" picks it up.
+@st.fragment
+def run_section() -> None:
+    specs = controls.run_controls()
+    dist.launch_section(specs)
+
+
+@st.fragment
+def measured_section() -> None:
+    runs, source = dist.pick_runs()
+    dist.results_section(runs, source)
+
+
 st.header("Run on this machine")
-specs = controls.run_controls()
-dist.launch_section(specs)
+run_section()
 
 st.header("Measured runs")
-runs, source = dist.pick_runs()
-dist.results_section(runs, source)
+measured_section()
 
 st.header("What it would cost on a cluster")
-cost.cost_model_section()
+st.fragment(cost.cost_model_section)()

@@ -15,7 +15,7 @@ from core.distributed.worker import RunSpec
 from core.errors import UserError
 from core.plots import distributed as plots
 from core.training import Callback
-from ui.common import show_figure, user_errors
+from ui.common import cached_figure, show_figure, user_errors
 from ui.jobs import current_job, show_job, start_job
 
 JOB_KEY = "dist_job"
@@ -23,7 +23,8 @@ JOB_KEY = "dist_job"
 
 def _sweep_target(specs: list[RunSpec], port: int, sweep: str = ""):
     """A job that runs ``specs`` one after another under one sweep name (a new one by default)."""
-    sweep = sweep or datetime.now(UTC).isoformat(timespec="seconds")
+    # milliseconds: two sweeps started within one second must not merge into one
+    sweep = sweep or datetime.now(UTC).isoformat(timespec="milliseconds")
 
     def target(callback: Callback, cancel: threading.Event) -> list[dict]:
         runs = []
@@ -66,10 +67,9 @@ def launch_section(specs: list[RunSpec] | None) -> None:
 # ---------------------------------------------------------------- measured results
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _figure(builder: str, *args):
-    """Figures of measured runs (plain JSON in, so cacheable): a widget change elsewhere redraws nothing."""
-    return getattr(plots, builder)(*args)
+    """Figures of measured runs, built once per runs shown: a widget change elsewhere redraws nothing."""
+    return cached_figure(getattr(plots, builder), *args)
 
 
 def _keep_valid(key: str, options: list, default) -> None:

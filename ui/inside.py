@@ -7,7 +7,7 @@ import streamlit as st
 from core import checkpoints
 from core.inspect import gradients, steps, units, whatif
 from core.plots import inside as plots
-from ui.common import kept_result, query_choice, show_figure, user_errors
+from ui.common import cached_figure, kept_result, query_choice, show_figure, user_errors
 
 HEATMAP_UNITS = 32  # units per heatmap (a 512-unit map would be sent again on every slider move)
 EQUATION_UNITS = 3  # units whose update is written out by default
@@ -124,7 +124,7 @@ def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
         shown = shown[:HEATMAP_UNITS]
         with tab:
             title = f"{label}: {len(shown)} of {values.shape[1]} units × {len(trace)} steps ({order})"
-            fig = plots.state_heatmap(values, trace.tokens, shown, title, step=t, signed=signed)
+            fig = cached_figure(plots.state_heatmap, values, trace.tokens, shown, title, step=t, signed=signed)
             show_figure(fig, key=f"inside_heatmap_{label[0]}")
 
 
@@ -196,7 +196,7 @@ def gradients_section(name: str, text: str) -> None:
         return
     result = cached_gradients(name, text, tanh)
     series = {f"{name} ({model.config.cell.upper()})": result["shipped"], "plain tanh RNN": result["tanh"]}
-    show_figure(plots.gradient_figure(series, gradients.BACK), key="inside_gradients")
+    show_figure(cached_figure(plots.gradient_figure, series, gradients.BACK), key="inside_gradients")
     reached = []
     for label, norms in series.items():
         fraction = gradients.reach(norms)
@@ -245,7 +245,14 @@ def whatif_section(name: str, text: str) -> None:
     st.caption("Scores from core.decoding.teacher_forced_score, the function the decoders are tested against.")
 
 
+@st.fragment
+def _gradients_fragment(name: str, text: str) -> None:
+    with user_errors():
+        gradients_section(name, text)
+
+
 def main() -> None:
+    """Model, cell, input and layer rerun the page; every section below is a fragment that reruns alone."""
     name, part, text = choose_input()
     trace = None
     with user_errors():
@@ -255,11 +262,10 @@ def main() -> None:
     index = choose_layer(trace)
     time_section(trace, index)
     st.subheader("Neuron explorer")
-    neuron_section(trace, index)
+    st.fragment(neuron_section)(trace, index)
     st.subheader("Find interpretable units, measured")
-    units_section(name)
+    st.fragment(units_section)(name)
     st.subheader("Gradients through time")
-    with user_errors():
-        gradients_section(name, text)
+    _gradients_fragment(name, text)
     st.subheader("What-if decoding")
-    whatif_section(name, text)
+    st.fragment(whatif_section)(name, text)
