@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -33,3 +34,10 @@ def record_timing(name: str, seconds: float) -> None:
     data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {"benchmark": "browser_timings", "seconds": {}}
     data["seconds"][name] = round(seconds, 3)
     TIMINGS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def off_the_browser_loop(function, *args, **kwargs):
+    """Call ``function`` in a fresh thread. Playwright's sync API keeps an event loop running in this
+    thread once a browser test has started, and ``asyncio.run`` refuses to start inside it."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()

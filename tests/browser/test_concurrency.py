@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from bench.sessions import INTERACTIONS, run_sessions
+from tests.browser.helpers import off_the_browser_loop
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +15,7 @@ SESSIONS = 3  # bounded for CI; bench/load_protocol.py simulates a classroom wit
 
 
 def test_concurrent_sessions_get_their_own_results(server, tmp_path):
-    results = asyncio.run(run_sessions(server, SESSIONS, tmp_path, timeout=90_000))
+    results = off_the_browser_loop(asyncio.run, run_sessions(server, SESSIONS, tmp_path, timeout=90_000))
     assert len(results) == SESSIONS
     for result in results:
         assert result["own"] == dict.fromkeys(INTERACTIONS, True), "; ".join(result["errors"])

@@ -17,6 +17,7 @@ from playwright.async_api import async_playwright
 from bench.live import CHROMIUM, CHROMIUM_ARGS, wait_for_rerun_async
 from bench.sessions import session_clip, upload_video
 from deploy.serve import ROUTE_COOKIE, replicas_behind_nginx, routes_seen
+from tests.browser.helpers import off_the_browser_loop
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +80,7 @@ async def two_browsers(url: str, routes: list[str], folder) -> None:
 def test_sessions_stick_to_their_replica(deployment, tmp_path):
     url, logs = deployment
     routes = route_per_replica(url, logs)
-    asyncio.run(two_browsers(url, routes, tmp_path))
+    off_the_browser_loop(asyncio.run, two_browsers(url, routes, tmp_path))
     time.sleep(0.5)
     seen = routes_seen(logs)
     for route in routes:  # page, scripts, websocket, upload PUT, media: all to one replica
