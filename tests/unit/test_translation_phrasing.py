@@ -242,7 +242,7 @@ def test_phrasing_sets_are_committed_held_out_and_readable(name, task):
         assert all(target.count(" ") >= 1 for _, target in pairs)
 
 
-def test_phrasing_sets_hold_nothing_the_training_generator_writes(bench_phrasing):
+def test_phrasing_sets_hold_nothing_the_training_generator_writes():
     rng = random.Random(5)
     written = {phrasing.typed_number(phrasing.grouped_number(rng), rng) for _ in range(20_000)}
     written |= {
