@@ -29,6 +29,7 @@ COMMANDS = {
         "python bench/bench_translation.py --train-only",
     ),
     "bench/results/phrasing.json": "python bench/bench_phrasing.py",
+    "bench/results/page_drawn.json": "python bench/bench_page_drawn.py",
     "bench/results/video.json": "python bench/bench_video.py",
     "bench/results/video_memory.json": "python bench/bench_video_memory.py",
     "bench/results/video_shift.json": "python bench/bench_video_shift.py --shift-dir DIR",
@@ -589,8 +590,20 @@ def _load_run(relative: str) -> list[str]:
     return lines + table(["action", "completed", "errors", "p50", "p95", "p99", "max"], rows)
 
 
+def page_drawn() -> list[str]:
+    relative = "bench/results/page_drawn.json"
+    data = read(relative)
+    lines = ["### Each page fully drawn in Chromium, warm (no placeholder left)", ""] + source(relative, data)
+    if data:
+        rows = [[path, num(t.get("best"), 2, "s"), num(t.get("median"), 2, "s")] for path, t in data["seconds"].items()]
+        lines += [f"Machine load average when measured: {num(data.get('load_1min'), 2)}.", ""]
+        lines += table(["page", "best", "median"], rows)
+    return lines
+
+
 def app_section() -> list[str]:
-    lines = ["## The app under load", "", "### One server", ""] + _load_run("bench/results/load.json")
+    lines = ["## The app: drawing time and load", ""] + page_drawn()
+    lines += ["### One server", ""] + _load_run("bench/results/load.json")
     return lines + ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
 
 
