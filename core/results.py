@@ -32,7 +32,7 @@ COMMANDS = {
     "bench/results/page_drawn.json": "python bench/bench_page_drawn.py",
     "bench/results/video.json": "python bench/bench_video.py",
     "bench/results/video_memory.json": "python bench/bench_video_memory.py",
-    "bench/results/video_shift.json": "python bench/bench_video_shift.py --shift-dir DIR",
+    "bench/results/video_shift.json": "python bench/bench_video_shift.py",
     "bench/results/video_transfer.json": "python bench/bench_video_transfer.py",
     "bench/results/generation.json": "python bench/bench_generation.py",
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
