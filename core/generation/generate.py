@@ -152,19 +152,13 @@ def generate(model: CharRNN, prime: Prime, settings: Settings, style: dict | Non
                 hyps = decoding.greedy(model.step, state, start, s.length, BOUNDARY, s.no_repeat_ngram)
             else:
                 generator = torch.Generator().manual_seed(s.seed)
-                hyps = decoding.sample(
-                    model.step,
-                    state,
-                    start,
-                    s.length,
-                    BOUNDARY,
-                    s.temperature,
-                    s.top_k,
-                    s.top_p,
-                    generator,
-                    s.no_repeat_ngram,
-                )
+                hyps = decoding.sample(model.step, state, start, s.length, BOUNDARY, generator=generator, **_filters(s))
     return [Sample(model.decode(h.tokens), h.score, h.tokens, h.finished) for h in hyps]
+
+
+def _filters(s: Settings) -> dict:
+    """The sampling settings ``decoding.sample`` and ``decoding.iter_sample`` both take, by name."""
+    return {"temperature": s.temperature, "top_k": s.top_k, "top_p": s.top_p, "no_repeat_ngram": s.no_repeat_ngram}
 
 
 def stream(model: CharRNN, prime: Prime, settings: Settings, style: dict | None = None) -> Iterator[str]:
@@ -182,12 +176,9 @@ def stream(model: CharRNN, prime: Prime, settings: Settings, style: dict | None 
             start,
             s.length,
             BOUNDARY,
-            s.temperature,
-            s.top_k,
-            s.top_p,
-            s.method == "greedy",
-            generator,
-            s.no_repeat_ngram,
+            greedy=s.method == "greedy",
+            generator=generator,
+            **_filters(s),
         )
         for step in steps:
             token = int(step.tokens[0])
