@@ -6,9 +6,10 @@ The phrasing sets live in bench/data/ and are written by the code below (``--wri
 shares nothing with the training generator (core.translation.phrasing): its own English speller and
 date writer, its own habits, and in every input at least one habit the generator never has
 (typographic dashes and spaces, odd capitals, spaces around hyphens and before commas, ", and"
-before the last group; for dates: "March the 3rd", "Mar-03-1999", "1999 March 3", "le mercredi 3
-mars"...). Two date forms of the first draw ("03-Mar-1999", "1999.03.03") showed what the training
-data lacked; they went into the generator and were replaced here by forms not yet tried. Values come from the held-out test split only. These sets are never used for training
+before the last group; for dates: "Wed. 3rd", "on Wednesday, March 3", "el 3 de marzo", "Mittwoch,
+den 3. März"...). Date forms a draw showed the training data lacking went into the generator and were
+replaced here by forms not yet tried: "03-Mar-1999" and "1999.03.03" after the first draw; "Mar-03-1999",
+"1999 March 3" and "le mercredi 3 mars" after the second. Values come from the held-out test split only. These sets are never used for training
 or model selection. The round-number set is num2words' own phrasing of numbers with at least two
 zero groups ("two billion and one"). Writes bench/results/phrasing.json (the page reads it).
 """
@@ -149,8 +150,9 @@ def round_numbers(count: int) -> list[tuple[str, str]]:
 
 MONTHS = "January February March April May June July August September October November December".split()
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-FR_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
-FR_WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
+DE_MONTHS = "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split()
+DE_WEEKDAYS = "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag".split()
+ES_MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
 
 
 def suffix(day: int) -> str:
@@ -164,9 +166,9 @@ def write_date(d: datetime.date, rng: random.Random) -> str:
         f"{day}{suffix(day)} of {month}, {d.year}",
         f"{weekday[:3]}. {day}{suffix(day)} {month} {d.year}",
         f"{weekday} the {day}{suffix(day)} of {month} {d.year}",
-        f"{month[:3]}-{day:02d}-{d.year}",
-        f"{d.year} {month} {day}",
-        f"le {FR_WEEKDAYS[d.weekday()]} {day} {FR_MONTHS[d.month - 1]} {d.year}",
+        f"{DE_WEEKDAYS[d.weekday()]}, den {day}. {DE_MONTHS[d.month - 1]} {d.year}",
+        f"el {day} de {ES_MONTHS[d.month - 1]} de {d.year}",
+        f"on {weekday}, {month} {day}, {d.year}",
         f"{day}{rng.choice(DASHES)}{d.month}{rng.choice(DASHES)}{d.year}"
         if day > 12 or day == d.month
         else f"{month} {day} {d.year}",

@@ -147,31 +147,44 @@ def _numeric(date: datetime.date, rng: random.Random) -> str:
 
 
 def _iso(date: datetime.date, rng: random.Random) -> str:
-    """Year first: ISO, or with slashes or dots (1999.03.03)."""
-    if rng.random() < 0.6:
+    """Year first: ISO, with slashes or dots (1999.03.03), unpadded (1999/3/3), or compact (19990303)."""
+    form = rng.random()
+    if form < 0.5:
         return date.isoformat()
-    sep = rng.choice("/.")
-    return f"{date.year}{sep}{date.month:02d}{sep}{date.day:02d}"
+    if form < 0.9:
+        sep = rng.choice("/.-")
+        pad = rng.random() < 0.6
+        return f"{date.year}{sep}{date.month:{'02' if pad else ''}d}{sep}{date.day:{'02' if pad else ''}d}"
+    return f"{date.year}{date.month:02d}{date.day:02d}"
 
 
 def _english_words(date: datetime.date, rng: random.Random) -> str:
-    """Ordinals in words or figures, month names in full or abbreviated, with or without a weekday."""
+    """Day, month name and year in any order people use, joined by spaces, commas, "of", dashes or slashes.
+
+    The pieces are drawn separately so every combination is seen: day as 3, 03, 3rd or third (with
+    "the" before an ordinal), month in full or abbreviated (with or without a dot), day-month-year,
+    month-day-year or year-month-day, and an optional weekday in front.
+    """
     month = _names("month", rng.choice(("wide", "wide", "abbreviated")), "en_US")[date.month]
     month += "." if len(month) == 3 and rng.random() < 0.3 else ""
-    day = rng.choice((str(date.day), _ordinal(date.day), _ordinal_words(date.day)))
-    form = rng.randrange(5)
-    if form == 4:  # "05-Nov-1999", as logs and forms write it
-        abbreviation = _names("month", "abbreviated", "en_US")[date.month]
-        return f"{date.day:02d}{rng.choice('- /')}{abbreviation}{rng.choice('- /')}{date.year}"
-    if form == 0:
-        text = f"the {day} of {month}{rng.choice(('', ','))} {date.year}"
-    elif form == 1:
-        text = f"{day} of {month} {date.year}"
-    elif form == 2:
-        text = f"{day} {month}{rng.choice(('', ','))} {date.year}"
+    order = rng.choice(("dmy", "dmy", "mdy", "mdy", "ymd"))
+    sep = rng.choice((" ", " ", " ", "-", "/"))
+    if sep != " ":  # compact forms as logs and forms write them: 05-Nov-1999, Nov-05-1999, 1999-Nov-05
+        day = rng.choice((str(date.day), f"{date.day:02d}"))
+        month = month.rstrip(".")
+        first = {"dmy": (day, month, date.year), "mdy": (month, day, date.year), "ymd": (date.year, month, day)}
+        return sep.join(str(piece) for piece in first[order])
+    day = rng.choice((str(date.day), str(date.day), _ordinal(date.day), _ordinal_words(date.day)))
+    if not day.isdigit() and rng.random() < 0.4:
+        day = "the " + day  # "the 3rd of March", "March the third"
+    comma = rng.choice(("", ","))
+    if order == "dmy":
+        text = f"{day}{rng.choice((' ', ' of ')) if not day.isdigit() else ' '}{month}{comma} {date.year}"
+    elif order == "mdy":
+        text = f"{month} {day}{comma} {date.year}"
     else:
-        text = f"{month} {day}{rng.choice(('', ','))} {date.year}"
-    return _weekday(date, "en_US", rng) + text
+        text = f"{date.year}{comma} {month} {day}" if rng.random() < 0.7 else f"{date.year}{comma} {day} {month}"
+    return text if order == "ymd" else _weekday(date, "en_US", rng) + text
 
 
 def _weekday(date: datetime.date, locale: str, rng: random.Random) -> str:
@@ -182,20 +195,26 @@ def _weekday(date: datetime.date, locale: str, rng: random.Random) -> str:
 
 
 def _other_locale(date: datetime.date, rng: random.Random) -> str:
-    """Day, month name (full or abbreviated) and year in fr/de/es, optional weekday and article."""
+    """Day, month name (full or abbreviated) and year in fr/de/es, optional weekday and article.
+
+    French puts the article before the weekday ("le mercredi 3 mars 1999"), German writes "3." and a
+    comma after the weekday ("Mittwoch, 3. März 1999"), Spanish may join with "de".
+    """
     locale = rng.choice(("fr_FR", "de_DE", "es_ES"))
     month = _names("month", rng.choice(("wide", "abbreviated")), locale)[date.month]
     day = {"fr_FR": "1er" if date.day == 1 and rng.random() < 0.5 else str(date.day)}.get(locale, str(date.day))
     day += "." if locale == "de_DE" else ""
     middle = " de " if locale == "es_ES" and rng.random() < 0.5 else " "
     year_sep = " de " if middle == " de " else " "
-    prefix = "le " if locale == "fr_FR" and rng.random() < 0.3 else ""
-    return _weekday(date, locale, rng) + f"{prefix}{day}{middle}{month}{year_sep}{date.year}"
+    weekday = _weekday(date, locale, rng)
+    if locale == "fr_FR" and rng.random() < 0.4:
+        weekday = "le " + weekday.rstrip(", ") + " " if weekday else "le "
+    return weekday + f"{day}{middle}{month}{year_sep}{date.year}"
 
 
 def typed_date(date: datetime.date, rng: random.Random) -> str:
     """One human way to write ``date``: numeric, ISO, English words, or fr/de/es words."""
-    writer = rng.choice((_numeric, _numeric, _iso, _english_words, _english_words, _other_locale))
+    writer = rng.choice((_numeric, _numeric, _iso, _english_words, _english_words, _english_words, _other_locale))
     return writer(date, rng)
 
 

@@ -132,6 +132,7 @@ def _date_words() -> tuple[dict[str, int], set[str]]:
                 months[normalize(name).rstrip(".")] = number
             weekdays |= {normalize(n).rstrip(".") for n in babel.dates.get_day_names(width, locale=locale).values()}
     months |= {"sept": 9, "mrz": 3}
+    weekdays |= {"tues", "weds", "thur", "thurs"}  # English abbreviations babel does not list
     return months, weekdays
 
 
@@ -156,8 +157,9 @@ def _real(year: int, month: int, day: int) -> datetime.date | None:
 def read_date(text: str) -> tuple[datetime.date | None, str]:
     """A date from typed text, or None and why; numeric dates follow NUMERIC_ORDER."""
     text = normalize(text)
-    if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text):
-        date = _real(int(m[1]), int(m[2]), int(m[3]))
+    if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})(\d{2})(\d{2})", text):
+        year, month, day = (int(g) for g in m.groups() if g is not None)  # 1999-3-3 or compact 19990303
+        date = _real(year, month, day)
         return date, "" if date else f"{text!r} is not a real date"
     if m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})", text):
         if len(m[3]) == 2:
@@ -206,8 +208,8 @@ def reference(task: str, text: str) -> Reading:
         return Reading(data.number_words(value, task.split("-", 1)[1]))
     if task == "dates":
         date, note = read_date(text)
-        if date is not None and not data.FIRST_DATE <= date <= data.LAST_DATE:
-            return Reading(None, f"{date.isoformat()} is outside the model's years, 1900-2099")
+        if date is not None and not data.FIRST_DATE <= date <= data.LAST_DATE:  # known, but never trained on
+            return Reading(date.isoformat(), f"{date.isoformat()} is outside the model's years, 1900-2099")
         return Reading(date.isoformat() if date else None, note)
     return Reading(None, "no reference for uploaded pairs")
 

@@ -72,18 +72,19 @@ DATES_ISO_GENERATED = replace(
     max_target_len=16,
     settings=TrainSettings(epochs=4, steps_per_epoch=150, batch_size=128, lr=3e-3, lr_decay=0.7),
 )
-# The shipped dates model continues from it on typed dates (numeric, ISO, ordinals, weekdays, abbreviations).
+# The shipped dates model continues from it on typed dates (numeric, ISO, any word order, ordinals, weekdays,
+# abbreviations); more pairs and epochs than the numbers model since the forms combine more ways.
 DATES_ISO = replace(
     DATES_ISO_GENERATED,
     description=(
-        "Dates as people type them (numeric day first, ISO, ordinals, weekdays, abbreviations; 70 %, normalised "
-        "input) and babel's 5 locales x full/long/medium -> ISO, bi-GRU, additive attention, continued from "
-        "dates-iso-generated"
+        "Dates as people type them (numeric day first, ISO and compact ISO, day/month/year in any usual order with "
+        "ordinals, weekdays and abbreviations; 70 %, normalised input) and babel's 5 locales x full/long/medium -> "
+        "ISO, bi-GRU, additive attention, continued from dates-iso-generated"
     ),
-    train_pairs=60_000,
+    train_pairs=80_000,
     typed=True,
     init_from="dates-iso-generated",
-    settings=TrainSettings(epochs=6, steps_per_epoch=300, batch_size=128, lr=2e-3, lr_decay=0.7),
+    settings=TrainSettings(epochs=8, steps_per_epoch=300, batch_size=128, lr=2e-3, lr_decay=0.75),
 )
 DATES_ISO_DOT = replace(
     DATES_ISO_GENERATED,

@@ -90,13 +90,19 @@ def test_reference_reads_dates_people_type(typed, answer):
         ("numbers:en-fr", "2,000,000,000,000,000", "beyond the model's range"),
         ("dates", "3/4/99", "two-digit year"),
         ("dates", "31/02/1999", "not a real date"),
-        ("dates", "3 March 2150", "1900-2099"),
         ("dates", "sometime in March", "cannot read"),
     ],
 )
 def test_unreadable_inputs_say_why(task, typed, note):
     found = reading.reference(task, typed)
     assert found.answer is None and note in found.note
+
+
+def test_a_date_outside_the_years_keeps_its_reference_so_a_wrong_answer_is_flagged():
+    found = reading.reference("dates", "July 4th, 1776")
+    assert found.answer == "1776-07-04" and "1900-2099" in found.note
+    assert reading.verdict("dates", "July 4th, 1776", "1776-07-14")["check"] == "mismatch"
+    assert reading.reference("dates", "Tues, 4 July 2023").answer == "2023-07-04"  # abbreviations babel lacks
 
 
 def test_issue_outputs_are_flagged():
