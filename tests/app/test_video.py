@@ -139,3 +139,14 @@ def test_train_your_own_starts_from_the_shipped_cnn_by_default(open_page):
         assert f"{stored['starts'][start]['test_accuracy_mean']:.0%} (worst seed" in text
     at.radio(key="vt_start").set_value("scratch").run()
     assert not at.select_slider(key="vt_cnn").disabled
+
+
+def test_every_chart_image_and_video_says_what_it_shows(open_page):
+    at = open_page(PAGE)
+    kinds = ("Line chart", "Scatter chart", "Bar chart", "Heatmap")
+    described = [c.value for c in at.caption if c.value.startswith(kinds)]
+    assert len(described) == len(charts(at)) == 6, (titles(at), described)
+    assert any("After the last frame:" in text for text in described)  # the numbers, not only the kind
+    frames = at.get("image")[0].proto.imgs
+    assert frames and all(img.alt.startswith("Sampled frame ") and " s" in img.alt for img in frames)
+    assert at.get("video")[0].proto.alt.startswith("The clip ")
