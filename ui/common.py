@@ -182,3 +182,17 @@ def query_number(name: str, default: float, low: float, high: float, kind: type 
     except (TypeError, ValueError):
         return default
     return min(max(number, kind(low)), kind(high))
+
+
+def bind_float(key: str, label: str, low: float, high: float) -> str | None:
+    """``bind=`` for a float slider or number_input: a URL value that is not a finite number in [low, high] is
+    ignored (Streamlit would clamp or drop it silently, or fail on ``nan``)."""
+
+    def valid(raw: str) -> bool:
+        try:
+            number = float(raw)
+        except ValueError:
+            return False
+        return math.isfinite(number) and low <= number <= high
+
+    return _bind_if_valid(key, label, valid)

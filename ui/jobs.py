@@ -141,16 +141,21 @@ def _curve(job: Job, metric_names: tuple[str, ...]) -> go.Figure:
     for name in metric_names:
         fig.add_scatter(x=epochs, y=[p.metrics.get(name) for p in job.epochs], mode="lines+markers", name=name)
     fig.update_layout(title="Training curve", xaxis_title="epoch", height=300)
-    fig.update_xaxes(tick0=1, dtick=max(1, math.ceil(len(epochs) / 10)))  # whole epochs only
+    # whole epochs only, from the first shown (a fine-tune's curve starts at epoch 0, the start model)
+    fig.update_xaxes(tick0=min(epochs, default=1), dtick=max(1, math.ceil(len(epochs) / 10)))
     return fig
 
 
 def show_job(
-    key: str, metric_names: tuple[str, ...] = (), describe: Callable[[Progress], str] | None = None
+    key: str,
+    metric_names: tuple[str, ...] = (),
+    describe: Callable[[Progress], str] | None = None,
+    caption: str | None = None,
 ) -> Job | None:
     """Progress, live curve and a cancel button for the session's job; reruns the page when it ends.
 
-    ``describe`` words the progress line (default: epoch and loss).
+    ``describe`` words the progress line (default: epoch and loss); ``caption`` says under the curve what it
+    shows, for readers who cannot see it.
     """
     job = current_job(key)
     if job is None:
@@ -179,6 +184,8 @@ def show_job(
             )
         if job.epochs:
             st.plotly_chart(_curve(job, metric_names), key=f"{key}_curve", theme=None, width="stretch")
+            if caption:
+                st.caption(caption)
         if not job.running and st.session_state.get(f"{key}_shown") is not job:
             st.session_state[f"{key}_shown"] = job
             st.rerun()  # the whole page picks up the finished model once

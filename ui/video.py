@@ -1,18 +1,24 @@
-"""Sections of the video page: clip choice, prediction views, model comparison, train your own."""
+"""The video page's models (shipped, and the one this session uploaded), clip choice and decoding.
+
+Prediction views are in ``ui.video_predict``, the stored evaluations in ``ui.video_stored``, training in
+``ui.video_train``. Settings are bound to the URL (a link reopens the same model, frames and clip).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import streamlit as st
 
-from core import checkpoints, limits, results
+from core import checkpoints, limits
 from core.errors import UserError
-from core.plots import video as plots
-from core.video import shift, synth
-from core.video.io import BROWSER_CODECS, EXTENSIONS, model_input, probe, read_clip
-from core.video.model import RECURRENT, VideoClassifier, predict
-from ui.common import query_choice, query_number, show_figure
+from core.video import synth
+from core.video.io import BROWSER_CODECS, EXTENSIONS, probe, read_clip
+from core.video.model import VideoClassifier
+from core.video.recipes import MOTION
+from ui.checkpoint_upload import checkpoint_uploader
+from ui.common import bind_choice, bind_int
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 VARIANTS = {  # shipped model -> what it is
@@ -20,6 +26,10 @@ VARIANTS = {  # shipped model -> what it is
     "video-motion-frame": "single frame",
     "video-motion-mean": "order-blind mean",
 }
+UPLOADED = "your uploaded model"
+UPLOAD_KEY = "video_ckpt_upload"  # checkpoint_uploader keeps (digest, model) under f"{UPLOAD_KEY}_model"
+SOURCES = ("Sample clip", "Upload")
+FRAMES_RANGE = (4, 64)
 
 
 @st.cache_resource(max_entries=4)
@@ -27,14 +37,26 @@ def load_model(name: str) -> VideoClassifier:
     return checkpoints.load(name)
 
 
+# Clips are cached by a key (the sample's name, or the upload's SHA-256), not by hashing their bytes on
+# every rerun: the bytes (``_data``) are left out of the cache key.
 @st.cache_data(max_entries=16, show_spinner=False)
-def decode(data: bytes, frames: int):
-    return read_clip(data, frames)
+def decode(clip_key: str, _data: bytes, frames: int):
+    return read_clip(_data, frames)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def describe(data: bytes) -> dict:
-    return probe(data)
+def describe(clip_key: str, _data: bytes) -> dict:
+    return probe(_data)
+
+
+def upload_key(upload) -> str:
+    """A cache key for an uploaded file: its bytes' SHA-256, computed once per upload of this session."""
+    seen = st.session_state.setdefault("_video_upload_digests", {})  # file id -> key
+    if upload.file_id not in seen:
+        if len(seen) >= 16:  # the page has a few uploaders; old uploads are gone
+            seen.clear()
+        seen[upload.file_id] = "upload:" + hashlib.sha256(upload.getvalue()).hexdigest()
+    return seen[upload.file_id]
 
 
 def shipped() -> list[str]:
@@ -62,161 +84,110 @@ def mirror_sentence() -> str:
     return text + "."
 
 
-def choose_model() -> tuple[str, VideoClassifier, int]:
-    names = shipped()
+def summary(model: VideoClassifier) -> str:
+    """A model's network and classes in a line."""
+    c = model.config
+    over = {"gru": "GRU", "lstm": "LSTM", "mean": "order-blind mean", "frame": "single frame"}[c.temporal]
+    size = f" {c.hidden}" if c.temporal in ("gru", "lstm") else ""
+    return (
+        f"CNN ({', '.join(map(str, c.channels))} channels{', frame changes' if c.motion else ''}) + {over}{size}, "
+        f"{c.frames} frames of {c.image_size}x{c.image_size}, {len(c.labels)} classes: {', '.join(c.labels)}"
+    )
+
+
+def upload_section() -> None:
+    """Open a checkpoint zip for this session. Not in a fragment: a new upload reruns the whole page, so the
+    model list and the training section's starts both offer it."""
+    with st.expander("Open your own checkpoint", expanded=f"{UPLOAD_KEY}_model" in st.session_state):
+        model = checkpoint_uploader(UPLOAD_KEY, (VideoClassifier.model_type,))
+        if model is not None:
+            st.caption(
+                f"Loaded for this session only: {summary(model)}. Pick “{UPLOADED}” under Model to classify "
+                "with it, or start from it under Train your own classes."
+            )
+    st.session_state["video_uploaded"] = model
+
+
+def uploaded() -> tuple[str, VideoClassifier] | None:
+    """(the upload's cache key, its model) if this session opened a checkpoint and still holds it."""
+    model = st.session_state.get("video_uploaded")
+    kept = st.session_state.get(f"{UPLOAD_KEY}_model")
+    return None if model is None or kept is None else ("checkpoint:" + kept[0], model)
+
+
+def choose_model() -> tuple[str, str, VideoClassifier, int]:
+    """(shown name, cache key, model, frames to sample)."""
+    mine = uploaded()
+    names = [*shipped(), *([UPLOADED] if mine else [])]
     if not names:
         raise UserError("no shipped video model found: run 'make weights' (python -m core models build video-motion)")
-    default = query_choice("model", names, names[0])
     name = st.selectbox(
-        "Model", names, index=names.index(default), key="video_model", format_func=lambda n: f"{n} ({VARIANTS[n]})"
+        "Model",
+        names,
+        key="video_model",
+        bind=bind_choice("video_model", "Model", names),
+        help="; ".join(f"{n}: {VARIANTS[n]}" for n in names if n in VARIANTS),
     )
-    st.query_params["model"] = name
-    model = load_model(name)
+    key, model = mine if name == UPLOADED else (name, load_model(name))
+    st.caption(f"{name}: {summary(model)}.")
     frames = int(
         st.slider(
             "Frames sampled from the clip",
-            4,
-            64,
-            query_number("frames", model.config.frames, 4, 64),
+            *FRAMES_RANGE,
+            MOTION.frames,
             key="video_frames",
-            help="uniform over the clip; the models were trained with 16",
+            bind=bind_int("video_frames", "Frames sampled from the clip", *FRAMES_RANGE),
+            help=f"uniform over the clip; this model was trained with {model.config.frames}",
         )
     )
-    st.query_params["frames"] = str(frames)
-    return name, model, frames
+    return name, key, model, frames
 
 
-def choose_clip() -> tuple[str, bytes] | None:
-    samples = sorted(SAMPLES.glob("*.webm"))
-    source = st.radio("Clip", ["Sample clip", "Upload"], horizontal=True, key="video_source")
-    if source == "Sample clip":
+def choose_clip() -> tuple[str, str, bytes] | None:
+    """(shown name, cache key, bytes) of the chosen clip, or None until one is uploaded."""
+    samples = sorted(p.name for p in SAMPLES.glob("*.webm"))
+    source = st.radio(
+        "Clip", SOURCES, horizontal=True, key="video_source", bind=bind_choice("video_source", "Clip", SOURCES)
+    )
+    if source == SOURCES[0]:
         if not samples:
             st.warning("No sample clips are shipped: upload one.")
             return None
-        pick = st.selectbox("Sample", [p.name for p in samples], key="video_sample")
-        return pick, (SAMPLES / pick).read_bytes()
+        pick = st.selectbox("Sample", samples, key="video_sample", bind=bind_choice("video_sample", "Sample", samples))
+        return pick, f"sample:{pick}", (SAMPLES / pick).read_bytes()
     upload = st.file_uploader(
         f"Upload a clip ({', '.join(EXTENSIONS)})",
         type=list(EXTENSIONS),
         key="video_upload",
         max_upload_size=limits.VIDEO_MAX_MB,
     )
-    return None if upload is None else (upload.name, upload.getvalue())
+    return None if upload is None else (upload.name, upload_key(upload), upload.getvalue())
 
 
-def show_clip(name: str, data: bytes, clip) -> None:
-    info = describe(data)
+def show_clip(name: str, key: str, data: bytes, clip) -> None:
+    info = describe(key, data)
+    said = f"{clip.width}x{clip.height} (as decoded) · {clip.fps:.1f} fps · {clip.frames_read} frames read · "
+    said += f"{clip.duration:.1f} s"
     left, right = st.columns([2, 3])
     with left:
         if info["codec"] in BROWSER_CODECS:
-            st.video(data)
+            st.video(data, alt=f"The clip {name}: {said}.")
         elif name.lower().endswith(".gif"):
-            st.image(data)  # browsers animate GIFs themselves
+            st.image(data, alt=f"The clip {name}, an animated GIF: {said}.")  # browsers animate GIFs themselves
         else:
             st.info(f"Your browser cannot play this codec ({info['codec'] or 'unknown'}): showing the sampled frames.")
-        st.caption(
-            f"{clip.width}x{clip.height} (as decoded) · {clip.fps:.1f} fps · {clip.frames_read} frames read · "
-            f"{clip.duration:.1f} s"
-        )
+        st.caption(said)
     with right:
-        st.image(list(clip.frames), caption=[f"#{i}" for i in clip.indices], width=72)
+        shown = len(clip.indices)
+        st.image(
+            list(clip.frames),
+            caption=[f"#{i}" for i in clip.indices],
+            alt=[
+                f"Sampled frame {n} of {shown}: frame {i} of the clip, at {i / clip.fps:.2f} s"
+                for n, i in enumerate(clip.indices, start=1)
+            ],
+            width=72,
+        )
+        st.caption(f"The {shown} frames the model reads, spread evenly over the clip; under each its frame number.")
     for note in clip.notes:
         st.warning(note)
-
-
-DEV_RESULTS = "bench/results/video_dev.json"  # the no-clear-motion threshold, chosen on a dev set
-
-
-def show_answer(name: str, result: dict) -> None:
-    """The model's answer, or "no clear motion" when its confidence is under the threshold chosen for it."""
-    stored = results.read(DEV_RESULTS)
-    threshold = stored["chosen_threshold"] if stored and stored["model"] == name else 0.0
-    if result["confidence"] >= threshold:
-        st.metric("Prediction", result["label"], f"{result['confidence']:.1%} confident", delta_color="off")
-        return
-    guess = f"best guess {result['label']}, {result['confidence']:.1%}"
-    st.metric("Prediction", "no clear motion", guess, delta_color="off")
-    chosen = next(row for row in stored["table"] if row["threshold"] == threshold)
-    st.info(
-        f"The model sees no clear motion in this clip: its {guess}, is under {threshold:.0%}. That threshold was "
-        f"chosen on a development set ({stored['dev_set']}): there it flags {chosen['still_flagged']:.0%} of the "
-        f"still clips and keeps {chosen['right_answers_kept']:.0%} of the right answers. Stored by "
-        f"`{stored['command']}` on {stored['date']}."
-    )
-
-
-def prediction_section(name: str, model: VideoClassifier, clip) -> dict:
-    result = predict(model, model_input(clip.frames, model.config.image_size))
-    show_answer(name, result)
-    left, right = st.columns(2)
-    with left:
-        show_figure(plots.timeline_figure(result["timeline"], model.config.labels), key="video_timeline")
-    with right:
-        title = {"gru": "GRU", "lstm": "LSTM"}.get(model.config.temporal)
-        if title:
-            show_figure(
-                plots.trajectory_figure(result["states"], f"{title} hidden state over time (PCA)"), key="video_pca"
-            )
-        else:
-            st.info(f"{VARIANTS.get(name, name)} has no hidden state: its per-frame features carry no memory.")
-    return result
-
-
-def compare_section(clip) -> None:
-    rows, names, values = [], [], []
-    for name in shipped():
-        model = load_model(name)
-        frames = model_input(clip.frames, model.config.image_size)
-        metrics = model.meta.get("metrics", {})
-        readings = [(VARIANTS[name], None, "heldout_accuracy")]  # (shown as, shuffle seed, stored metric)
-        if model.config.temporal in RECURRENT:
-            readings.append(("CNN + GRU, shuffled", 0, "shuffled_accuracy"))
-        for label, seed, metric in readings:
-            result = predict(model, frames, shuffle_seed=seed)
-            rows.append({"model": label, "prediction": result["label"], "confidence": f"{result['confidence']:.1%}"})
-            names.append(label)
-            values.append(metrics.get(metric))
-    left, right = st.columns([2, 3])
-    with left:
-        st.dataframe(rows, hide_index=True, key="video_compare_table")
-    with right:
-        show_figure(plots.accuracy_bars(names, values), key="video_compare_bars")
-
-
-def heldout_section(name: str, model: VideoClassifier) -> None:
-    metrics = model.meta.get("metrics", {})
-    if "confusion" not in metrics:
-        st.info("This checkpoint stores no held-out evaluation.")
-        return
-    st.caption(
-        f"{metrics['heldout_clips']} held-out clips: {', '.join(metrics['heldout_codecs'])}; "
-        f"{metrics['heldout_size_range'][0]} to {metrics['heldout_size_range'][1]}; "
-        f"{metrics['heldout_frames_range'][0]}-{metrics['heldout_frames_range'][1]} frames. "
-        "Computed by make weights, not at page load."
-    )
-    left, right = st.columns(2)
-    with left:
-        show_figure(plots.confusion_figure(metrics["confusion"], model.config.labels), key="video_confusion")
-    with right:
-        show_figure(plots.per_class_figure(metrics["per_class_accuracy"]), key="video_per_class")
-
-
-def robustness_section() -> None:
-    stored = results.read(shift.RESULTS)
-    if stored is None:
-        st.info("No shift-set measurement is stored yet: run `python bench/bench_video_shift.py`.")
-        return
-    rows = shift.side_by_side(stored)
-    sets = stored["sets"]
-    st.caption(
-        f"Stored, not computed at page load: `{stored['command']}` on {stored['date']}. Held-out set: "
-        f"{sets['heldout']['clips']} clips from the training generator's full ranges. Shift set: "
-        f"{sets['shift']['clips']} clips drawn by a separate renderer ({sets['shift']['what']}; "
-        f"{', '.join(sets['shift']['codecs'])}), made by `{sets['shift']['command']}`, never used to train or choose."
-    )
-    left, right = st.columns([2, 3])
-    with left:
-        table = [{**row, "held-out": f"{row['held-out']:.1%}", "shift": f"{row['shift']:.1%}"} for row in rows]
-        st.dataframe(table, hide_index=True, key="video_shift_table")
-    with right:
-        show_figure(plots.robustness_figure(rows), key="video_shift_bars")

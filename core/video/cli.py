@@ -13,7 +13,7 @@ from core import checkpoints
 from core.cli import ProgressLine, add_json_flag, emit, print_json
 from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
-from core.video import shift, synth
+from core.video import export, shift, synth
 from core.video.io import EXTENSIONS, model_input, read_clip
 from core.video.model import RECURRENT, TEMPORAL, VideoClassifier, VideoConfig, predict
 from core.video.recipes import MOTION
@@ -35,7 +35,7 @@ def _classify(args) -> int:
     model = checkpoints.load(args.model)
     if args.frames is not None and not 1 <= args.frames <= 256:
         raise UserError(f"--frames must be 1-256, not {args.frames}")
-    failed = False
+    failed, table = False, []
     for name in args.files:
         try:
             result = classify_file(model, Path(name), args.frames)
@@ -46,12 +46,19 @@ def _classify(args) -> int:
             else:
                 print(f"error: {name}: {error}", file=sys.stderr)
             continue
+        clip = result["clip"]
+        table += export.rows(name, result, clip.indices, clip.fps)
         keep = ("label", "confidence", "probs", "frames_read", "timeline")
         emit(
             {"file": name, **{k: result[k] for k in keep}, "notes": result["clip"].notes},
             args.json,
             f"{name}: {result['label']} ({result['confidence']:.1%}, {result['frames_read']} frames read)",
         )
+    if args.csv:
+        try:
+            Path(args.csv).write_text(export.to_csv(model.config.labels, table))
+        except OSError as error:
+            raise UserError(f"--csv: cannot write {args.csv}: {error.strerror}") from None
     return 2 if failed else 0
 
 
@@ -158,6 +165,11 @@ def register(commands, train_commands) -> None:
     classify.add_argument("files", nargs="+", metavar="FILE", help="video files")
     classify.add_argument("--model", default="video-motion", help="shipped model name or checkpoint folder")
     classify.add_argument("--frames", type=int, default=None, help="frames to sample (default: the model's)")
+    classify.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write each clip's per-frame class probabilities (frame index, time in seconds) to FILE",
+    )
     add_json_flag(classify)
     classify.set_defaults(func=_classify)
 

@@ -5,14 +5,18 @@ Class names and time ranges come as the page's text; clips are decoded and sampl
 By default it starts from the shipped ``video-motion`` model's CNN and keeps it fixed (transfer): five
 real-looking clips a class are too few to teach a CNN to see, but enough to teach a GRU and a head what
 the shipped CNN's features mean for the user's classes. bench/bench_video_transfer.py measures both starts.
+A third start fine-tunes a whole given model (shipped or uploaded): its network is kept, its head too when
+the classes are its own, and epoch 0 of the curve is that model on the user's clips before any step.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch.nn as nn
 
 from core import checkpoints
 from core.errors import UserError
@@ -24,7 +28,7 @@ from core.video.train import ClipSet, accuracy, confusion_matrix, fit
 
 MIN_CLASSES, MAX_CLASSES = 2, 8
 TRANSFER_FROM = "video-motion"  # the shipped model whose CNN a user's classes start from
-STARTS = ("transfer", "scratch")
+STARTS = ("transfer", "scratch", "model")
 
 
 @dataclass
@@ -36,7 +40,9 @@ class Segment:
 
 @dataclass
 class CustomTraining:
-    start: str = "transfer"  # transfer: TRANSFER_FROM's CNN, fixed (its size wins over width); scratch: a new CNN
+    start: str = "transfer"  # transfer: TRANSFER_FROM's CNN, fixed (its size wins over width); scratch: a new CNN;
+    # model: fine-tune a given model (its network: the settings must match it, see ``like``)
+    freeze_cnn: bool = True  # model: keep the start model's CNN fixed (as transfer does)
     temporal: str = "gru"  # gru | lstm (read frames in order), mean (order-blind), frame (middle frame)
     hidden: int = 64  # RNN size (transfer: 93 % vs 90 % at 32 on 20 dev clips of wave/still, 3 seeds)
     width: int = 16  # CNN width: conv blocks of width, 2 x width, 2 x width channels
@@ -63,6 +69,50 @@ class CustomTraining:
             **shape,
         )
 
+    def like(self, model: VideoClassifier) -> CustomTraining:
+        """These settings fine-tuning ``model``: its network, sampling and input size."""
+        c = model.config
+        return replace(
+            self,
+            start="model",
+            temporal=c.temporal,
+            hidden=c.hidden,
+            motion=c.motion,
+            frames=c.frames,
+            image_size=c.image_size,
+            width=c.channels[0],
+        )
+
+
+NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's value from its config)
+    "temporal": ("over time", lambda c: c.temporal),
+    "hidden": ("RNN size", lambda c: c.hidden),
+    "motion": ("frame changes", lambda c: c.motion),
+    "frames": ("frames per clip", lambda c: c.frames),
+    "image_size": ("frame size", lambda c: c.image_size),
+}
+
+
+def _said(value) -> str:
+    return {True: "on", False: "off"}[value] if isinstance(value, bool) else str(value)
+
+
+def check_start(start: VideoClassifier, settings: CustomTraining) -> None:
+    """Fine-tuning keeps the start model's network: settings asking for another one are refused, saying which."""
+    asked = {name: getattr(settings, name) for name in NETWORK}
+    asked["motion"] = settings.motion and settings.temporal in RECURRENT  # as config() builds it
+    differ = [
+        f"{words} {_said(asked[name])} (the start model: {_said(value(start.config))})"
+        for name, (words, value) in NETWORK.items()
+        if asked[name] != value(start.config)
+    ]
+    if differ:
+        raise UserError(
+            "fine-tuning keeps the start model's network, and these settings ask for another: "
+            + "; ".join(differ)
+            + ". Use the start model's settings, or start from the shipped CNN or from scratch"
+        )
+
 
 @dataclass
 class Collected:
@@ -78,16 +128,21 @@ class Trained:
     held_accuracy: float | None  # None when nothing was held out
     confusion: list[list[int]]  # on the held-out clips; row = true class
     notes: list[str] = field(default_factory=list)
+    start_name: str = ""  # the model fine-tuned from ("" for transfer and scratch)
+    start_point: dict | None = None  # epoch 0 of a fine-tune: that model on these clips before any step
 
     def meta(self) -> dict:
         """Checkpoint metadata for the download."""
-        return {
+        meta = {
             "task": "video classification (your classes)",
             "description": "trained on the video page",
             "metrics": {"train_accuracy": self.train_accuracy, "held_accuracy": self.held_accuracy},
             "headline": "train_accuracy",
             "trained_with": "the video page, Train your own",
         }
+        if self.start_point is not None:
+            meta.update(fine_tuned_from=self.start_name, start=self.start_point)
+        return meta
 
 
 def class_names(text: str) -> list[str]:
@@ -151,10 +206,13 @@ def clips_from_ranges(data: bytes, segments: list[Segment], names: list[str], se
     return Collected(ClipSet(frames, labels), notes)
 
 
-def new_model(names: list[str], settings: CustomTraining) -> VideoClassifier:
-    """A fresh model for the user's classes; with ``start="transfer"`` its CNN is the shipped one's, frozen."""
+def new_model(names: list[str], settings: CustomTraining, start: VideoClassifier | None = None) -> VideoClassifier:
+    """A model for the user's classes; with ``start="transfer"`` its CNN is the shipped one's, frozen; with
+    ``start="model"`` a copy of ``start`` (a new head when the classes are not its own)."""
     if settings.start not in STARTS:
         raise UserError(f"start must be one of {', '.join(STARTS)}, not {settings.start!r}")
+    if settings.start == "model":
+        return _fine_tuned(start, names, settings)
     if settings.start == "scratch":
         return VideoClassifier(settings.config(names))
     if not (checkpoints.ASSETS_DIR / TRANSFER_FROM / checkpoints.CONFIG_NAME).is_file():
@@ -166,6 +224,18 @@ def new_model(names: list[str], settings: CustomTraining) -> VideoClassifier:
         weights = frame_only(weights)
     model.cnn.load_state_dict(weights)
     model.cnn.requires_grad_(False)  # BatchNorm statistics still adapt: fit recalibrates them on the user's clips
+    return model
+
+
+def _fine_tuned(start: VideoClassifier | None, names: list[str], settings: CustomTraining) -> VideoClassifier:
+    if start is None:
+        raise UserError("fine-tuning needs a start model: pick a shipped or an uploaded one")
+    check_start(start, settings)
+    model = copy.deepcopy(start)  # the start model (shared, cached or the session's upload) stays as it was
+    if list(start.config.labels) != list(names):  # other classes: the network is kept, the head is new
+        model.config = replace(start.config, labels=list(names), mirror_labels=[])  # pairs of the old classes
+        model.head = nn.Linear(model.head.in_features, len(names))
+    model.cnn.requires_grad_(not settings.freeze_cnn)
     return model
 
 
@@ -187,15 +257,18 @@ def train(
     settings: CustomTraining,
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
+    start: VideoClassifier | None = None,
+    start_name: str = "",
 ) -> Trained:
-    """Hold out a share of each class, train a fresh model on the rest, score both parts."""
+    """Hold out a share of each class, train a model (new, or ``start`` fine-tuned) on the rest, score both parts."""
     data = collected.data
     train_idx, held_idx = split(data.labels, settings.held_share, settings.seed)
     seen = ClipSet(data.clips[train_idx], data.labels[train_idx])
     held = ClipSet(data.clips[held_idx], data.labels[held_idx])
     seed_everything(settings.seed)
-    model = new_model(names, settings)
-    fit(
+    model = new_model(names, settings, start)
+    fine_tune = settings.start == "model"
+    history = fit(
         model,
         seen,
         TrainConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed),
@@ -203,6 +276,7 @@ def train(
         batch_size=settings.batch_size,
         callback=callback,
         cancel=cancel,
+        measure_start=fine_tune,
     )
     return Trained(
         model=model,
@@ -211,4 +285,6 @@ def train(
         held_accuracy=accuracy(model, held) if len(held) else None,
         confusion=confusion_matrix(model, held).tolist(),
         notes=collected.notes,
+        start_name=(start_name or "a checkpoint") if fine_tune else "",
+        start_point=history.epochs[0] if fine_tune else None,
     )

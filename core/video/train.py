@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from core.errors import UserError
-from core.training import Callback, History, TrainConfig, Trainer
+from core.training import Callback, History, Progress, TrainConfig, Trainer
 from core.video.model import VideoClassifier, predict_batch, train_loss
 
 
@@ -107,6 +107,7 @@ def fit(
     cancel: threading.Event | None = None,
     mirror: list[int] | None = None,
     reverse: list[int] | None = None,
+    measure_start: bool = False,
 ) -> History:
     """Train ``model`` on ``train`` (shuffled each epoch by the seed); report train/val accuracy per epoch.
 
@@ -114,7 +115,10 @@ def fit(
     ``reverse`` (class index -> class index, e.g. move_left -> move_right) turn on augmentation: each clip
     is flipped left-right and/or played backwards with probability 1/2 and relabelled. The flipped twin
     looks the same frame by frame but belongs to the other class of its pair, so fitting both leaves the
-    model nothing to memorise but the direction of the change."""
+    model nothing to memorise but the direction of the change.
+
+    ``measure_start`` (fine-tuning) first scores the model as it comes, before any step, and reports that as
+    epoch 0 (the first point of the curve and of the history)."""
     if len(train) == 0:
         raise UserError("no training clips")
     if train.clips.shape[1:] != (model.config.frames, model.config.image_size, model.config.image_size, 3):
@@ -152,6 +156,24 @@ def fit(
             metrics["val_accuracy"] = accuracy(model, val)
         return metrics
 
+    start = _start_point(model, seen, val) if measure_start else None
+    if start is not None and callback is not None:
+        metrics = {k: v for k, v in start.items() if k.endswith("accuracy")}
+        callback.on_epoch(Progress(0, config.epochs, 0, steps, start["loss"], 0.0, metrics))
     history = Trainer(trained, config, callback, cancel).fit(make_batches, loss_fn, evaluate, steps)
+    if start is not None:
+        history.epochs.insert(0, start)
     model.eval()
     return history
+
+
+@torch.no_grad()
+def _start_point(model: VideoClassifier, seen: ClipSet, val: ClipSet | None) -> dict:
+    """Epoch 0 of a fine-tune: the start model's loss and accuracy on the clips it is about to learn, as it
+    comes (its own BatchNorm statistics: fit recalibrates them only after a step). ``seen`` is bounded."""
+    model.eval()
+    loss = float(train_loss(model, (torch.from_numpy(seen.clips), torch.from_numpy(seen.labels))))
+    point = {"epoch": 0, "loss": loss, "seconds": 0.0, "train_accuracy": accuracy(model, seen)}
+    if val is not None and len(val):
+        point["val_accuracy"] = accuracy(model, val)
+    return point

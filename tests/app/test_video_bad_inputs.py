@@ -115,3 +115,28 @@ def test_object_leaving_the_frame_is_classified_without_error(open_page, tmp_pat
     assert not at.exception, at.exception
     assert at.metric[0].value in synth.LABELS + ["no clear motion"]
     assert not at.error
+
+
+HOSTILE_LINKS = {
+    # widget key: (a value it must not take, how the notice names the setting)
+    "video_model": ("nonsense", "Model"),
+    "video_frames": ("1e400", "Frames sampled from the clip"),
+    "video_source": ("<script>alert(1)</script>", "Clip"),
+    "video_sample": ("../../etc/passwd", "Sample"),
+    "vt_epochs": ("inf", "Epochs"),
+    "vt_heldout": ("nan", "Held out"),
+    "vt_hidden": ("65", "RNN size"),
+    "vt_names": ("x" * 500, "the class names"),
+    "vt_start": ("pretrained", "Start from"),
+}
+
+
+def test_hostile_links_are_ignored_with_a_notice(open_page):
+    at = open_page(PAGE, query={key: value for key, (value, _) in HOSTILE_LINKS.items()})
+    assert not at.exception, at.exception
+    notices = " ".join(w.value for w in at.warning)
+    for key, (_, label) in HOSTILE_LINKS.items():
+        assert f"Ignored the link's value for {label} (`" in notices, key
+    assert at.selectbox(key="video_model").value == "video-motion" and at.slider(key="video_frames").value == 16
+    assert at.number_input(key="vt_epochs").value == 15 and at.radio(key="vt_start").value == "transfer"
+    assert at.metric[0].label == "Prediction"  # the page still classifies the default sample

@@ -62,6 +62,33 @@ def test_classify_json_with_an_unreadable_file(tiny_model, dataset, tmp_path):
     assert error["file"] == str(bad) and "not a video" in error["error"]
 
 
+def test_classify_csv_holds_every_sampled_frame_of_every_clip(tiny_model, dataset, tmp_path):
+    import csv
+
+    out = tmp_path / "probs.csv"
+    clips = [str(dataset / "grow_000.avi"), str(dataset / "blink_fast_000.avi")]
+    result = run_cli("video", "classify", "--model", str(tiny_model), "--json", "--csv", str(out), *clips)
+    assert result.returncode == 0, result.stderr
+    table = list(csv.DictReader(out.read_text().splitlines()))
+    assert list(table[0]) == ["clip", "sampled_frame", "frame_index", "time_s", *(f"p_{c}" for c in synth.LABELS)]
+    assert [row["clip"] for row in table] == [clips[0]] * 6 + [clips[1]] * 6  # the model's 6 frames each
+    first = [row for row in table if row["clip"] == clips[0]]
+    assert [int(row["sampled_frame"]) for row in first] == list(range(1, 7))
+    frames = [int(row["frame_index"]) for row in first]
+    assert frames == sorted(frames) and 0 <= frames[0] and frames[-1] < 24  # 24 frames in a 1 s clip
+    fps = json.loads((dataset / "labels.json").read_text())[0]["fps"]  # as written (rounded to 0.01)
+    assert [float(row["time_s"]) for row in first] == pytest.approx([f / fps for f in frames], abs=2e-3)
+    printed = json.loads(result.stdout.splitlines()[0])
+    for row, probs in zip(first, printed["timeline"]):
+        assert [float(row[f"p_{c}"]) for c in synth.LABELS] == pytest.approx(probs, abs=1e-6)
+
+
+def test_classify_csv_to_a_missing_folder_is_one_line_exit_2(tiny_model, dataset, tmp_path):
+    clip = str(dataset / "grow_000.avi")
+    result = run_cli("video", "classify", "--model", str(tiny_model), "--csv", str(tmp_path / "no" / "x.csv"), clip)
+    assert result.returncode == 2 and "--csv: cannot write" in result.stderr
+
+
 def test_classify_text_mode(tiny_model, dataset):
     result = run_cli("video", "classify", "--model", str(tiny_model), str(dataset / "blink_fast_000.avi"))
     assert result.returncode == 0 and "frames read" in result.stdout

@@ -1,5 +1,7 @@
 """core.video.custom: the page's "Train your own" pipeline (names, ranges, split, training), without Streamlit."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from core import checkpoints
 from core.errors import UserError
 from core.training import Callback
 from core.video import custom, synth
+from core.video.model import VideoClassifier, VideoConfig
 from core.video.train import ClipSet
 
 
@@ -120,3 +123,60 @@ def test_transfer_starts_from_the_shipped_cnn_and_keeps_it_fixed(monkeypatch, tm
     monkeypatch.setattr(checkpoints, "ASSETS_DIR", tmp_path)
     with pytest.raises(UserError, match="transfer needs the shipped video-motion model"):
         custom.new_model(["a", "b"], custom.CustomTraining())
+
+
+class Epochs(Callback):
+    def __init__(self):
+        self.seen = []
+
+    def on_epoch(self, progress) -> None:
+        self.seen.append(progress)
+
+
+def tiny_start(labels=("a", "b")) -> VideoClassifier:
+    config = VideoConfig(labels=list(labels), image_size=16, frames=6, channels=[4, 8], feature_dim=8, hidden=8)
+    return VideoClassifier(config).eval()
+
+
+def test_fine_tune_starts_from_the_given_model_and_reports_epoch_0():
+    x, y, _ = synth.training_set(1, 6, 16, seed=7)
+    collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
+    start = tiny_start()
+    before = {k: v.clone() for k, v in start.state_dict().items()}
+    epochs = Epochs()
+    settings = custom.CustomTraining(epochs=2, held_share=0.5).like(start)
+    trained = custom.train(collected, ["a", "b"], settings, epochs, start=start, start_name="mine.zip")
+    assert all(start.state_dict()[k].equal(v) for k, v in before.items())  # the start model is not changed
+    assert [p.epoch for p in epochs.seen] == [0, 1, 2]  # the curve starts where the model started
+    assert epochs.seen[0].metrics.keys() == {"train_accuracy", "val_accuracy"}
+    assert trained.start_point["epoch"] == 0 and trained.start_point["loss"] == epochs.seen[0].loss
+    assert trained.model.head.weight.shape == start.head.weight.shape  # the same classes keep the head
+    assert trained.model.cnn.state_dict()["convs.0.weight"].equal(before["cnn.convs.0.weight"])  # frozen CNN
+    assert not trained.model.rnn.weight_hh_l0.equal(before["rnn.weight_hh_l0"])  # the RNN trained on
+    meta = trained.meta()
+    assert meta["fine_tuned_from"] == "mine.zip" and meta["start"] == trained.start_point
+
+
+def test_fine_tune_to_other_classes_gets_a_new_head_and_drops_the_mirror_pairs():
+    x, y, _ = synth.training_set(1, 6, 16, seed=8)
+    start = tiny_start(("l", "r"))
+    start.config.mirror_labels = [1, 0]
+    collected = custom.Collected(ClipSet(x[:6], np.array([0, 1, 2, 0, 1, 2])))
+    settings = custom.CustomTraining(epochs=1, held_share=0.0, freeze_cnn=False).like(start)
+    trained = custom.train(collected, ["x", "y", "z"], settings, start=start)
+    assert trained.model.config.labels == ["x", "y", "z"] and trained.model.config.mirror_labels == []
+    assert trained.model.head.out_features == 3 and start.config.labels == ["l", "r"]
+    assert any(p.requires_grad for p in trained.model.cnn.parameters())
+    assert trained.meta()["fine_tuned_from"] == "a checkpoint"
+
+
+def test_fine_tune_refuses_another_network_naming_what_differs():
+    start = tiny_start()
+    with pytest.raises(UserError, match=r"keeps the start model's network.*over time lstm \(the start model: gru\)"):
+        custom.new_model(["a", "b"], replace(custom.CustomTraining().like(start), temporal="lstm"), start)
+    with pytest.raises(
+        UserError, match=r"RNN size 64 \(the start model: 8\); frame changes on \(the start model: off\); frames per"
+    ):
+        custom.new_model(["a", "b"], custom.CustomTraining(start="model"), start)
+    with pytest.raises(UserError, match="fine-tuning needs a start model"):
+        custom.new_model(["a", "b"], custom.CustomTraining(start="model"))
