@@ -8,10 +8,11 @@ page costs without fragments; ``--live`` adds the same interactions against a re
 (bench.load_protocol.Session, which sends a widget's fragment id the way the browser does), measuring the
 server process's CPU, so a fragment-only rerun is counted as the server really runs it.
 
-    python bench/bench_rerun_cost.py [--base COMMIT] [--repeats 5] [--live]
+    python bench/bench_rerun_cost.py [--base COMMIT] [--repeats 5] [--live] [--page pages/1_Translation.py ...]
 
 ``--base COMMIT`` measures that commit too ("before", from a ``git archive`` of it) and this tree ("after"),
-each in its own process, in one run. Writes bench/results/rerun_cost.json.
+each in its own process, in one run. Writes bench/results/rerun_cost.json; with ``--page``, a file named after
+the pages (rerun_cost_translation_generator.json), so a run on some pages leaves the all-pages file whole.
 """
 
 from __future__ import annotations
@@ -92,18 +93,23 @@ def measure_page(page: str, interactions: list, repeats: int) -> dict:
     return out
 
 
-def measure_tree(repeats: int, live: bool) -> dict:
-    """Every page of the tree this process runs in (its cwd)."""
+def _chosen(pages: list[str] | None) -> dict:
+    """INTERACTIONS for ``pages`` (all when None)."""
+    return {page: steps for page, steps in INTERACTIONS.items() if not pages or page in pages}
+
+
+def measure_tree(repeats: int, live: bool, only: list[str] | None = None) -> dict:
+    """Every page (or the ``only`` ones) of the tree this process runs in (its cwd)."""
     sys.path.insert(0, str(Path.cwd()))
     pages = {}
-    for page, interactions in INTERACTIONS.items():
+    for page, interactions in _chosen(only).items():
         if Path(page).exists():
             per = measure_page(page, interactions, repeats)
             medians = [v["median_ms"] for v in per.values() if "median_ms" in v]
             pages[page] = {"median_ms": round(statistics.median(medians), 1) if medians else None, "interactions": per}
     result = {"apptest_full_rerun": pages}
     if live:
-        result["live_server"] = measure_live(repeats)
+        result["live_server"] = measure_live(repeats, only)
     return result
 
 
@@ -191,8 +197,8 @@ async def _live_page(url: str, pid: int, page: str, interactions: list, repeats:
     return out
 
 
-def measure_live(repeats: int) -> dict:
-    """Every page on a live `streamlit run` of this tree (its server process's CPU)."""
+def measure_live(repeats: int, only: list[str] | None = None) -> dict:
+    """Every page (or the ``only`` ones) on a live `streamlit run` of this tree (its server process's CPU)."""
     import asyncio
 
     from bench.live import streamlit_server
@@ -200,7 +206,7 @@ def measure_live(repeats: int) -> dict:
     pages = {}
     with tempfile.TemporaryDirectory(prefix="rnnplay-rerun-") as tmp:
         with streamlit_server(Path(tmp) / "server.log") as (url, process):
-            for page, interactions in INTERACTIONS.items():
+            for page, interactions in _chosen(only).items():
                 per = asyncio.run(_live_page(url, process.pid, page, interactions, repeats))
                 medians = [v["median_ms"] for v in per.values() if "median_ms" in v]
                 pages[page] = {"median_ms": round(statistics.median(medians), 1) if medians else None}
@@ -208,10 +214,12 @@ def measure_live(repeats: int) -> dict:
     return pages
 
 
-def _child(tree: Path, repeats: int, live: bool) -> dict:
+def _child(tree: Path, repeats: int, live: bool, only: list[str] | None = None) -> dict:
     """Measure ``tree`` in a fresh process (its own imports of core/ and ui/)."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--repeats", str(repeats)]
     command += ["--live"] * live
+    for page in only or ():
+        command += ["--page", page]
     done = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -240,10 +248,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--base", help="also measure this commit, as 'before'")
     parser.add_argument("--live", action="store_true", help="also measure on a live server over its websocket")
+    parser.add_argument(
+        "--page", action="append", choices=list(INTERACTIONS), help="measure only this page (repeatable)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure_tree(args.repeats, args.live)))
+        print(json.dumps(measure_tree(args.repeats, args.live, args.page)))
         return {}
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     load_start = os.getloadavg()
@@ -253,9 +264,9 @@ def main(argv: list[str] | None = None) -> dict:
             base = subprocess.run(["git", "rev-parse", args.base], cwd=ROOT, capture_output=True, text=True)
             report["before"] = {
                 "commit": base.stdout.strip(),
-                **_child(_archive(args.base, Path(tmp)), args.repeats, args.live),
+                **_child(_archive(args.base, Path(tmp)), args.repeats, args.live, args.page),
             }
-    report["after"] = {"commit": commit, "dirty": _dirty(), **_child(ROOT, args.repeats, args.live)}
+    report["after"] = {"commit": commit, "dirty": _dirty(), **_child(ROOT, args.repeats, args.live, args.page)}
     if "before" in report:
         report["ratio_after_over_before"] = _ratios(report["before"], report["after"])
     report["measured"] = {
@@ -266,7 +277,11 @@ def main(argv: list[str] | None = None) -> dict:
         "command": "python bench/bench_rerun_cost.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "what": "process CPU ms (time.process_time) per rerun after one widget change; median of --repeats",
     }
-    OUT.write_text(json.dumps(report, indent=1) + "\n")
+    out = OUT
+    if args.page:
+        out = OUT.with_name("_".join(["rerun_cost", *(Path(p).stem.split("_", 1)[1].lower() for p in args.page)]))
+        out = out.with_suffix(".json")
+    out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
     return report
 

@@ -29,7 +29,9 @@ def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
         assert at.get("audio")
         labels = {b.label for b in at.get("download_button")}
         assert {"Download .abc", "Download .mid", "Download .wav", "Download text (.txt)"} <= labels
-    assert at.query_params["gen_meter"] == "6/8"  # folk-abc and its defaults (model, key) are left out of the URL
+    # the link: non-default settings and out=1; defaults (folk-abc, 6/8, D major, seed 0) are left out of it
+    assert at.query_params["gen_length"] == "300" and at.query_params["out"] == "1"
+    assert not {"gen_model", "gen_meter", "gen_key", "gen_seed"} & set(at.query_params)
 
 
 def test_prose_beam_and_greedy(open_page):
