@@ -197,3 +197,14 @@ def last_result(key: str, inputs, compute: Callable[[], T]) -> T | None:
     without a button): a rerun caused by a widget that does not change ``inputs`` does no model work."""
     kept = kept_result(key, inputs, False, compute)
     return kept if kept is not None else kept_result(key, inputs, True, compute)
+
+
+def frozen_after(load: Callable[[], T]) -> T:
+    """``load()``, then what it left behind moved out of the collector's reach, as gc.freeze() above does for the
+    imports. A first checkpoint load imports torch and hub modules lazily (about 130k objects): the full collection
+    that ends every rerun walked them again, 70-90 ms of server CPU per click on the Generator page (measured with
+    bench/bench_rerun_cost.py --live). Call it for loads that live as long as the process (cached models)."""
+    value = load()
+    gc.collect()  # garbage first: a frozen cycle would never be freed
+    gc.freeze()
+    return value

@@ -15,7 +15,16 @@ from core.generation import corpora, generate
 from core.generation.model import CharRNN
 from core.plots import generation as plots
 from ui.checkpoint_upload import checkpoint_uploader
-from ui.common import bind_choice, bind_float, bind_int, bind_text, cached_figure, show_figure, user_errors
+from ui.common import (
+    bind_choice,
+    bind_float,
+    bind_int,
+    bind_text,
+    cached_figure,
+    frozen_after,
+    show_figure,
+    user_errors,
+)
 from ui.jobs import current_job
 
 SHIPPED = ("folk-abc", "python-prose")
@@ -38,7 +47,7 @@ WHY_LOOPS = (
 
 @st.cache_resource(max_entries=4, show_spinner="Loading model…")
 def load_model(name: str) -> CharRNN:
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
 def is_music(model: CharRNN) -> bool:

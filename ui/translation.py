@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import checkpoints
 from core.translation import data, inference, reading
-from ui.common import bind_choice, bind_float, bind_int, bind_text, last_result
+from ui.common import bind_choice, bind_float, bind_int, bind_text, frozen_after, last_result
 from ui.jobs import current_job
 
 TRANSLATOR, PLAIN = "rnn-translator", "rnn-plain-seq2seq"
@@ -24,10 +24,12 @@ TREE_PATHS = 3  # paths of the best hypotheses the beam tree shows by default
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_shipped(name: str):
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
+@st.cache_data(max_entries=1, show_spinner=False)
 def shipped_names() -> list[str]:
+    """Read from the checkpoints' files once per server (several calls a run read them all each time)."""
     return [row["name"] for row in checkpoints.list_models() if row["model_type"] in MODEL_TYPES]
 
 
