@@ -95,6 +95,8 @@ async def generator_try(url: str, data: bytes) -> dict[str, float]:
         opened = time.perf_counter()
         await session.upload("gen_ckpt_upload", "mine.zip", data)
         uploaded = time.perf_counter()
+        if not any(t.startswith("Loaded for this session") for t in session.texts()):
+            raise NotOwn("the uploaded checkpoint was not loaded")
         await session.rerun((string_state(session.widget("gen_model").id, "your uploaded model"),))
         await session.rerun((WidgetState(id=session.widget("gen_run").id, trigger_value=True),))
         if not any(t.startswith("`````text\n") for t in session.texts()):
