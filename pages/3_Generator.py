@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import generation as gen
 from ui import generation_music as gen_music
+from ui import generation_text as gen_text
 from ui import generation_train as gen_train
 from ui import setup_page, user_errors
 
@@ -37,7 +38,7 @@ def generate_area() -> None:
     gen.mark_link(result, inputs)
     if result is not None:
         with user_errors():
-            gen.show_result(model, result)
+            gen_text.show_result(model, result)
             if result["style"] is not None:
                 gen_music.show_music(result)
     if style is not None:
