@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 from bench.live import streamlit_server  # noqa: E402
 from core import checkpoints  # noqa: E402
 from core.distributed.runner import machine_info  # noqa: E402
-from core.generation import generate  # noqa: E402
+from core.generation import corpora, generate  # noqa: E402
 from core.video import synth  # noqa: E402
 
 # The parts of one round and the actions each part times (every page visit is an "open").
@@ -362,9 +362,18 @@ async def visit(session: Session, person: Person, page: str, query: str = "") ->
 
 def part_steps(part: str, person: Person, round_: int, config: LoadConfig) -> tuple:
     """(action name, coroutine function of the session) for each step of one part of the scenario."""
-    translation_query = urllib.parse.urlencode({"model": "numbers-en-fr", "method": "greedy"})
+    # the pages' widgets are bound to the URL under their keys (a select box's value as it is shown)
+    translation_query = urllib.parse.urlencode({"tr_model": "numbers-en-fr", "tr_method": "greedy"})
     tune_query = urllib.parse.urlencode(
-        {**TUNE, "method": "sample", "seed": tune_seed(person.index), "length": config.tune_chars, "prime": ""}
+        {
+            "gen_model": TUNE["model"],
+            "gen_meter": TUNE["meter"],
+            "gen_key": corpora.key_label(TUNE["key"]),
+            "gen_type": TUNE["type"],
+            "gen_method": "sampling",
+            "gen_seed": tune_seed(person.index),
+            "gen_length": config.tune_chars,
+        }
     )
     return {
         "translate": (

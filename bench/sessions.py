@@ -64,7 +64,7 @@ class NotOwn(AssertionError):
 async def translate(page: Page, index: int, timeout: float) -> None:
     number = 1000 + 7919 * index  # distinct per session
     source, expected = num2words(number, lang="en"), num2words(number, lang="fr")
-    query = urllib.parse.urlencode({"model": "numbers-en-fr", "method": "greedy", "text": source})
+    query = urllib.parse.urlencode({"tr_model": "numbers-en-fr", "tr_method": "greedy", "tr_text": source})
     await page.goto(f"/Translation?{query}")
     await page.get_by_text(f"→ {expected}", exact=False).first.wait_for(timeout=timeout)
 
@@ -82,11 +82,11 @@ async def upload_video(page: Page, clip: Path, frames: int, timeout: float) -> N
 async def generate_text(page: Page, index: int, expected: str, timeout: float) -> None:
     query = urllib.parse.urlencode(
         {
-            "model": GENERATOR,
-            "method": "sample",
-            "seed": index,
-            "length": GENERATED_CHARS,
-            "prime": session_prime(index),
+            "gen_model": GENERATOR,
+            "gen_method": "sampling",
+            "gen_seed": index,
+            "gen_length": GENERATED_CHARS,
+            "gen_prime": session_prime(index),
         }
     )
     await page.goto(f"/Generator?{query}")

@@ -54,7 +54,7 @@ SHAPES = (
         ),
         page="pages/1_Translation.py",
         link_label="Plain seq2seq vs encoder–decoder on dates",
-        link_query=(("model", "dates-iso-plain"),),
+        link_query=(("tr_model", "dates-iso-plain"),),
     ),
     Shape(
         key="seq2vec",

@@ -6,6 +6,7 @@ from ui import setup_page, user_errors
 from ui import translation as tr
 from ui import translation_compare as compare
 from ui import translation_train as train
+from ui import translation_views as views
 from ui.checkpoint_upload import checkpoint_uploader
 
 setup_page("Translation with attention")
@@ -22,36 +23,60 @@ if st.toggle("Use your own checkpoint (zip)", key="tr_ckpt_toggle"):
     uploaded = checkpoint_uploader("tr_ckpt_upload", tr.MODEL_TYPES)
     if uploaded is not None:
         st.caption(f"Selectable below as **{tr.add_session_model(uploaded, 'uploaded')}**.")
-name, model = tr.choose_model()
-options = tr.decoding_controls()
+name, model = tr.choose_model()  # outside the sections: another model reruns the whole page
 
-st.header("Translate")
-with user_errors():
-    result = tr.translate_section(model, options)
-    if result is not None:
-        st.subheader("Attention")
-        tr.attention_section(model, result, name)
-        if options["method"] == "beam":
-            st.subheader("Beam search: n-best and search tree")
-            tr.beam_section(model, result)
 
-        st.subheader("What sets the output length")
-        tr.stopping_section(model, name, result.input)
+# Each section is a fragment: a widget change reruns its own section; results are kept per session, so a
+# rerun that asks for nothing new does no model work.
+@st.fragment
+def translate_area() -> None:
+    options = tr.decoding_controls()
+    tr.share_options(options)  # the batch section below decodes the same way
+    st.header("Translate")
+    with user_errors():
+        result = tr.translate_section(name, model, options)
+        if result is not None:
+            st.subheader("Attention")
+            views.attention_section(model, result, name)
+            if options["method"] == "beam":
+                st.subheader("Beam search: n-best and search tree")
+                views.beam_section(model, result)
 
-        st.header("Side by side")
-        st.caption("The same input through every model of this task: with attention, without, and plain seq2seq.")
-        compare.side_by_side(model, result.input)
+            st.subheader("What sets the output length")
+            compare.stopping_section(model, name, result.input)
+
+            st.header("Side by side")
+            st.caption("The same input through every model of this task: with attention, without, and plain seq2seq.")
+            compare.side_by_side(model, result.input)
+
+
+@st.fragment
+def length_area() -> None:
+    with user_errors():
+        compare.length_section(model, name)
+        compare.delay_section()
+
+
+@st.fragment
+def train_area() -> None:
+    with user_errors():
+        train.train_section()
+
+
+@st.fragment
+def batch_area() -> None:
+    with user_errors():
+        train.batch_section(model, name)
+
+
+translate_area()
 
 st.header("Accuracy by input length")
 st.caption("Bahdanau et al. (2014), Figure 2, on our tasks: exact match and chrF per input-length bucket.")
-with user_errors():
-    compare.length_section(model, name)
-    compare.delay_section()
+length_area()
 
 st.header("Train your own")
-with user_errors():
-    train.train_section()
+train_area()
 
 st.header("Batch mode")
-with user_errors():
-    train.batch_section(model, name, options)
+batch_area()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import generation as gen
 from ui import generation_music as gen_music
+from ui import generation_text as gen_text
 from ui import generation_train as gen_train
 from ui import setup_page, user_errors
 
@@ -16,12 +17,16 @@ st.markdown(
     "step's distribution, and hear the tunes."
 )
 
-name, model, uploaded = gen.choose_model()
+name, model, uploaded = gen.choose_model()  # outside the sections: another model reruns the whole page
 # One section at a time, not st.tabs: tabs draw all three sections (26 gallery samples, the training form)
 # on every run, and the browser showed grey placeholders for seconds until every element had loaded.
 view = gen.choose_view()
 
-if view == "Generate" and model is not None:
+
+# Each section is a fragment: a widget change reruns only it, and a rerun that asks for nothing new does no
+# model work (the sample, its trace and its audio are kept).
+@st.fragment
+def generate_area() -> None:
     prime, settings = gen.decoding_settings(name)
     style = gen.style_settings(model)
     inputs = (name, prime, settings, style)
@@ -33,12 +38,16 @@ if view == "Generate" and model is not None:
     gen.mark_link(result, inputs)
     if result is not None:
         with user_errors():
-            gen.show_result(model, result)
+            gen_text.show_result(model, result)
             if result["style"] is not None:
                 gen_music.show_music(result)
     if style is not None:
         gen_music.adherence_section(name, model, style)
+
+
+if view == "Generate" and model is not None:
+    generate_area()
 elif view == "Loss vs samples" and model is not None:
-    gen_train.show_gallery(model)
+    st.fragment(gen_train.show_gallery)(model)
 elif view == "Train your own":
-    gen_train.training_section(uploaded)
+    st.fragment(gen_train.training_section)(uploaded)

@@ -1,8 +1,8 @@
 """Page set-up, figures, errors, progress and URL-backed settings.
 
-URL-backed settings: ``bind_choice``/``bind_int`` give a widget's ``bind=`` argument (Streamlit's own
-two-way sync, used by the Variable-length and Multi-GPU pages); the ``query_*`` helpers read a value
-by hand for pages that write the URL themselves."""
+URL-backed settings: ``bind_choice``/``bind_int``/``bind_float``/``bind_text`` give a widget's ``bind=`` argument
+(Streamlit's own two-way sync, used by the Variable-length, Multi-GPU, Translation and Generator pages); the
+``query_*`` helpers read a value by hand for pages that write the URL themselves."""
 
 from __future__ import annotations
 
@@ -162,12 +162,6 @@ def _query_value(name: str):
     return st.query_params.get(name)
 
 
-def query_text(name: str, default: str, max_chars: int = 500) -> str:
-    """A text setting from the URL (``?name=...``), capped in length."""
-    value = _query_value(name)
-    return value[:max_chars] if value is not None else default
-
-
 def query_choice(name: str, options: list[str], default: str) -> str:
     """A choice from the URL; a value not among ``options`` falls back to ``default``."""
     value = _query_value(name)
@@ -186,7 +180,7 @@ def query_number(name: str, default: float, low: float, high: float, kind: type 
 
 def bind_float(key: str, label: str, low: float, high: float) -> str | None:
     """``bind=`` for a float slider or number_input: a URL value that is not a finite number in [low, high] is
-    ignored (Streamlit would clamp or drop it silently, or fail on ``nan``)."""
+    ignored with a notice (Streamlit would clamp or drop it silently, or fail on ``nan``)."""
 
     def valid(raw: str) -> bool:
         try:
@@ -196,3 +190,21 @@ def bind_float(key: str, label: str, low: float, high: float) -> str | None:
         return math.isfinite(number) and low <= number <= high
 
     return _bind_if_valid(key, label, valid)
+
+
+def last_result(key: str, inputs, compute: Callable[[], T]) -> T | None:
+    """``compute()``'s result for ``inputs``, kept in the session until the inputs change (``kept_result``
+    without a button): a rerun caused by a widget that does not change ``inputs`` does no model work."""
+    kept = kept_result(key, inputs, False, compute)
+    return kept if kept is not None else kept_result(key, inputs, True, compute)
+
+
+def frozen_after(load: Callable[[], T]) -> T:
+    """``load()``, then what it left behind moved out of the collector's reach, as gc.freeze() above does for the
+    imports. A first checkpoint load imports torch and hub modules lazily (about 130k objects): the full collection
+    that ends every rerun walked them again, 70-90 ms of server CPU per click on the Generator page (measured with
+    bench/bench_rerun_cost.py --live). Call it for loads that live as long as the process (cached models)."""
+    value = load()
+    gc.collect()  # garbage first: a frozen cycle would never be freed
+    gc.freeze()
+    return value

@@ -1,21 +1,25 @@
-"""Sections of the generator page: model, decoding and style settings, generate + stream, per-step view.
+"""Sections of the generator page: model, decoding and style settings, generate + stream, the link to a result.
 
-Music (audio, MIDI, the style check) is in ``ui.generation_music``; the gallery and training in
-``ui.generation_train``.
+The generated text and its per-step view are in ``ui.generation_text``; music (audio, MIDI, the style check) in
+``ui.generation_music``; the gallery and training in ``ui.generation_train``.
 """
 
 from __future__ import annotations
-
-import math
 
 import streamlit as st
 
 from core import checkpoints
 from core.generation import corpora, generate
 from core.generation.model import CharRNN
-from core.plots import generation as plots
 from ui.checkpoint_upload import checkpoint_uploader
-from ui.common import query_choice, query_number, query_text, show_figure, user_errors
+from ui.common import (
+    bind_choice,
+    bind_float,
+    bind_int,
+    bind_text,
+    frozen_after,
+    user_errors,
+)
 from ui.jobs import current_job
 
 SHIPPED = ("folk-abc", "python-prose")
@@ -25,6 +29,8 @@ JOB_KEY = "gen_train_job"
 METHOD_LABELS = {"sample": "sampling", "greedy": "greedy", "beam": "beam search"}
 VIEWS = ("Generate", "Loss vs samples", "Train your own")
 DEFAULT_PRIME = {"folk-abc": "", "python-prose": "The "}
+MAX_PRIME = 2000  # characters of prime a link may carry
+MAX_SEED = 2**31 - 1
 WHY_LOOPS = (
     "Why greedy and beam search loop: they always take the most likely continuation, and when the most likely "
     "continuation of a phrase leads back into the same phrase, nothing random ever leads out of it "
@@ -36,7 +42,7 @@ WHY_LOOPS = (
 
 @st.cache_resource(max_entries=4, show_spinner="Loading model…")
 def load_model(name: str) -> CharRNN:
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
 def is_music(model: CharRNN) -> bool:
@@ -56,9 +62,9 @@ def choose_model() -> tuple[str, CharRNN | None, CharRNN | None]:
             st.caption(f"Loaded for this session: {_describe(uploaded)}. Pick “{UPLOADED}” to use it.")
     mine = {OWN: own, UPLOADED: uploaded}
     options = [*SHIPPED, *(label for label, model in mine.items() if model is not None)]
-    default = query_choice("model", options, SHIPPED[0])
-    name = st.radio("Model", options, index=options.index(default), key="gen_model", horizontal=True)
-    st.query_params["model"] = name
+    # every setting is bound to the URL under its key; ``out=1`` (mark_link) says the link shows a result
+    bind = bind_choice("gen_model", "Model", options)
+    name = st.radio("Model", options, key="gen_model", horizontal=True, bind=bind)
     if name in mine:
         return name, mine[name], uploaded
     with user_errors():
@@ -74,40 +80,41 @@ def _describe(model: CharRNN) -> str:
 
 
 def choose_view() -> str:
-    views = list(VIEWS)
-    default = query_choice("view", views, views[0])
-    view = st.radio("Section", views, index=views.index(default), key="gen_view", horizontal=True)
-    st.query_params["view"] = view
-    return view
+    return st.radio("Section", VIEWS, key="gen_view", horizontal=True, bind=bind_choice("gen_view", "Section", VIEWS))
 
 
-def _prime_follows_model(name: str) -> None:
-    """Put the model's default prime in the prime box when the model changes; otherwise keep what the user
-    wrote (the URL holds it while another section is shown and Streamlit forgets the box)."""
+def _prime_follows_model(name: str) -> str | None:
+    """Put the model's default prime in the prime box when the model changes or a link carries none; otherwise
+    keep what the user wrote. Returns the box's ``bind=``."""
+    bind = bind_text("gen_prime", "Prime", MAX_PRIME)  # first: it drops a hostile value from the URL
     default = DEFAULT_PRIME.get(name, "")
     if st.session_state.get("gen_prime_for", name) != name:
         st.session_state["gen_prime"] = default
-    elif "gen_prime" not in st.session_state:
-        st.session_state["gen_prime"] = query_text("prime", default)
+    elif "gen_prime" not in st.session_state and "gen_prime" not in st.query_params:
+        st.session_state["gen_prime"] = default
     st.session_state["gen_prime_for"] = name
+    return bind
 
 
 def decoding_settings(name: str) -> tuple[str, generate.Settings]:
-    _prime_follows_model(name)
+    bind = _prime_follows_model(name)
     left, right = st.columns([3, 2])
     with left:
         prime = st.text_area(
             "Prime (the text the model continues)",
             key="gen_prime",
             height=90,
+            max_chars=MAX_PRIME,
+            bind=bind,
             help="Leave empty to start a new text (for tunes: a new tune in the chosen style).",
         )
         length = st.number_input(
             "Length (characters)",
             min_value=1,
             max_value=100_000,
-            value=query_number("length", 400, 1, 100_000),
+            value=400,
             key="gen_length",
+            bind=bind_int("gen_length", "Length", 1, 100_000),
             help=f"At most {generate.MAX_LENGTH:,}; longer requests are capped with a notice.",
         )
     with right:
@@ -115,53 +122,48 @@ def decoding_settings(name: str) -> tuple[str, generate.Settings]:
         method = st.radio(
             "Decoding",
             methods,
-            index=methods.index(query_choice("method", methods, "sample")),
             format_func=METHOD_LABELS.get,
             key="gen_method",
             horizontal=True,
+            bind=bind_choice("gen_method", "Decoding", [METHOD_LABELS[m] for m in methods]),
         )
         settings = generate.Settings(method=method, length=int(length))
         if method == "sample":
             _sampling_settings(settings)
         elif method == "beam":
             a, b = st.columns(2)
-            settings.beam = int(a.slider("Beam width", 1, 16, query_number("beam", 4, 1, 16), key="gen_beam"))
-            settings.alpha = b.slider(
-                "Length penalty α", 0.0, 2.0, query_number("alpha", 0.0, 0.0, 2.0, float), 0.1, key="gen_alpha"
-            )
+            bind = bind_int("gen_beam", "Beam width", 1, 16)
+            settings.beam = int(a.slider("Beam width", 1, 16, 4, key="gen_beam", bind=bind))
+            bind = bind_float("gen_alpha", "Length penalty", 0, 2)
+            settings.alpha = b.slider("Length penalty α", 0.0, 2.0, 0.0, 0.1, key="gen_alpha", bind=bind)
         settings.no_repeat_ngram = int(
             st.number_input(
                 "Block repeated n-grams (characters, 0 = off)",
                 0,
                 generate.MAX_NO_REPEAT,
-                query_number("no_repeat", 0, 0, generate.MAX_NO_REPEAT),
+                0,
                 key="gen_no_repeat",
+                bind=bind_int("gen_no_repeat", "Block repeated n-grams", 0, generate.MAX_NO_REPEAT),
                 help="Never write a character that would repeat a run of this many characters already written.",
             )
         )
         if method != "sample":
             st.caption(WHY_LOOPS)
-    _settings_to_url(prime, settings)
     return prime, settings
 
 
 def _sampling_settings(settings: generate.Settings) -> None:
-    settings.temperature = st.slider(
-        "Temperature", 0.05, 2.0, query_number("temperature", 1.0, 0.05, 2.0, float), 0.05, key="gen_temp"
-    )
+    bind = bind_float("gen_temp", "Temperature", 0.05, 2)
+    settings.temperature = st.slider("Temperature", 0.05, 2.0, 1.0, 0.05, key="gen_temp", bind=bind)
     a, b, c = st.columns(3)
-    settings.top_k = int(a.number_input("Top-k (0 = off)", 0, 500, query_number("top_k", 0, 0, 500), key="gen_topk"))
-    settings.top_p = b.slider("Top-p", 0.05, 1.0, query_number("top_p", 1.0, 0.05, 1.0, float), 0.05, key="gen_topp")
-    settings.seed = int(c.number_input("Seed", 0, 2**31 - 1, query_number("seed", 0, 0, 2**31 - 1), key="gen_seed"))
-
-
-def _settings_to_url(prime: str, settings: generate.Settings) -> None:
-    shown = {"sample": ("temperature", "top_k", "top_p", "seed"), "beam": ("beam", "alpha"), "greedy": ()}
-    values = {"prime": prime, "length": settings.length, "method": settings.method}
-    values.update({key: getattr(settings, key) for key in shown[settings.method]})
-    values["no_repeat"] = settings.no_repeat_ngram
-    for key, value in values.items():
-        st.query_params[key] = str(value)
+    bind = bind_int("gen_topk", "Top-k", 0, 500)
+    settings.top_k = int(a.number_input("Top-k (0 = off)", 0, 500, 0, key="gen_topk", bind=bind))
+    settings.top_p = b.slider(
+        "Top-p", 0.05, 1.0, 1.0, 0.05, key="gen_topp", bind=bind_float("gen_topp", "Top-p", 0.05, 1)
+    )
+    settings.seed = int(
+        c.number_input("Seed", 0, MAX_SEED, 0, key="gen_seed", bind=bind_int("gen_seed", "Seed", 0, MAX_SEED))
+    )
 
 
 def style_settings(model: CharRNN) -> dict | None:
@@ -170,17 +172,28 @@ def style_settings(model: CharRNN) -> dict | None:
     options = generate.style_options(model)
     meters, keys, types = options["meter"], options["key"], options.get("type", ["other"])
     a, b, c = st.columns(3)
-    meter = a.selectbox("Meter", meters, index=meters.index(query_choice("meter", meters, "6/8")), key="gen_meter")
+    meter = a.selectbox(
+        "Meter",
+        meters,
+        index=meters.index("6/8") if "6/8" in meters else 0,
+        key="gen_meter",
+        bind=bind_choice("gen_meter", "Meter", meters),
+    )
     key = b.selectbox(
-        "Key", keys, index=keys.index(query_choice("key", keys, "D")), format_func=corpora.key_label, key="gen_key"
+        "Key",
+        keys,
+        index=keys.index("D") if "D" in keys else 0,
+        format_func=corpora.key_label,
+        key="gen_key",
+        bind=bind_choice("gen_key", "Key", [corpora.key_label(k) for k in keys]),
     )
     kind = c.selectbox(
         "Tune type",
         types,
-        index=types.index(query_choice("type", types, "jig" if "jig" in types else types[0])),
+        index=types.index("jig") if "jig" in types else 0,
         key="gen_type",
+        bind=bind_choice("gen_type", "Tune type", types),
     )
-    st.query_params["meter"], st.query_params["key"], st.query_params["type"] = meter, key, kind
     st.caption(
         "Vector to sequence: meter, key and tune type are embedded into a style vector that is fed to the GRU at "
         "every step; they are not written in the text the model reads."
@@ -250,29 +263,3 @@ def _as_code_block(characters, collected: list[str], chunk: int = 12):
             yield buffer
             buffer = ""
     yield buffer + "\n`````"
-
-
-def show_result(model: CharRNN, result: dict) -> None:
-    text, settings = result["text"], result["settings"]
-    if not text:
-        st.info("The model ended the text straight away: try another seed, a prime, or sampling.")
-        return
-    prime = generate.prepare_prime(model, result["prime"])
-    logits = generate.trace(model, prime, text, result["style"])
-    probabilities = generate.char_probabilities(logits, model, text)
-    mean = -sum(math.log(max(p, 1e-12)) for p in probabilities) / len(probabilities)
-    st.markdown(
-        f"**Generated text coloured by probability** ({plots.PROBABILITY_LEGEND}; hover a character). "
-        f"Mean surprise {mean:.2f} nats/char = {mean / math.log(2):.2f} bits/char."
-    )
-    st.markdown(plots.colored_text_html(text, probabilities), unsafe_allow_html=True)
-    st.download_button("Download text (.txt)", result["prime"] + text, "generated.txt", "text/plain", key="gen_dl_txt")
-    st.subheader("Per-step view")
-    position = 0
-    if len(text) > 1:
-        surprising = min(range(len(text)), key=probabilities.__getitem__)  # start at the least expected character
-        position = st.slider("Position in the generated text", 0, len(text) - 1, surprising, key="gen_pos")
-    view = generate.step_view(model, logits, prime, text, position, settings)
-    context = (result["prime"] + text[:position])[-30:]
-    st.caption(f"…{context!r} → chose {text[position]!r} (p = {view.chosen_raw:.3f} under the model)")
-    show_figure(plots.step_distribution_figure(view), key="gen_step_fig")

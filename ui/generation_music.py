@@ -11,7 +11,7 @@ import streamlit as st
 from core.generation import corpora, generate, music
 from core.generation.model import CharRNN
 from core.plots import generation as plots
-from ui.common import kept_result, show_figure
+from ui.common import cached_figure, kept_result, show_figure
 
 
 @st.cache_data(max_entries=32, show_spinner="Parsing with music21 and synthesising audio…")
@@ -38,12 +38,19 @@ def show_music(result: dict) -> None:
         return
     b.download_button("Download .mid", tune.midi, "generated.mid", "audio/midi", key="gen_dl_mid")
     c.download_button("Download .wav", tune.wav, "generated.wav", "audio/wav", key="gen_dl_wav")
-    st.audio(tune.wav, format="audio/wav")
     played = f"{tune.seconds:.0f} s at {tune.qpm:g} quarter notes a minute, repeats played"
+    what = f"The generated tune in {style['meter']}, {corpora.key_label(style['key'])}, synthesised: {played}"
+    st.audio(tune.wav, format="audio/wav", alt=what)
     if tune.seconds > music.MAX_AUDIO_SECONDS:
         played += f"; the audio stops at {music.MAX_AUDIO_SECONDS} s (the MIDI file has it all)"
     st.caption(f"Audio and MIDI: {played}.")
-    show_figure(plots.piano_roll_figure(tune.notes), key="gen_roll")
+    pitches = [n.pitch for n in tune.notes]
+    show_figure(
+        cached_figure(plots.piano_roll_figure, tune.notes),
+        key="gen_roll",
+        caption=f"Piano roll: the tune's {len(pitches)} notes as bars, time in seconds across, pitch up"
+        + (f" (MIDI {min(pitches)}–{max(pitches)})." if pitches else "."),
+    )
     c1, c2 = st.columns(2)
     share = check.full_bars / check.bars if check.bars else 0.0
     c1.metric(

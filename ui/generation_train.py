@@ -16,7 +16,7 @@ from core.generation.recipes import FINETUNE, PAGE
 from core.generation.train import folk_corpus, prose_corpus, train_char_rnn, uploaded_corpus
 from core.limits import TEXT_MAX_MB
 from core.plots import generation as plots
-from ui.common import show_figure, user_errors
+from ui.common import cached_figure, show_figure, user_errors
 from ui.generation import JOB_KEY, OWN, SHIPPED, UPLOADED, load_model
 from ui.jobs import current_job, show_job, start_job
 
@@ -34,8 +34,10 @@ def show_gallery(model: CharRNN) -> None:
     training = meta.get("training", {})
     batch_chars = training.get("batch", 1) * training.get("bptt", 1)
     show_figure(
-        plots.loss_curve_figure(history, gallery, training.get("steps_per_round", 1), batch_chars),
+        cached_figure(plots.loss_curve_figure, history, gallery, training.get("steps_per_round", 1), batch_chars),
         key="gen_gallery_fig",
+        caption="Line chart: training and validation loss (nats per character, lower is better) against characters "
+        f"read, on a log scale; the {len(gallery)} stars mark the points where the samples below were drawn.",
     )
     st.caption(
         "Stored in the checkpoint when it was trained: samples drawn at temperature 1.0 with the same seed from "

@@ -184,8 +184,8 @@ def show_job(
             )
         if job.epochs:
             st.plotly_chart(_curve(job, metric_names), key=f"{key}_curve", theme=None, width="stretch")
-            if caption:
-                st.caption(caption)
+            shown = " and ".join(["training loss", *metric_names])
+            st.caption(caption or f"Line chart: {shown} after each of the {len(job.epochs)} epoch(s) so far.")
         if not job.running and st.session_state.get(f"{key}_shown") is not job:
             st.session_state[f"{key}_shown"] = job
             st.rerun()  # the whole page picks up the finished model once

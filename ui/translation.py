@@ -1,4 +1,4 @@
-"""Sections of the translation page: model choice, decoding settings, one translation and its views."""
+"""Sections of the translation page: model choice, decoding settings, one translation (its views: translation_views)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import random
 import streamlit as st
 
 from core import checkpoints
-from core.plots import translation as plots
 from core.translation import data, inference, reading
-from ui.common import query_choice, query_number, query_text, show_figure
+from ui.common import bind_choice, bind_float, bind_int, bind_text, frozen_after, last_result
 from ui.jobs import current_job
 
 TRANSLATOR, PLAIN = "rnn-translator", "rnn-plain-seq2seq"
@@ -17,16 +16,20 @@ MODEL_TYPES = (TRANSLATOR, PLAIN)
 SESSION_MODELS = "translation_models"  # session_state: {name: model trained or uploaded in this session}
 JOB_KEY = "translation_job"
 TEXT_KEY = "tr_text"
+OPTIONS_KEY = "tr_options"  # session_state: the decoding settings last chosen
+MAX_TEXT = 2000  # characters the input box takes
 MAX_SEED = 2**31 - 1
 TREE_PATHS = 3  # paths of the best hypotheses the beam tree shows by default
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_shipped(name: str):
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
+@st.cache_data(max_entries=1, show_spinner=False)
 def shipped_names() -> list[str]:
+    """Read from the checkpoints' files once per server (several calls a run read them all each time)."""
     return [row["name"] for row in checkpoints.list_models() if row["model_type"] in MODEL_TYPES]
 
 
@@ -78,9 +81,15 @@ def choose_model() -> tuple[str, object]:
     if not names:
         st.error("No translation models found: run `make weights` (python -m core models build).")
         st.stop()
-    default = query_choice("model", names, "numbers-en-fr" if "numbers-en-fr" in names else names[0])
-    name = st.selectbox("Model", names, index=names.index(default), key="tr_model", help="shipped or trained here")
-    st.query_params["model"] = name
+    default = "numbers-en-fr" if "numbers-en-fr" in names else names[0]
+    name = st.selectbox(
+        "Model",
+        names,
+        index=names.index(default),
+        key="tr_model",
+        help="shipped or trained here",
+        bind=bind_choice("tr_model", "Model", names),
+    )
     model = get_model(name)
     metrics = model.meta.get("metrics", {})
     line = f"{describe(model)} · task `{model.config.task}`"
@@ -103,25 +112,24 @@ def random_example(task: str, seed: int) -> tuple[str, str] | None:
 def decoding_controls() -> dict:
     c1, c2, c3, c4, c5, c6 = st.columns(6)
     methods = list(inference.METHODS)
-    method = c1.radio(
-        "Decoding", methods, index=methods.index(query_choice("method", methods, "greedy")), key="tr_method"
-    )
-    beam = c2.slider(
-        "Beam width", 1, inference.MAX_BEAM, int(query_number("beam", 5, 1, inference.MAX_BEAM)), key="tr_beam"
-    )
+    # every setting is bound to the URL (its key is the parameter's name): a link reproduces the translation
+    method = c1.radio("Decoding", methods, key="tr_method", bind=bind_choice("tr_method", "Decoding", methods))
+    top = inference.MAX_BEAM
+    beam = c2.slider("Beam width", 1, top, 5, key="tr_beam", bind=bind_int("tr_beam", "Beam width", 1, top))
     alpha = c3.slider(
-        "Length penalty α", 0.0, 2.0, float(query_number("alpha", 0.6, 0.0, 2.0, float)), 0.1, key="tr_alpha"
+        "Length penalty α", 0.0, 2.0, 0.6, 0.1, key="tr_alpha", bind=bind_float("tr_alpha", "Length penalty", 0, 2)
     )
     temperature = c4.slider(
-        "Temperature", 0.1, 3.0, float(query_number("temp", 1.0, 0.1, 3.0, float)), 0.1, key="tr_temp"
+        "Temperature", 0.1, 3.0, 1.0, 0.1, key="tr_temp", bind=bind_float("tr_temp", "Temperature", 0.1, 3)
     )
     seed = c5.number_input(
-        "Seed", 0, MAX_SEED, int(query_number("seed", 0, 0, MAX_SEED)), key="tr_seed", help="sampling only"
+        "Seed", 0, MAX_SEED, 0, key="tr_seed", help="sampling only", bind=bind_int("tr_seed", "Seed", 0, MAX_SEED)
     )
-    n_best = c6.slider("n-best", 1, beam, min(beam, 5), key="tr_nbest") if beam > 1 else 1
-    st.query_params.update(
-        {"method": method, "beam": str(beam), "alpha": str(alpha), "temp": str(temperature), "seed": str(seed)}
-    )
+    n_best = 1
+    if beam > 1:
+        n_best = c6.slider(
+            "n-best", 1, beam, min(beam, 5), key="tr_nbest", bind=bind_int("tr_nbest", "n-best", 1, beam)
+        )
     return {
         "method": method,
         "beam_size": beam,
@@ -130,6 +138,15 @@ def decoding_controls() -> dict:
         "n_best": n_best,
         "seed": int(seed),
     }
+
+
+def share_options(options: dict) -> None:
+    """Keep the decoding settings for the batch section (a fragment of its own). When they change while a batch
+    file is loaded, rerun the whole page so its table follows them."""
+    previous = st.session_state.get(OPTIONS_KEY)
+    st.session_state[OPTIONS_KEY] = options
+    if previous not in (None, options) and st.session_state.get("tr_batch_file") is not None:
+        st.rerun()
 
 
 def show_source_tokens(result: inference.Translation) -> None:
@@ -141,23 +158,38 @@ def show_source_tokens(result: inference.Translation) -> None:
 
 
 def input_text(task: str) -> str:
+    """The input box, bound to the URL; with no text in the link, the task's fixed example (the same in any
+    browser, so a link without ``tr_text`` still reproduces the page)."""
+    bind = bind_text(TEXT_KEY, "Input", MAX_TEXT)  # first: it drops a hostile value from the URL
     if st.button("Random example", key="tr_random", disabled=task in ("", "pairs")):
         st.session_state[TEXT_KEY] = random_example(task, random.randrange(10**9))[0]
-    if TEXT_KEY not in st.session_state:
-        default = random_example(task, 7)
-        st.session_state[TEXT_KEY] = query_text("text", default[0] if default else "")
     elif st.session_state.get("tr_task_seen", task) != task:  # another task: its own example, not stale text
         example = random_example(task, 7)
         st.session_state[TEXT_KEY] = example[0] if example else ""
+    elif TEXT_KEY not in st.session_state and TEXT_KEY not in st.query_params:
+        example = random_example(task, 7)
+        st.session_state[TEXT_KEY] = example[0] if example else ""
     st.session_state["tr_task_seen"] = task
-    text = st.text_input("Input", key=TEXT_KEY, max_chars=2000)
+    text = st.text_input("Input", key=TEXT_KEY, max_chars=MAX_TEXT, bind=bind)
     if task == "dates":
         st.caption(f"How numeric dates are read: {reading.NUMERIC_ORDER}.")
-    st.query_params["text"] = text
     return text
 
 
-def translate_section(model, options: dict) -> inference.Translation | None:
+def used_options(options: dict) -> tuple:
+    """The settings the chosen method reads: moving one it ignores (temperature under greedy) asks for no work."""
+    used = {"greedy": (), "beam": ("beam_size", "alpha", "n_best"), "sample": ("temperature", "seed")}
+    return (options["method"], *((k, options[k]) for k in used[options["method"]]))
+
+
+def translate_one(name: str, model, text: str, options: dict) -> inference.Translation:
+    """One translation, computed once per model, input and used settings in this session."""
+    inputs = (name, id(model), text, used_options(options))
+    beam = options["method"] == "beam"
+    return last_result("tr_result", inputs, lambda: inference.translate(model, [text], record_tree=beam, **options)[0])
+
+
+def translate_section(name: str, model, options: dict) -> inference.Translation | None:
     task = model.config.task
     text = input_text(task)
     if not text.strip():
@@ -166,7 +198,7 @@ def translate_section(model, options: dict) -> inference.Translation | None:
     prepared = reading.prepare(task, text)
     for note in prepared.notes:
         st.info(f"Note: {note}.")
-    result = inference.translate(model, [prepared.text], record_tree=options["method"] == "beam", **options)[0]
+    result = translate_one(name, model, prepared.text, options)
     if result.truncated:
         st.warning(
             f"The input is longer than this model reads ({model.config.max_source_len} tokens): "
@@ -207,85 +239,3 @@ def show_check(task: str, judged: dict) -> None:
         st.caption(judged["reference_note"])
     message = CHECK_TEXT[judged["check"]].format(what=what, **judged)
     (st.success if judged["check"] == "ok" else st.error)(message)
-
-
-def attention_section(model, result: inference.Translation, name: str) -> None:
-    if result.attention is None:
-        if model.model_type == PLAIN:
-            st.info("A plain seq2seq RNN has no attention: output i sees only the first i + delay input tokens.")
-        else:
-            st.info("This model has no attention: the decoder sees the source only through the encoder's final state.")
-        return
-    if not result.target_tokens:
-        return
-    labels = [f"{i + 1}: {t.replace('▁', '␣')}" for i, t in enumerate(result.target_tokens)]
-    choice = st.selectbox("Highlight an output token", labels, key="tr_highlight")
-    row = labels.index(choice)
-    fig = plots.attention_heatmap(result.source_tokens, result.target_tokens, result.attention, row, result.unknown)
-    st.caption(
-        "Rows: output tokens, first at the top; columns: source tokens (unknown ones in red); hover for weights."
-    )
-    left, right = st.columns([3, 2])
-    with left:
-        show_figure(fig, key="tr_heatmap", config={"toImageButtonOptions": {"format": "png", "filename": "attention"}})
-    with right:
-        show_figure(
-            plots.source_distribution(result.source_tokens, result.attention[row], result.target_tokens[row]),
-            key="tr_row",
-        )
-    st.download_button(
-        "Download attention matrix (CSV)",
-        inference.attention_csv(result),
-        file_name=f"attention-{name}.csv",
-        mime="text/csv",
-        key="tr_csv",
-    )
-    st.caption("PNG: use the camera icon in the heatmap's toolbar.")
-
-
-def beam_section(model, result: inference.Translation) -> None:
-    st.dataframe(
-        [
-            {
-                "rank": i + 1,
-                "output": c.output,
-                "log-prob": round(c.score, 4),
-                "normalized": round(c.normalized_score, 4),
-            }
-            for i, c in enumerate(result.n_best)
-        ],
-        hide_index=True,
-        key="tr_nbest_table",
-    )
-    if not result.tree:
-        return
-    last = max(n.step for n in result.tree) + 1
-    c1, c2, c3 = st.columns([2, 2, 3])
-    pruned = c1.toggle("Only the best hypotheses' paths", True, key="tr_tree_prune", help="readable for long outputs")
-    top = c2.slider("Paths shown", 1, inference.MAX_BEAM, TREE_PATHS, key="tr_tree_top", disabled=not pruned)
-    steps = c3.slider("Show the search up to step", 1, last, last, key="tr_tree_step") if last > 1 else last
-    labels = dict(enumerate(model.tgt_tokenizer.vocab))
-    show_figure(plots.beam_tree(result.tree, labels, steps, top if pruned else None), key="tr_tree")
-
-
-def stopping_section(model, name: str, text: str) -> None:
-    """The same model to EOS and forced to a length, and a model of the other kind to EOS."""
-    if model.model_type == PLAIN:
-        st.caption("A plain seq2seq RNN writes exactly one output token per input token: its length is the input's.")
-        return
-    st.markdown(
-        "**Output length is set by the stopping rule, not by attention.** The decoder writes until its rule "
-        "says stop: here, until it emits end-of-sequence. Mask end-of-sequence until L tokens and stop at L, "
-        "and the same model writes exactly L tokens; a model without attention stops at its end-of-sequence "
-        "just as well (whether its tokens are right is another matter)."
-    )
-    natural = inference.translate(model, [text])[0]
-    length = st.slider(
-        "Forced length L", 1, inference.MAX_FORCED_LEN // 4, min(len(natural.target_tokens) + 3, 50), key="tr_forced"
-    )
-    runs = [(name, model, None), (name, model, length)]
-    others = [n for n in models_of_task(model.config.task) if get_model(n).model_type == TRANSLATOR]
-    other = next((n for n in others if (attention_of(get_model(n)) == "none") != (attention_of(model) == "none")), None)
-    if other is not None:
-        runs.append((other, get_model(other), None))
-    st.table(inference.stopping_rows(runs, text))  # three static rows: no interactive grid to load

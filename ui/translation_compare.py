@@ -6,8 +6,17 @@ import streamlit as st
 
 from core.plots import translation as plots
 from core.translation import data, inference, reading
-from ui.common import kept_result, show_figure
-from ui.translation import attention_of, describe, get_model, load_shipped, models_of_task, shipped_names
+from ui.common import cached_figure, kept_result, last_result, show_figure
+from ui.translation import (
+    PLAIN,
+    TRANSLATOR,
+    attention_of,
+    describe,
+    get_model,
+    load_shipped,
+    models_of_task,
+    shipped_names,
+)
 
 EVAL_COUNTS = [200, 600, 1000, 2000]  # held-out inputs per model the length chart may use
 EVAL_PAIRS = 600  # ... by default
@@ -19,20 +28,29 @@ def side_by_side(model, text: str) -> None:
         st.info("Only one model for this task: train another one below to compare.")
         return
     text = reading.prepare(model.config.task, text).text
-    rows = []
-    for n in same_task:
-        m = get_model(n)
-        r = inference.translate(m, [text])[0]
-        check = reading.verdict(model.config.task, text, r.output)["check"]
-        rows.append(
-            {"model": n, "kind": describe(m), "output": r.output, "check": check, "log-prob": round(r.score, 3)}
-        )
-    st.dataframe(rows, hide_index=True, key="tr_side_table")
+    inputs = (tuple((n, id(get_model(n))) for n in same_task), text)
+    st.dataframe(
+        last_result("tr_side", inputs, lambda: _side_rows(model.config.task, same_task, text)),
+        hide_index=True,
+        key="tr_side_table",
+    )
     if len({attention_of(get_model(n)) for n in same_task} - {"none"}) < 2:
         st.caption(
             "To compare two attention types, train a model of this task with another attention type below "
             "(it joins this table)."
         )
+
+
+def _side_rows(task: str, names: list[str], text: str) -> list[dict]:
+    rows = []
+    for n in names:
+        m = get_model(n)
+        r = inference.translate(m, [text])[0]
+        check = reading.verdict(task, text, r.output)["check"]
+        rows.append(
+            {"model": n, "kind": describe(m), "output": r.output, "check": check, "log-prob": round(r.score, 3)}
+        )
+    return rows
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -77,8 +95,13 @@ def length_section(model, name: str) -> None:
     all_rows = [r for rows in rows_by_model.values() for r in rows]
     edges = inference.length_edges(all_rows, 6)
     series = {n: inference.accuracy_by_length(rows, edges) for n, rows in rows_by_model.items()}
-    show_figure(plots.accuracy_by_length(series, "exact"), key="tr_len_exact")
-    show_figure(plots.accuracy_by_length(series, "chrf"), key="tr_len_chrf")
+    for metric, words in (("exact", "exact-match share"), ("chrf", "chrF score")):
+        show_figure(
+            cached_figure(plots.accuracy_by_length, series, metric),
+            key=f"tr_len_{metric}",
+            caption=f"Line chart: the {words} of each model ({len(series)} lines) on held-out inputs grouped by input "
+            "length, shortest bucket on the left; the table below gives the same numbers.",
+        )
     st.dataframe(
         [
             {
@@ -109,7 +132,12 @@ def delay_section() -> None:
     plain = load_shipped("dates-iso-plain")
     sweep = plain.meta.get("delay_sweep")
     if sweep:
-        show_figure(_delay_figure("dates-iso-plain"), key="tr_delay")
+        show_figure(
+            _delay_figure("dates-iso-plain"),
+            key="tr_delay",
+            caption="Grouped bar chart: exact match (%) of plain seq2seq GRUs on dates, one bar colour per output "
+            f"delay ({', '.join(str(row['delay']) for row in sweep)}), grouped by input length in characters.",
+        )
         st.caption(
             "Stored measurement, from the dates-iso-plain checkpoint's metadata (written when `make weights` "
             f"built it: {plain.meta.get('delay_sweep_steps', '?')} training steps per delay, one thread, "
@@ -121,3 +149,28 @@ def delay_section() -> None:
             "with length, but carrying the whole date across 36 steps is learned slowly. The encoder–decoder reads "
             "everything first and is exact on every length with the shipped budget."
         )
+
+
+def stopping_section(model, name: str, text: str) -> None:
+    """The same model to EOS and forced to a length, and a model of the other kind to EOS."""
+    if model.model_type == PLAIN:
+        st.caption("A plain seq2seq RNN writes exactly one output token per input token: its length is the input's.")
+        return
+    st.markdown(
+        "**Output length is set by the stopping rule, not by attention.** The decoder writes until its rule "
+        "says stop: here, until it emits end-of-sequence. Mask end-of-sequence until L tokens and stop at L, "
+        "and the same model writes exactly L tokens; a model without attention stops at its end-of-sequence "
+        "just as well (whether its tokens are right is another matter)."
+    )
+    natural = last_result("tr_natural", (name, id(model), text), lambda: inference.translate(model, [text])[0])
+    length = st.slider(
+        "Forced length L", 1, inference.MAX_FORCED_LEN // 4, min(len(natural.target_tokens) + 3, 50), key="tr_forced"
+    )
+    runs = [(name, model, None), (name, model, length)]
+    others = [n for n in models_of_task(model.config.task) if get_model(n).model_type == TRANSLATOR]
+    other = next((n for n in others if (attention_of(get_model(n)) == "none") != (attention_of(model) == "none")), None)
+    if other is not None:
+        runs.append((other, get_model(other), None))
+    inputs = (tuple((n, id(m), length) for n, m, length in runs), text)
+    rows = last_result("tr_stopping", inputs, lambda: inference.stopping_rows(runs, text))
+    st.table(rows)  # three static rows: no interactive grid to load

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import streamlit as st
@@ -13,8 +14,9 @@ from core.translation import data, inference
 from core.translation.model import ATTENTIONS
 from core.translation.tokenizer import LEVELS
 from core.translation.train import KINDS, TrainSettings, TranslationTraining, fit
+from ui.common import last_result
 from ui.jobs import current_job, show_job, start_job
-from ui.translation import JOB_KEY, add_session_model
+from ui.translation import JOB_KEY, OPTIONS_KEY, add_session_model, used_options
 
 TASKS = {"numbers en→fr": "numbers:en-fr", "numbers en→de": "numbers:en-de", "dates → ISO": "dates"}
 UPLOADED = "uploaded pairs"
@@ -98,7 +100,10 @@ def train_section() -> None:
         )
 
 
-def batch_section(model, name: str, options: dict) -> None:
+def batch_section(model, name: str) -> None:
+    """Translate an uploaded file with the decoding settings chosen above (kept until the file, model or a
+    setting it uses changes)."""
+    options = st.session_state[OPTIONS_KEY]
     upload = st.file_uploader(
         "Inputs: a UTF-8 text file, one input per line",
         type=["txt", "tsv", "csv"],
@@ -113,8 +118,13 @@ def batch_section(model, name: str, options: dict) -> None:
         raise UserError("the inputs file has no non-blank lines")
     if len(lines) > MAX_BATCH_LINES:
         raise UserError(f"the inputs file has {len(lines):,} lines; at most {MAX_BATCH_LINES:,} are translated at once")
-    with st.status(f"Translating {len(lines):,} inputs…", expanded=False):
-        rows = inference.batch_rows(inference.translate(model, lines, attention=False, **options))
+
+    def translated() -> list[dict]:
+        with st.status(f"Translating {len(lines):,} inputs…", expanded=False):
+            return inference.batch_rows(inference.translate(model, lines, attention=False, **options))
+
+    inputs = (hashlib.sha256(upload.getvalue()).hexdigest(), name, id(model), used_options(options))
+    rows = last_result("tr_batch", inputs, translated)
     st.dataframe(rows[:SHOWN_BATCH_ROWS], hide_index=True, key="tr_batch_table")
     st.download_button(
         f"Download {len(rows):,} translations (CSV)",

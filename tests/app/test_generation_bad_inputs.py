@@ -3,7 +3,7 @@
 import pytest
 
 PAGE = "pages/3_Generator.py"
-TRAIN = {"view": "Train your own"}
+TRAIN = {"gen_view": "Train your own"}
 
 
 def _generate(at, prime=None, length=None):
@@ -29,7 +29,7 @@ def messages(at):
     ],
 )
 def test_prime_and_length(open_page, prime, length, expected):
-    at = open_page(PAGE, query={"model": "python-prose"})
+    at = open_page(PAGE, query={"gen_model": "python-prose"})
     _generate(at, prime, length)
     assert not at.exception, at.exception
     assert any(expected in m for m in messages(at)), messages(at)
@@ -78,3 +78,32 @@ def test_huge_upload_is_sampled_with_a_notice(open_page, monkeypatch):
     assert any("training uses a sample" in m for m in messages(at)), messages(at)
     at.session_state["gen_train_job"].cancel.set()
     at.session_state["gen_train_job"].wait(60)
+
+
+HOSTILE_LINK = {
+    "gen_model": "no-such-model",
+    "gen_view": "Everything",
+    "gen_prime": "x" * 10_000,
+    "gen_length": "1e400",
+    "gen_method": "telepathy",
+    "gen_temp": "inf",
+    "gen_topk": "-3",
+    "gen_topp": "0.0",
+    "gen_seed": "1e400",
+    "gen_meter": "13/7",
+    "gen_key": "H major",
+    "out": "1",
+}
+
+
+def test_hostile_link_values_are_ignored_with_a_notice(open_page):
+    at = open_page(PAGE, query=HOSTILE_LINK)
+    assert not at.exception, at.exception
+    assert at.radio(key="gen_model").value == "folk-abc" and at.radio(key="gen_method").value == "sample"
+    assert at.number_input(key="gen_seed").value == 0 and at.slider(key="gen_temp").value == 1.0
+    assert at.selectbox(key="gen_meter").value == "6/8" and at.selectbox(key="gen_key").value == "D"
+    ignored = " ".join(w.value for w in at.warning)
+    for label in ("Model", "Section", "Prime", "Length", "Decoding", "Temperature", "Top-k", "Top-p", "Seed", "Meter"):
+        assert f"Ignored the link's value for {label} " in ignored, ignored
+    assert "Ignored the link's value for Key " in ignored
+    assert not (set(HOSTILE_LINK) - {"out"}) & set(at.query_params)

@@ -7,7 +7,14 @@ PAGE = "pages/3_Generator.py"
 
 def test_a_tune_that_crashed_music21_plays_with_audio_midi_and_piano_roll(open_page):
     # 6/8 D jig, seed 3: music21 raised StreamException ("... is already found in this Stream") writing its MIDI
-    query = {"model": "folk-abc", "meter": "6/8", "key": "D", "type": "jig", "seed": "3", "length": "1500"}
+    query = {
+        "gen_model": "folk-abc",
+        "gen_meter": "6/8",
+        "gen_key": "D major",
+        "gen_type": "jig",
+        "gen_seed": "3",
+        "gen_length": "1500",
+    }
     at = open_page(PAGE, query=query)
     at.button(key="gen_run").click().run()
     assert not at.exception, at.exception
@@ -19,7 +26,7 @@ def test_a_tune_that_crashed_music21_plays_with_audio_midi_and_piano_roll(open_p
 
 
 def test_prime_follows_the_model(open_page):
-    at = open_page(PAGE, query={"model": "folk-abc"})
+    at = open_page(PAGE, query={"gen_model": "folk-abc"})
     assert at.text_area(key="gen_prime").value == ""
     at.radio(key="gen_model").set_value("python-prose").run()
     assert not at.exception
@@ -29,7 +36,7 @@ def test_prime_follows_the_model(open_page):
 
 
 def test_url_prime_wins_on_first_load_and_survives_other_sections(open_page):
-    at = open_page(PAGE, query={"model": "python-prose", "prime": "def "})
+    at = open_page(PAGE, query={"gen_model": "python-prose", "gen_prime": "def "})
     assert at.text_area(key="gen_prime").value == "def "
     at.text_area(key="gen_prime").set_value("class ").run()
     at.radio(key="gen_view").set_value("Train your own").run()
@@ -38,19 +45,21 @@ def test_url_prime_wins_on_first_load_and_survives_other_sections(open_page):
 
 
 def test_opening_draws_only_the_generate_section(open_page):
-    at = open_page(PAGE, query={"model": "folk-abc"})
+    at = open_page(PAGE, query={"gen_model": "folk-abc"})
     assert not charts(at) and not at.code  # the gallery (26 samples and a chart) is not drawn until asked for
     assert "gen_train_corpus" not in [r.key for r in at.radio]
 
 
 def test_tune_types_are_listed_once(open_page):
-    at = open_page(PAGE, query={"model": "folk-abc"})
+    at = open_page(PAGE, query={"gen_model": "folk-abc"})
     types = at.selectbox(key="gen_type").options
     assert len(types) == len(set(types)) and "other" in types
 
 
 def test_greedy_says_why_it_loops_and_blocking_stops_it(open_page):
-    at = open_page(PAGE, query={"model": "python-prose", "method": "greedy", "length": "300", "no_repeat": "12"})
+    at = open_page(
+        PAGE, query={"gen_model": "python-prose", "gen_method": "greedy", "gen_length": "300", "gen_no_repeat": "12"}
+    )
     assert at.number_input(key="gen_no_repeat").value == 12
     assert any("Why greedy and beam search loop" in c.value for c in at.caption)
     at.button(key="gen_run").click().run()
@@ -58,11 +67,11 @@ def test_greedy_says_why_it_loops_and_blocking_stops_it(open_page):
     text = "The"[-1] + at.session_state["gen_result"]["text"]
     grams = [text[i : i + 12] for i in range(len(text) - 11)]
     assert len(grams) == len(set(grams))
-    assert at.query_params["no_repeat"] == "12"
+    assert at.query_params["gen_no_repeat"] == "12"
 
 
 def test_style_check_result_stays_when_another_widget_changes(open_page):
-    at = open_page(PAGE, query={"model": "folk-abc", "meter": "2/4", "key": "G"})
+    at = open_page(PAGE, query={"gen_model": "folk-abc", "gen_meter": "2/4", "gen_key": "G major"})
     at.slider(key="gen_check_n").set_value(4)
     at.button(key="gen_check").click().run()
     assert not at.exception, at.exception

@@ -50,7 +50,7 @@ def test_a_checkpoint_of_another_task_is_refused_naming_both_tasks(open_page, mo
 
 
 def test_fine_tune_an_uploaded_model_lists_missing_characters_and_starts_the_curve_at_round_0(open_page):
-    at = open_with_upload(open_page, tiny_generator_zip(), query={"view": "Train your own"})
+    at = open_with_upload(open_page, tiny_generator_zip(), query={"gen_view": "Train your own"})
     at.radio(key="gen_train_from").set_value(UPLOADED).run()
     assert not at.exception, at.exception
     assert not _has(at, "gen_train_hidden")  # the start model's network is kept
@@ -85,7 +85,7 @@ def test_fine_tune_an_uploaded_model_lists_missing_characters_and_starts_the_cur
     ],
 )
 def test_fine_tuning_folk_abc_needs_tunes(open_page, corpus, upload, message):
-    at = open_page(PAGE, query={"view": "Train your own"})
+    at = open_page(PAGE, query={"gen_view": "Train your own"})
     at.radio(key="gen_train_from").set_value("folk-abc").run()
     at.radio(key="gen_train_corpus").set_value(corpus).run()
     if upload:
@@ -101,7 +101,14 @@ def _has(at, key: str) -> bool:
 
 
 def test_a_link_to_a_result_regenerates_the_same_text(open_page):
-    query = {"model": "python-prose", "prime": "The ", "length": "40", "seed": "7", "temperature": "1.2", "out": "1"}
+    query = {
+        "gen_model": "python-prose",
+        "gen_prime": "The ",
+        "gen_length": "40",
+        "gen_seed": "7",
+        "gen_temp": "1.2",
+        "out": "1",
+    }
     first = open_page(PAGE, query=query)
     second = open_page(PAGE, query=query)
     texts = [at.session_state["gen_result"]["text"] for at in (first, second)]
@@ -112,11 +119,14 @@ def test_a_link_to_a_result_regenerates_the_same_text(open_page):
 
 
 def test_a_generated_result_marks_its_link(open_page):
-    at = open_page(PAGE, query={"model": "python-prose", "length": "20"})
+    at = open_page(PAGE, query={"gen_model": "python-prose", "gen_length": "20"})
     assert "gen_result" not in at.session_state and "out" not in at.query_params
     at.button(key="gen_run").click().run()
-    assert at.query_params["out"] in ("1", ["1"]) and at.query_params["prime"] in ("The ", ["The "])
-    assert at.query_params["seed"] in ("0", ["0"])
+    link = dict(at.query_params)
+    assert link["out"] in ("1", ["1"]) and link["gen_length"] in ("20", ["20"])
+    # defaults (the prime "The ", seed 0) are left out of the URL: a fresh session opened with it gets the same
+    fresh = open_page(PAGE, query=link)
+    assert fresh.session_state["gen_result"]["text"] == at.session_state["gen_result"]["text"]
 
 
 def test_fine_tune_folk_abc_on_uploaded_tunes(open_page):
@@ -124,7 +134,7 @@ def test_fine_tune_folk_abc_on_uploaded_tunes(open_page):
         f"X:{i}\nT:Tune {i}\nM:6/8\nR:jig\nL:1/8\nK:{key}\n|:{body}:|\n\n"
         for i, (key, body) in enumerate([("D", "dAF DFA|dfe dBA|dAF DFA|GBA FED"), ("G", "GBd gdB|cAF DEF")] * 4, 1)
     )
-    at = open_page(PAGE, query={"view": "Train your own"})
+    at = open_page(PAGE, query={"gen_view": "Train your own"})
     at.radio(key="gen_train_from").set_value("folk-abc").run()
     at.radio(key="gen_train_corpus").set_value("upload a text file").run()
     at.file_uploader(key="gen_upload").upload("tunes.abc", tunes.encode(), "text/plain").run()

@@ -38,8 +38,8 @@ def test_home_shows_exactly_the_tables_examples(open_page):
 def test_plain_seq2seq_link_opens_the_plain_dates_model(open_page):
     at = open_page("app.py")
     link = next(p for p in at.get("page_link") if p.proto.label.startswith("Plain seq2seq"))
-    assert "model=dates-iso-plain" in link.proto.query_string
-    at.query_params["model"] = "dates-iso-plain"
+    assert "tr_model=dates-iso-plain" in link.proto.query_string
+    at.query_params["tr_model"] = "dates-iso-plain"
     at.switch_page("pages/1_Translation.py").run()
     assert not at.exception
     assert at.selectbox(key="tr_model").value == "dates-iso-plain"

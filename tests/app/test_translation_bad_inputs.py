@@ -58,11 +58,29 @@ def test_bad_batch_files(open_page, raw, message):
     assert any(message in m for m in messages(at)), messages(at)
 
 
-def test_garbage_query_params_fall_back(open_page):
-    at = open_page(PAGE, {"model": "no-such-model", "beam": "999", "method": "telepathy", "alpha": "x"})
+HOSTILE_LINK = {
+    "tr_model": "no-such-model",
+    "tr_beam": "999",
+    "tr_method": "telepathy",
+    "tr_alpha": "x",
+    "tr_temp": "nan",
+    "tr_seed": "1e400",  # an integer number_input seeded with it raised OverflowError inside Streamlit
+    "tr_text": "seven " * 1700,  # 10,200 characters: over the box's 2,000
+}
+
+
+def test_hostile_link_values_are_ignored_with_a_notice(open_page):
+    at = open_page(PAGE, HOSTILE_LINK)
     assert not at.exception
     assert at.selectbox(key="tr_model").value == "numbers-en-fr"
     assert at.radio(key="tr_method").value == "greedy"
+    assert at.number_input(key="tr_seed").value == 0 and at.slider(key="tr_temp").value == 1.0
+    assert len(at.text_input(key="tr_text").value) <= 2000
+    ignored = " ".join(w.value for w in at.warning)
+    for label in ("Model", "Beam width", "Decoding", "Length penalty", "Temperature", "Seed", "Input"):
+        assert f"Ignored the link's value for {label} " in ignored, ignored
+    assert not set(HOSTILE_LINK) & set(at.query_params)  # dropped from the URL, so a copied link is clean
+    assert any(m.value.startswith("### →") for m in at.markdown)  # and the page still translates
 
 
 @pytest.mark.parametrize(
@@ -77,7 +95,7 @@ def test_garbage_query_params_fall_back(open_page):
     ],
 )
 def test_typed_inputs_get_a_reference_and_a_check(open_page, text, shown):
-    at = open_page(PAGE, {"model": "numbers-en-fr"})
+    at = open_page(PAGE, {"tr_model": "numbers-en-fr"})
     at.text_input(key="tr_text").set_value(text).run()
     assert not at.exception
     said = [m.value for m in (*at.success, *at.error, *at.warning, *at.info)]
@@ -85,7 +103,7 @@ def test_typed_inputs_get_a_reference_and_a_check(open_page, text, shown):
 
 
 def test_dates_page_says_how_numeric_dates_are_read(open_page):
-    at = open_page(PAGE, {"model": "dates-iso", "text": "3/4/1999"})
+    at = open_page(PAGE, {"tr_model": "dates-iso", "tr_text": "3/4/1999"})
     assert not at.exception
     assert any("3/4/1999 = 3 April 1999" in c.value for c in at.caption)
     assert any("1999-04-03" in s.value for s in at.success), [e.value for e in (*at.error, *at.warning)]

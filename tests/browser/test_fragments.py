@@ -43,7 +43,12 @@ class Wire:
 
 @pytest.mark.parametrize(
     "path, key, value",
-    [("/Variable_length", "varlen_buckets", "5"), ("/Multi_GPU", "dist_steps", "13")],
+    [
+        ("/Variable_length", "varlen_buckets", "5"),
+        ("/Multi_GPU", "dist_steps", "13"),
+        ("/Translation", "tr_seed", "5"),
+        ("/Generator", "gen_length", "401"),
+    ],
 )
 def test_a_number_changed_in_a_section_reruns_only_that_section(page, path, key, value):
     wire = Wire(page)

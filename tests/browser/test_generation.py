@@ -20,7 +20,7 @@ def drawn_after_script(page) -> float:
 def test_opened_page_is_fully_drawn_quickly(page):
     # The page drew all three tabs (26 gallery samples, a chart, the training form): up to 48 placeholders
     # stayed grey 4-10 s after the script ended. Now only the chosen section is drawn.
-    page.goto("/Generator?model=folk-abc")
+    page.goto("/Generator?gen_model=folk-abc")
     page.wait_for_timeout(200)
     seconds = drawn_after_script(page)
     record_timing("generator.open_drawn_after_script", seconds)  # a timing for bench/report.py, not a pass mark
@@ -28,7 +28,7 @@ def test_opened_page_is_fully_drawn_quickly(page):
 
 
 def test_generate_a_tune_and_see_it(page):
-    page.goto("/Generator?model=folk-abc&meter=6/8&key=D&type=jig&length=400&seed=0")
+    page.goto("/Generator?gen_model=folk-abc&gen_meter=6/8&gen_key=D+major&gen_type=jig&gen_length=400&gen_seed=0")
     wait_for_rerun(page)
     start = time.perf_counter()
     page.get_by_role("button", name="Generate").click()
@@ -82,13 +82,13 @@ def generated_text(page) -> str:
 
 
 def test_a_sampling_link_shows_the_same_output_in_fresh_browsers(page, browser, server):
-    page.goto("/Generator?model=python-prose&prime=The%20list&length=80&temperature=1.3&seed=1234")
+    page.goto("/Generator?gen_model=python-prose&gen_prime=The%20list&gen_length=80&gen_temp=1.3&gen_seed=1234")
     wait_for_rerun(page)
     page.get_by_role("button", name="Generate").click()
     wait_for_rerun(page)
     shown = generated_text(page)
     link = page.url  # what a user copies from the address bar
-    assert "out=1" in link and "seed=1234" in link and "prime=The" in link
+    assert "out=1" in link and "gen_seed=1234" in link and "gen_prime=The" in link
     for _ in range(2):  # a fresh browser profile each time: nothing but the link is shared
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         fresh = context.new_page()

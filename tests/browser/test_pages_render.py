@@ -27,7 +27,7 @@ def test_home_shows_shapes_and_navigates(page):
     assert nav[0] == "Home", nav  # the main page is named after Home.py, not "app"
     page.get_by_text("Plain seq2seq vs encoder–decoder on dates").click()
     wait_for_rerun(page)
-    assert "/Translation" in page.url and "model=dates-iso-plain" in page.url
+    assert "/Translation" in page.url and "tr_model=dates-iso-plain" in page.url
     assert_no_exception(page)
     page.goto("/")
     wait_for_rerun(page)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_translation_click_upload_and_screenshot(page, tmp_path):
-    page.goto("/Translation?model=dates-iso&text=25+novembre+2026&method=beam&beam=4")
+    page.goto("/Translation?tr_model=dates-iso&tr_text=25+novembre+2026&tr_method=beam&tr_beam=4")
     wait_for_rerun(page)
     assert_no_exception(page)
     assert page.get_by_text("→ 2026-11-25").first.is_visible()
@@ -36,7 +36,7 @@ def test_translation_click_upload_and_screenshot(page, tmp_path):
     page.get_by_role("button", name="Download 12 translations (CSV)").wait_for()
     assert_no_exception(page)
 
-    page.goto("/Translation?model=numbers-en-fr&text=seventy-three+thousand+and+ninety-one")
+    page.goto("/Translation?tr_model=numbers-en-fr&tr_text=seventy-three+thousand+and+ninety-one")
     wait_for_rerun(page)
     assert page.get_by_text("→ soixante-treize mille quatre-vingt-onze").first.is_visible()
     assert_no_exception(page)
@@ -48,18 +48,25 @@ def _output(page) -> str:
     return page.locator("h3").filter(has_text="→").first.inner_text()
 
 
-def test_translation_seed_link_reproduces_and_compute_twice(page):
-    """A sampling link with a seed shows the same sample in a fresh page; pressing Compute twice
+def test_translation_seed_link_reproduces_and_compute_twice(page, browser):
+    """A sampling link with a seed shows the same sample in a fresh browser; pressing Compute twice
     (the second press is a cache replay) leaves the page whole; the result survives another widget."""
-    link = "/Translation?model=dates-iso&text=25+novembre+2026&method=sample&temp=3.0&seed=5"
-    page.goto(link)
+    page.goto("/Translation?tr_model=dates-iso&tr_text=25+novembre+2026&tr_method=sample&tr_temp=3.0")
     wait_for_rerun(page)
-    first = _output(page)
-    other = page.context.new_page()
+    field = page.locator(".st-key-tr_seed input")  # the seed set on the page, not typed into the link
+    field.fill("5")
+    field.press("Enter")
+    wait_for_rerun(page)
+    page.wait_for_function("() => location.search.includes('tr_seed=5')")
+    first, link = _output(page), page.url  # what a user copies from the address bar
+    assert "tr_text=25" in link and "tr_method=sample" in link and "tr_temp=3" in link
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # nothing shared but the link
+    other = context.new_page()
     other.goto(link)
     wait_for_rerun(other)
+    assert_no_exception(other)
     assert _output(other) == first
-    other.close()
+    context.close()
 
     compute = page.get_by_role("button", name="Compute accuracy by input length")
     for _ in range(2):

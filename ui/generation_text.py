@@ -1,0 +1,46 @@
+"""The generated text on the generator page: coloured by probability, and the model's distribution at each step."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from core.generation import generate
+from core.generation.model import CharRNN
+from core.plots import generation as plots
+from ui.common import cached_figure, show_figure
+
+
+def show_result(model: CharRNN, result: dict) -> None:
+    text, settings = result["text"], result["settings"]
+    if not text:
+        st.info("The model ended the text straight away: try another seed, a prime, or sampling.")
+        return
+    prime = generate.prepare_prime(model, result["prime"])
+    if "logits" not in result:  # one forward pass per result, not one per rerun
+        result["logits"] = generate.trace(model, prime, text, result["style"])
+        result["probabilities"] = generate.char_probabilities(result["logits"], model, text)
+    logits, probabilities = result["logits"], result["probabilities"]
+    mean = -sum(math.log(max(p, 1e-12)) for p in probabilities) / len(probabilities)
+    st.markdown(
+        f"**Generated text coloured by probability** ({plots.PROBABILITY_LEGEND}; hover a character). "
+        f"Mean surprise {mean:.2f} nats/char = {mean / math.log(2):.2f} bits/char."
+    )
+    st.markdown(plots.colored_text_html(text, probabilities), unsafe_allow_html=True)
+    st.download_button("Download text (.txt)", result["prime"] + text, "generated.txt", "text/plain", key="gen_dl_txt")
+    st.subheader("Per-step view")
+    position = 0
+    if len(text) > 1:
+        surprising = min(range(len(text)), key=probabilities.__getitem__)  # start at the least expected character
+        position = st.slider("Position in the generated text", 0, len(text) - 1, surprising, key="gen_pos")
+    view = generate.step_view(model, logits, prime, text, position, settings)
+    context = (result["prime"] + text[:position])[-30:]
+    st.caption(f"…{context!r} → chose {text[position]!r} (p = {view.chosen_raw:.3f} under the model)")
+    show_figure(
+        cached_figure(plots.step_distribution_figure, view),
+        key="gen_step_fig",
+        caption=f"Bar chart: the {len(view.chars)} most likely next characters at position {position}, two bars "
+        "each: the model's raw probability and the probability after the decoding settings (temperature, top-k, "
+        f"top-p, blocked n-grams); the chosen character, {text[position]!r}, is outlined and marked “chosen”.",
+    )
