@@ -2,8 +2,6 @@
 
 from ui.common import (
     environment_sidebar,
-    query_choice,
-    query_number,
     setup_page,
     show_figure,
     user_errors,
@@ -11,8 +9,6 @@ from ui.common import (
 
 __all__ = [
     "environment_sidebar",
-    "query_choice",
-    "query_number",
     "setup_page",
     "show_figure",
     "user_errors",

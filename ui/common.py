@@ -1,8 +1,8 @@
 """Page set-up, figures, errors, progress and URL-backed settings.
 
 URL-backed settings: ``bind_choice``/``bind_int``/``bind_float``/``bind_text`` give a widget's ``bind=`` argument
-(Streamlit's own two-way sync, used by the Variable-length, Multi-GPU, Translation and Generator pages); the
-``query_*`` helpers read a value by hand for pages that write the URL themselves."""
+(Streamlit's own two-way sync, used by every page with settings): a value a widget cannot take is ignored
+with a notice."""
 
 from __future__ import annotations
 
@@ -156,26 +156,6 @@ def bind_int(key: str, label: str, low: int, high: int) -> str | None:
         return math.isfinite(number) and number.is_integer() and low <= number <= high
 
     return _bind_if_valid(key, label, valid)
-
-
-def _query_value(name: str):
-    return st.query_params.get(name)
-
-
-def query_choice(name: str, options: list[str], default: str) -> str:
-    """A choice from the URL; a value not among ``options`` falls back to ``default``."""
-    value = _query_value(name)
-    return value if value in options else default
-
-
-def query_number(name: str, default: float, low: float, high: float, kind: type = int):
-    """A number from the URL, clamped to [low, high]; garbage falls back to ``default``."""
-    value = _query_value(name)
-    try:
-        number = kind(float(value)) if value is not None else default
-    except (TypeError, ValueError):
-        return default
-    return min(max(number, kind(low)), kind(high))
 
 
 def bind_float(key: str, label: str, low: float, high: float) -> str | None:

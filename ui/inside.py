@@ -7,7 +7,7 @@ import streamlit as st
 from core import checkpoints
 from core.inspect import gradients, steps, units, whatif
 from core.plots import inside as plots
-from ui.common import cached_figure, kept_result, query_choice, show_figure, user_errors
+from ui.common import bind_choice, cached_figure, kept_result, show_figure, user_errors
 
 HEATMAP_UNITS = 32  # units per heatmap (a 512-unit map would be sent again on every slider move)
 EQUATION_UNITS = 3  # units whose update is written out by default
@@ -49,9 +49,10 @@ def cached_default(name: str) -> str:
 def choose_input() -> tuple[str, str, str]:
     """Model, part and input from the widgets (the input defaults to held-out text of the model)."""
     names = [row["name"] for row in checkpoints.list_models()]
-    default = query_choice("model", names, "folk-abc" if "folk-abc" in names else names[0])
+    default = "folk-abc" if "folk-abc" in names else names[0]
     c1, c2 = st.columns([2, 1])
-    name = c1.selectbox("Model", names, index=names.index(default), key="inside_model")
+    bind = bind_choice("inside_model", "the model", names)
+    name = c1.selectbox("Model", names, index=names.index(default), key="inside_model", bind=bind)
     model = load_model(name)
     available = steps.parts(model) or ["rnn"]
     part = c2.radio("Cell", available, horizontal=True, key="inside_part") if len(available) > 1 else available[0]

@@ -18,7 +18,7 @@ def test_default_render_steps_through_held_out_text(open_page):
 
 
 def test_moving_the_slider_changes_the_shown_step(open_page):
-    at = open_page(PAGE, {"model": "python-prose"})
+    at = open_page(PAGE, {"inside_model": "python-prose"})
     at.slider(key="inside_t").set_value(10).run()
     assert not at.exception
     line = _step_line(at)
@@ -40,7 +40,7 @@ def test_model_without_a_cell_and_empty_input_show_errors(open_page):
 
 
 def test_translation_decoder_and_unit_search(open_page):
-    at = open_page(PAGE, {"model": "numbers-en-fr"})
+    at = open_page(PAGE, {"inside_model": "numbers-en-fr"})
     at.radio(key="inside_part").set_value("decoder").run()
     assert not at.exception and not at.error
     assert any("greedy output" in i.value for i in at.info)
@@ -51,7 +51,7 @@ def test_unit_search_table_stays_while_the_slider_moves(open_page, monkeypatch):
     from core.inspect import units
 
     monkeypatch.setattr(units, "MAX_CHARS", 1500)
-    at = open_page(PAGE, {"model": "python-prose"})
+    at = open_page(PAGE, {"inside_model": "python-prose"})
     at.button(key="inside_units_run").click().run()
     assert not at.exception
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == len(units.prose_features("x"))
@@ -67,7 +67,7 @@ def test_gradients_after_training_the_tanh_rnn(open_page, monkeypatch):
 
     tiny = dataclasses.replace(gradients.TANH_RECIPE, steps=2, batch=2, bptt=8, train_chars=5000)
     monkeypatch.setattr(gradients, "TANH_RECIPE", tiny)
-    at = open_page(PAGE, {"model": "python-prose"})
+    at = open_page(PAGE, {"inside_model": "python-prose"})
     assert "Gradient norm reaching each step back from the loss" not in titles(at)
     at.button(key="inside_tanh_train").click().run()
     assert not at.exception
@@ -80,7 +80,7 @@ def test_gradients_after_training_the_tanh_rnn(open_page, monkeypatch):
 
 
 def test_whatif_scores_a_typed_translation(open_page):
-    at = open_page(PAGE, {"model": "numbers-en-fr"})
+    at = open_page(PAGE, {"inside_model": "numbers-en-fr"})
     at.text_area(key="inside_text_numbers-en-fr").set_value("twenty one").run()
     at.text_input(key="inside_whatif_numbers-en-fr").set_value("vingt et un").run()
     at.button(key="inside_whatif_run").click().run()
@@ -91,3 +91,11 @@ def test_whatif_scores_a_typed_translation(open_page):
     at.button(key="inside_whatif_run").click().run()
     assert not at.exception
     assert any("cannot output" in e.value for e in at.error)
+
+
+def test_a_link_picks_the_model_and_a_bad_one_is_ignored_with_a_notice(open_page):
+    at = open_page(PAGE, query={"inside_model": "python-prose"})
+    assert not at.exception and at.selectbox(key="inside_model").value == "python-prose"
+    at = open_page(PAGE, query={"inside_model": "../../etc/passwd"})
+    assert not at.exception and at.selectbox(key="inside_model").value == "folk-abc"
+    assert any("Ignored the link's value" in w.value for w in at.warning)

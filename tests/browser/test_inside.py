@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_step_to_ten_pick_a_unit_and_see_the_coloured_text(page):
     start = time.perf_counter()
-    page.goto("/Inside_the_cell?model=python-prose")
+    page.goto("/Inside_the_cell?inside_model=python-prose")
     wait_for_rerun(page)
     record_timing("inside.first_render", time.perf_counter() - start)
     assert_no_exception(page)
