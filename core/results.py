@@ -39,6 +39,9 @@ COMMANDS = {
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
     "bench/results/load.json": "python bench/load_protocol.py",
+    "bench/results/rerun_cost.json": "python bench/bench_rerun_cost.py --live",
+    "bench/results/reopen_upload.json": "python bench/bench_reopen_upload.py",
+    "bench/results/video_reopen.json": "python bench/bench_video_reopen.py",
     "bench/results/load_2replicas.json": "python bench/load_protocol.py --replicas N",
     "core/varlen/measured.json": "python -m core varlen --save core/varlen/measured.json",
     "core/distributed/example_runs.jsonl": "python bench/bench_distributed.py --example",
@@ -86,8 +89,12 @@ def machine(data: Any) -> str:
     if data.get("note"):
         said.append(str(data["note"]))
     for when in ("measured", "finished"):
-        if data.get(when):
-            said.append(f"{when} {data[when]}")
+        stamp = data.get(when)
+        if isinstance(stamp, dict):  # {"machine", "time", "load_average_start", ...}
+            load = dig(stamp, "load_average_start", 0)
+            said += [str(stamp.get("machine")), f"{when} {stamp.get('time')}, load average {load} at the start"]
+        elif stamp:
+            said.append(f"{when} {stamp}")
     return "; ".join(said) or "the file does not record the machine"
 
 
@@ -601,8 +608,53 @@ def page_drawn() -> list[str]:
     return lines
 
 
+def rerun_cost() -> list[str]:
+    relative = "bench/results/rerun_cost.json"
+    data = read(relative)
+    lines = ["### Server CPU per widget change that does no model work", ""] + source(relative, data)
+    if not data:
+        return lines
+    lines += [
+        f"Run as `{dig(data, 'measured', 'command')}`: {dig(data, 'measured', 'what')}; before is the commit "
+        f"given to `--base`, after the tree measured (commit `{dig(data, 'after', 'commit')}`).",
+        "",
+    ]
+    pages = list(dig(data, "after", "live_server") or dig(data, "after", "apptest_full_rerun") or {})
+    rows = [
+        [page]
+        + [
+            num(dig(data, side, kind, page, "median_ms"), 0, "ms")
+            for side in ("before", "after")
+            for kind in ("live_server", "apptest_full_rerun")
+        ]
+        for page in pages
+    ]
+    header = ["page", "live, before", "AppTest, before", "live, after", "AppTest, after"]
+    return lines + table(header, rows)
+
+
+def reopen() -> list[str]:
+    lines = ["### Reopen an uploaded checkpoint and use it", ""]
+    relative = "bench/results/reopen_upload.json"
+    data = read(relative)
+    lines += source(relative, data, "wall seconds from opening the page to the result, over the websocket")
+    rows = [
+        [page, name, num(row.get("zip_mb"), 2, "MB"), num(row.get("total_median_s"), 2, "s")]
+        for page, models in (dig(data, "pages") or {}).items()
+        for name, row in models.items()
+    ]
+    relative = "bench/results/video_reopen.json"
+    video = read(relative)
+    rows += [
+        ["Video", name, num(row.get("zip_mb"), 2, "MB"), num(row.get("page_median_s"), 2, "s")]
+        for name, row in (dig(video, "checkpoints") or {}).items()
+    ]
+    lines += source(relative, video, "AppTest: the upload rerun and the rerun that picks the model and classifies")
+    return lines + table(["page", "checkpoint", "zip", "median to result"], rows)
+
+
 def app_section() -> list[str]:
-    lines = ["## The app: drawing time and load", ""] + page_drawn()
+    lines = ["## The app: drawing time and load", ""] + page_drawn() + rerun_cost() + reopen()
     lines += ["### One server", ""] + _load_run("bench/results/load.json")
     return lines + ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
 
