@@ -7,7 +7,7 @@ import streamlit as st
 from core import checkpoints
 from core.inspect import gradients, steps, units, whatif
 from core.plots import inside as plots
-from ui.common import bind_choice, cached_figure, kept_result, show_figure, user_errors
+from ui.common import bind_choice, cached_figure, frozen_after, kept_result, show_figure, user_errors
 
 HEATMAP_UNITS = 32  # units per heatmap (a 512-unit map would be sent again on every slider move)
 EQUATION_UNITS = 3  # units whose update is written out by default
@@ -16,7 +16,7 @@ ORDERS = ("most variable first", "by unit index")
 
 @st.cache_resource(max_entries=4, show_spinner="Loading model…")
 def load_model(name: str):
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
 @st.cache_data(max_entries=16, show_spinner="Stepping the cell through the input…")
@@ -43,7 +43,9 @@ def cached_gradients(name: str, text: str, _tanh) -> dict:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def cached_default(name: str) -> str:
-    return steps.default_input(load_model(name))
+    # frozen: the held-out text comes from a corpus kept for the process's life (core.generation.corpora's
+    # lru_cache: ~13k folk tunes, and music21 imported to find them), which every rerun's collection walked
+    return frozen_after(lambda: steps.default_input(load_model(name)))
 
 
 def choose_input() -> tuple[str, str, str]:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.plots import varlen as plots
 from core.varlen import outputs, views
-from ui.common import cached_figure, kept_result, show_figure, user_errors
+from ui.common import cached_figure, frozen_after, kept_result, show_figure, user_errors
 
 STOPPING_RULES = """**What stops a decoder**, and what each costs:
 - **An EOS token** the model learns to emit: each output ends at its own length. Costs one more symbol to
@@ -25,7 +25,7 @@ STOPPING_RULES = """**What stops a decoder**, and what each costs:
 def _translator(name: str):
     from core import checkpoints
 
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
