@@ -188,3 +188,26 @@ def frozen_after(load: Callable[[], T]) -> T:
     gc.collect()  # garbage first: a frozen cycle would never be freed
     gc.freeze()
     return value
+
+
+class _DictKept(go.Figure):
+    """A figure whose dict form is made once. st.plotly_chart turns a figure into a dict (to_dict: a deep copy of
+    every trace, lists walked item by item) on every draw, so a section rerun paid 5-20 ms of server CPU per chart
+    with per-point lists (heatmap hover text, token labels). Only for figures nobody changes once built."""
+
+    def to_dict(self) -> dict:
+        if "_kept_dict" not in self.__dict__:
+            self._kept_dict = super().to_dict()
+        return self._kept_dict
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _drawn_figure(module: str, name: str, *args, **kwargs) -> go.Figure:
+    return _DictKept(getattr(importlib.import_module(module), name)(*args, **kwargs))
+
+
+def drawn_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
+    """``cached_figure`` for a chart drawn on every rerun of its section: built once per distinct arguments and
+    shared read-only, and its dict form (what st.plotly_chart serialises) kept too. In the dark theme show_figure
+    draws a copy (themed()), which is converted again on each draw."""
+    return _drawn_figure(builder.__module__, builder.__name__, *args, **kwargs)
