@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import importlib
 import math
 import os
+import pickle
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -202,12 +204,26 @@ class _DictKept(go.Figure):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _drawn_figure(module: str, name: str, *args, **kwargs) -> go.Figure:
-    return _DictKept(getattr(importlib.import_module(module), name)(*args, **kwargs))
+def _drawn_figure(module: str, name: str, digest: str, _args: tuple, _kwargs: dict) -> go.Figure:
+    return _DictKept(getattr(importlib.import_module(module), name)(*_args, **_kwargs))
 
 
 def drawn_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
     """``cached_figure`` for a chart drawn on every rerun of its section: built once per distinct arguments and
     shared read-only, and its dict form (what st.plotly_chart serialises) kept too. In the dark theme show_figure
-    draws a copy (themed()), which is converted again on each draw."""
-    return _drawn_figure(builder.__module__, builder.__name__, *args, **kwargs)
+    draws a copy (themed()), which is converted again on each draw.
+
+    The arguments are told apart by a digest of their pickle, not by Streamlit's hasher, which walks lists item by
+    item in Python (5-10 ms per rerun for a batch of token lists); equal pickles mean equal arguments."""
+    digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    return _drawn_figure(builder.__module__, builder.__name__, digest, args, kwargs)
+
+
+@st.cache_resource(show_spinner=False)
+def frozen_after_first_run(page: str) -> None:
+    """Call last on a page: once per page and process, what its first run left behind is frozen (frozen_after).
+    A page's first run imports modules lazily (Streamlit's emoji table for the page icon, pandas' Styler
+    templates, huggingface_hub, torch backends' sources): 30k objects on Variable length that the full collection
+    ending every rerun walked again, 5-15 ms of server CPU per click. Frozen once, they live as long as the process,
+    as modules do."""
+    frozen_after(lambda: None)
