@@ -205,7 +205,9 @@ class _DictKept(go.Figure):
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _drawn_figure(module: str, name: str, digest: str, _args: tuple, _kwargs: dict) -> go.Figure:
-    return _DictKept(getattr(importlib.import_module(module), name)(*_args, **_kwargs))
+    fig = getattr(importlib.import_module(module), name)(*_args, **_kwargs)
+    fig.__class__ = _DictKept  # not _DictKept(fig): that copy validates every property again
+    return fig
 
 
 def drawn_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
