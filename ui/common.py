@@ -216,7 +216,8 @@ def drawn_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figur
     draws a copy (themed()), which is converted again on each draw.
 
     The arguments are told apart by a digest of their pickle, not by Streamlit's hasher, which walks lists item by
-    item in Python (5-10 ms per rerun for a batch of token lists); equal pickles mean equal arguments."""
+    item in Python (5-10 ms per rerun for a batch of token lists). Different arguments never pickle alike; equal
+    ones that pickle differently (another dict order) only build the figure again."""
     digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
     return _drawn_figure(builder.__module__, builder.__name__, digest, args, kwargs)
 
