@@ -10,6 +10,7 @@ from ui import varlen as inputs
 from ui import varlen_layout as layout
 from ui import varlen_outputs as outputs
 from ui import varlen_unrolling as unrolling
+from ui.common import frozen_after_first_run
 
 setup_page("Variable-length sequences")
 st.title("Variable-length sequences")
@@ -51,3 +52,4 @@ st.fragment(outputs.outputs_section)()
 st.header("3 · Static vs dynamic unrolling vs packing")
 st.markdown(unrolling.INTRO)
 unrolling_section()
+frozen_after_first_run(__file__)

@@ -6,6 +6,7 @@ from ui import distributed as dist
 from ui import distributed_controls as controls
 from ui import distributed_cost as cost
 from ui import setup_page
+from ui.common import frozen_after_first_run
 
 setup_page("Multi-GPU throughput")
 st.title("Multi-GPU throughput")
@@ -46,3 +47,4 @@ measured_section()
 
 st.header("What it would cost on a cluster")
 st.fragment(cost.cost_model_section)()
+frozen_after_first_run(__file__)

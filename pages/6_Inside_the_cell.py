@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import inside, setup_page
+from ui.common import frozen_after_first_run
 
 setup_page("Inside the cell")
 st.title("Inside the cell")
@@ -14,3 +15,4 @@ st.markdown(
     "*Visualizing and Understanding Recurrent Networks*, and measure which units track a feature of the text."
 )
 inside.main()
+frozen_after_first_run(__file__)

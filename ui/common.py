@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import importlib
 import math
 import os
+import pickle
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -188,3 +190,43 @@ def frozen_after(load: Callable[[], T]) -> T:
     gc.collect()  # garbage first: a frozen cycle would never be freed
     gc.freeze()
     return value
+
+
+class _DictKept(go.Figure):
+    """A figure whose dict form is made once. st.plotly_chart turns a figure into a dict (to_dict: a deep copy of
+    every trace, lists walked item by item) on every draw, so a section rerun paid 5-20 ms of server CPU per chart
+    with per-point lists (heatmap hover text, token labels). Only for figures nobody changes once built."""
+
+    def to_dict(self) -> dict:
+        if "_kept_dict" not in self.__dict__:
+            self._kept_dict = super().to_dict()
+        return self._kept_dict
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _drawn_figure(module: str, name: str, digest: str, _args: tuple, _kwargs: dict) -> go.Figure:
+    fig = getattr(importlib.import_module(module), name)(*_args, **_kwargs)
+    fig.__class__ = _DictKept  # not _DictKept(fig): that copy validates every property again
+    return fig
+
+
+def drawn_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
+    """``cached_figure`` for a chart drawn on every rerun of its section: built once per distinct arguments and
+    shared read-only, and its dict form (what st.plotly_chart serialises) kept too. In the dark theme show_figure
+    draws a copy (themed()), which is converted again on each draw.
+
+    The arguments are told apart by a digest of their pickle, not by Streamlit's hasher, which walks lists item by
+    item in Python (5-10 ms per rerun for a batch of token lists). Different arguments never pickle alike; equal
+    ones that pickle differently (another dict order) only build the figure again."""
+    digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    return _drawn_figure(builder.__module__, builder.__name__, digest, args, kwargs)
+
+
+@st.cache_resource(show_spinner=False)
+def frozen_after_first_run(page: str) -> None:
+    """Call last on a page: once per page and process, what its first run left behind is frozen (frozen_after).
+    A page's first run imports modules lazily (Streamlit's emoji table for the page icon, pandas' Styler
+    templates, huggingface_hub, torch backends' sources): 30k objects on Variable length that the full collection
+    ending every rerun walked again, 5-15 ms of server CPU per click. Frozen once, they live as long as the process,
+    as modules do."""
+    frozen_after(lambda: None)

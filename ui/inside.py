@@ -7,7 +7,7 @@ import streamlit as st
 from core import checkpoints
 from core.inspect import gradients, steps, units, whatif
 from core.plots import inside as plots
-from ui.common import bind_choice, cached_figure, kept_result, show_figure, user_errors
+from ui.common import bind_choice, drawn_figure, frozen_after, kept_result, show_figure, user_errors
 
 HEATMAP_UNITS = 32  # units per heatmap (a 512-unit map would be sent again on every slider move)
 EQUATION_UNITS = 3  # units whose update is written out by default
@@ -16,7 +16,7 @@ ORDERS = ("most variable first", "by unit index")
 
 @st.cache_resource(max_entries=4, show_spinner="Loading model…")
 def load_model(name: str):
-    return checkpoints.load(name)
+    return frozen_after(lambda: checkpoints.load(name))
 
 
 @st.cache_data(max_entries=16, show_spinner="Stepping the cell through the input…")
@@ -43,7 +43,9 @@ def cached_gradients(name: str, text: str, _tanh) -> dict:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def cached_default(name: str) -> str:
-    return steps.default_input(load_model(name))
+    # frozen: the held-out text comes from a corpus kept for the process's life (core.generation.corpora's
+    # lru_cache: ~13k folk tunes, and music21 imported to find them), which every rerun's collection walked
+    return frozen_after(lambda: steps.default_input(load_model(name)))
 
 
 def choose_input() -> tuple[str, str, str]:
@@ -125,7 +127,7 @@ def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
         shown = shown[:HEATMAP_UNITS]
         with tab:
             title = f"{label}: {len(shown)} of {values.shape[1]} units × {len(trace)} steps ({order})"
-            fig = cached_figure(plots.state_heatmap, values, trace.tokens, shown, title, step=t, signed=signed)
+            fig = drawn_figure(plots.state_heatmap, values, trace.tokens, shown, title, step=t, signed=signed)
             show_figure(fig, key=f"inside_heatmap_{label[0]}")
 
 
@@ -197,7 +199,7 @@ def gradients_section(name: str, text: str) -> None:
         return
     result = cached_gradients(name, text, tanh)
     series = {f"{name} ({model.config.cell.upper()})": result["shipped"], "plain tanh RNN": result["tanh"]}
-    show_figure(cached_figure(plots.gradient_figure, series, gradients.BACK), key="inside_gradients")
+    show_figure(drawn_figure(plots.gradient_figure, series, gradients.BACK), key="inside_gradients")
     reached = []
     for label, norms in series.items():
         fraction = gradients.reach(norms)
