@@ -9,7 +9,7 @@ import streamlit as st
 from core.plots.shapes import rnn_shape_figure
 from core.shapes import SHAPES, uses
 from ui import setup_page, show_figure
-from ui.common import cached_figure
+from ui.common import cached_figure, frozen_after_first_run
 
 setup_page("RNN shapes", icon="🔁")
 st.title("RNN Playground")
@@ -43,3 +43,4 @@ st.markdown(
 c1, c2 = st.columns(2)
 c1.page_link("pages/4_Variable_length.py", label="Variable-length sequences", icon="📏")
 c2.page_link("pages/5_Multi_GPU.py", label="Multi-GPU throughput", icon="🖥️")
+frozen_after_first_run(__file__)

@@ -8,6 +8,7 @@ from ui import translation_compare as compare
 from ui import translation_train as train
 from ui import translation_views as views
 from ui.checkpoint_upload import checkpoint_uploader
+from ui.common import frozen_after_first_run
 
 setup_page("Translation with attention")
 st.title("Translation with attention")
@@ -80,3 +81,4 @@ train_area()
 
 st.header("Batch mode")
 batch_area()
+frozen_after_first_run(__file__)

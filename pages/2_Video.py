@@ -7,6 +7,7 @@ from ui import video as vi
 from ui import video_predict as vp
 from ui import video_stored as vs
 from ui import video_train as vt
+from ui.common import frozen_after_first_run
 
 setup_page("Video classification")
 st.title("Video classification")
@@ -34,3 +35,4 @@ with user_errors():
 
 st.header("Train your own classes")
 vt.train_section()  # a fragment too
+frozen_after_first_run(__file__)

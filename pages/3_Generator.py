@@ -7,6 +7,7 @@ from ui import generation_music as gen_music
 from ui import generation_text as gen_text
 from ui import generation_train as gen_train
 from ui import setup_page, user_errors
+from ui.common import frozen_after_first_run
 
 setup_page("Text and music generator")
 st.title("Text and music generator")
@@ -51,3 +52,4 @@ elif view == "Loss vs samples" and model is not None:
     st.fragment(gen_train.show_gallery)(model)
 elif view == "Train your own":
     st.fragment(gen_train.training_section)(uploaded)
+frozen_after_first_run(__file__)

@@ -81,20 +81,6 @@ def _rerun_on_theme_change() -> None:
         st.rerun()
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _built_figure(module: str, name: str, *args, **kwargs) -> go.Figure:
-    return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-
-def cached_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
-    """``builder(*args, **kwargs)`` built once per distinct arguments and shared by sessions.
-
-    Building a plotly figure costs 50-100 ms of server CPU (template validation), most of a rerun's
-    cost; the cached figure is shared read-only: show_figure does not change it (themed() copies).
-    """
-    return _built_figure(builder.__module__, builder.__name__, *args, **kwargs)
-
-
 @contextlib.contextmanager
 def user_errors():
     """Show a UserError as st.error instead of a traceback; other errors stay bugs."""
@@ -204,22 +190,23 @@ class _DictKept(go.Figure):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _drawn_figure(module: str, name: str, digest: str, _args: tuple, _kwargs: dict) -> go.Figure:
+def _built_figure(module: str, name: str, digest: str, _args: tuple, _kwargs: dict) -> go.Figure:
     fig = getattr(importlib.import_module(module), name)(*_args, **_kwargs)
     fig.__class__ = _DictKept  # not _DictKept(fig): that copy validates every property again
     return fig
 
 
-def drawn_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
-    """``cached_figure`` for a chart drawn on every rerun of its section: built once per distinct arguments and
-    shared read-only, and its dict form (what st.plotly_chart serialises) kept too. In the dark theme show_figure
-    draws a copy (themed()), which is converted again on each draw.
+def cached_figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
+    """``builder(*args, **kwargs)`` built once per distinct arguments, shared read-only by sessions, with its dict
+    form (what st.plotly_chart serialises) kept too. Building a plotly figure costs 50-100 ms of server CPU
+    (template validation); serialising one with per-point lists 5-20 ms per draw. show_figure never changes it;
+    in the dark theme it draws a copy (themed()), which is converted again on each draw.
 
     The arguments are told apart by a digest of their pickle, not by Streamlit's hasher, which walks lists item by
     item in Python (5-10 ms per rerun for a batch of token lists). Different arguments never pickle alike; equal
     ones that pickle differently (another dict order) only build the figure again."""
     digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
-    return _drawn_figure(builder.__module__, builder.__name__, digest, args, kwargs)
+    return _built_figure(builder.__module__, builder.__name__, digest, args, kwargs)
 
 
 @st.cache_resource(show_spinner=False)

@@ -15,7 +15,7 @@ from core.distributed.worker import RunSpec
 from core.errors import UserError
 from core.plots import distributed as plots
 from core.training import Callback
-from ui.common import drawn_figure, show_figure, user_errors
+from ui.common import cached_figure, show_figure, user_errors
 from ui.jobs import current_job, show_job, start_job
 
 JOB_KEY = "dist_job"
@@ -69,7 +69,7 @@ def launch_section(specs: list[RunSpec] | None) -> None:
 
 def _figure(builder: str, *args):
     """Figures of measured runs, built once per runs shown: a widget change elsewhere redraws nothing."""
-    return drawn_figure(getattr(plots, builder), *args)
+    return cached_figure(getattr(plots, builder), *args)
 
 
 def _keep_valid(key: str, options: list, default) -> None:

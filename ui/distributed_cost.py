@@ -12,7 +12,7 @@ import torch
 from core.distributed import costmodel, runner
 from core.distributed.model import DeepRNNConfig
 from core.plots import distributed as plots
-from ui.common import drawn_figure, show_figure, user_errors
+from ui.common import cached_figure, show_figure, user_errors
 
 
 def _hardware(device_name: str, link_name: str, cols) -> costmodel.Hardware:
@@ -64,7 +64,7 @@ def cost_model_section() -> None:
         sweeps = costmodel.strategy_sweeps(workload, hw, batch, stages, micro, scaling)
         title = f"Predicted scaling: {workload.name}, {device_name}, {link_name}"
         show_figure(
-            drawn_figure(plots.scaling_prediction_figure, sweeps, title),
+            cached_figure(plots.scaling_prediction_figure, sweeps, title),
             key="dist_cm_scaling_fig",
             caption="Predicted scaling efficiency against the number of devices (log scale), one line per strategy; "
             "markers show where a strategy stops paying, and why.",
@@ -81,7 +81,7 @@ def cost_model_section() -> None:
         )
         sample = [r for rows in sweeps.values() for r in rows if r.devices in (8, 64, 512)]
         show_figure(
-            drawn_figure(plots.predicted_breakdown_figure, sample),
+            cached_figure(plots.predicted_breakdown_figure, sample),
             key="dist_cm_breakdown",
             caption="Predicted milliseconds per step by part (stacked), per strategy at 8, 64 and 512 devices.",
         )

@@ -7,7 +7,7 @@ import streamlit as st
 from core import checkpoints
 from core.inspect import gradients, steps, units, whatif
 from core.plots import inside as plots
-from ui.common import bind_choice, drawn_figure, frozen_after, kept_result, show_figure, user_errors
+from ui.common import bind_choice, cached_figure, frozen_after, kept_result, show_figure, user_errors
 
 HEATMAP_UNITS = 32  # units per heatmap (a 512-unit map would be sent again on every slider move)
 EQUATION_UNITS = 3  # units whose update is written out by default
@@ -127,7 +127,7 @@ def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
         shown = shown[:HEATMAP_UNITS]
         with tab:
             title = f"{label}: {len(shown)} of {values.shape[1]} units × {len(trace)} steps ({order})"
-            fig = drawn_figure(plots.state_heatmap, values, trace.tokens, shown, title, step=t, signed=signed)
+            fig = cached_figure(plots.state_heatmap, values, trace.tokens, shown, title, step=t, signed=signed)
             show_figure(fig, key=f"inside_heatmap_{label[0]}")
 
 
@@ -199,7 +199,7 @@ def gradients_section(name: str, text: str) -> None:
         return
     result = cached_gradients(name, text, tanh)
     series = {f"{name} ({model.config.cell.upper()})": result["shipped"], "plain tanh RNN": result["tanh"]}
-    show_figure(drawn_figure(plots.gradient_figure, series, gradients.BACK), key="inside_gradients")
+    show_figure(cached_figure(plots.gradient_figure, series, gradients.BACK), key="inside_gradients")
     reached = []
     for label, norms in series.items():
         fraction = gradients.reach(norms)

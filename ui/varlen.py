@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.plots import varlen as plots
 from core.varlen import batching, correctness, cost, export, measured
-from ui.common import bind_choice, bind_int, bind_text, drawn_figure, kept_result, show_figure, user_errors
+from ui.common import bind_choice, bind_int, bind_text, cached_figure, kept_result, show_figure, user_errors
 
 SOURCES = ("length distribution", "typed sequences")
 TYPED_MAX_CHARS = 20_000
@@ -116,7 +116,7 @@ def correctness_section(batch: batching.Batch, pad_value: int) -> None:
         )
     with right:
         show_figure(
-            drawn_figure(plots.correctness_figure, result["per_sequence"]),
+            cached_figure(plots.correctness_figure, result["per_sequence"]),
             key="varlen_fig_correct",
             caption="Each dot is a sequence: how many pads it read, and how far its final state is from running it alone.",
         )
@@ -155,7 +155,7 @@ def cost_section(batch: batching.Batch, shipped: dict) -> None:
     left, right = st.columns([2, 1])
     with left:
         show_figure(
-            drawn_figure(plots.cost_figure, costs, label),
+            cached_figure(plots.cost_figure, costs, label),
             key="varlen_fig_cost",
             caption="Bars: forward+backward time (left) and memory saved for backward (right) per batching strategy.",
         )

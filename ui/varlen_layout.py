@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.plots import varlen as plots
 from core.varlen import batching, views
-from ui.common import bind_choice, bind_int, drawn_figure, show_figure
+from ui.common import bind_choice, bind_int, cached_figure, show_figure
 
 VIEWS = ("Padding", "Truncation", "Mask", "Packing", "Bucketing")
 CUT_DEFAULT = 20  # tokens kept by truncation until the user picks
@@ -90,7 +90,7 @@ def layout_section(batch: batching.Batch) -> int:
             f"({side}) to the longest, {s['max_length']} steps."
         )
         show_figure(
-            drawn_figure(plots.token_grid, grid.tokens, grid.kinds, "Padded batch", grid.x, grid.rows),
+            cached_figure(plots.token_grid, grid.tokens, grid.kinds, "Padded batch", grid.x, grid.rows),
             key="varlen_fig_pad",
             caption=GRID_CAPTION,
         )
@@ -102,7 +102,7 @@ def layout_section(batch: batching.Batch) -> int:
             f"({cut / sum(lengths):.0%})** and leaves **{grid.padding_fraction:.0%}** padding."
         )
         show_figure(
-            drawn_figure(plots.token_grid, grid.tokens, grid.kinds, "Truncated, then padded", grid.x, grid.rows),
+            cached_figure(plots.token_grid, grid.tokens, grid.kinds, "Truncated, then padded", grid.x, grid.rows),
             key="varlen_fig_cut",
             caption=GRID_CAPTION,
         )
@@ -110,7 +110,7 @@ def layout_section(batch: batching.Batch) -> int:
         valid = batching.mask(lengths, s["max_length"], side).tolist()
         st.markdown(MASK_USES)
         show_figure(
-            drawn_figure(plots.mask_grid, valid, "Mask (1 = real token)"), key="varlen_fig_mask", caption=GRID_CAPTION
+            cached_figure(plots.mask_grid, valid, "Mask (1 = real token)"), key="varlen_fig_mask", caption=GRID_CAPTION
         )
     elif view == "Packing":
         layout = batching.pack_layout(batch.sequences)
@@ -120,7 +120,7 @@ def layout_section(batch: batching.Batch) -> int:
             f"{len(layout.batch_sizes)} steps, widths {layout.batch_sizes[0]} → {layout.batch_sizes[-1]}."
         )
         show_figure(
-            drawn_figure(plots.packing_figure, layout.batch_sizes, layout.grid, layout.sorted_indices),
+            cached_figure(plots.packing_figure, layout.batch_sizes, layout.grid, layout.sorted_indices),
             key="varlen_fig_pack",
             caption="Top: how many sequences are still running at each step. Below: the packed data, longest first.",
         )
@@ -131,7 +131,7 @@ def layout_section(batch: batching.Batch) -> int:
             f"**{grid.padding_fraction:.0%} padding** instead of {s['padding_fraction']:.0%}."
         )
         show_figure(
-            drawn_figure(plots.token_grid, grid.tokens, grid.kinds, "Bucketed batch", grid.x, grid.rows),
+            cached_figure(plots.token_grid, grid.tokens, grid.kinds, "Bucketed batch", grid.x, grid.rows),
             key="varlen_fig_bucket",
             caption=GRID_CAPTION,
         )

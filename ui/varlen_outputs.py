@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.plots import varlen as plots
 from core.varlen import outputs, views
-from ui.common import drawn_figure, frozen_after, kept_result, show_figure, user_errors
+from ui.common import cached_figure, frozen_after, kept_result, show_figure, user_errors
 
 STOPPING_RULES = """**What stops a decoder**, and what each costs:
 - **An EOS token** the model learns to emit: each output ends at its own length. Costs one more symbol to
@@ -84,7 +84,7 @@ def outputs_section() -> None:
     with left:
         series = {k: r["lengths"] for k, r in runs.items()}
         show_figure(
-            drawn_figure(plots.length_scatter, result["reference_lengths"], series, "Output lengths vs references"),
+            cached_figure(plots.length_scatter, result["reference_lengths"], series, "Output lengths vs references"),
             key="varlen_fig_lengths",
             caption="Each dot is one decoded example: its reference length against its output length, per decoding.",
         )
@@ -92,7 +92,7 @@ def outputs_section() -> None:
         capped = runs["greedy, length cap only"]
         grid = views.decoded_view(capped["tokens"][:8], stop_at_eos=False, width=result["max_len"])
         show_figure(
-            drawn_figure(
+            cached_figure(
                 plots.token_grid, grid.tokens, grid.kinds, "Length cap only: what comes after EOS", grid.x, grid.rows
             ),
             key="varlen_fig_fixed",

@@ -10,7 +10,7 @@ import torch
 
 from core.plots import varlen as plots
 from core.varlen import batching, export, measured, unrolling
-from ui.common import bind_int, drawn_figure, kept_result, show_figure
+from ui.common import bind_int, cached_figure, kept_result, show_figure
 
 INTRO = """Three ways to run one LSTM (same weights) over a variable-length batch:
 - **Static** (TF's `static_rnn`): the LSTM step written out T times and traced by `torch.fx` into one graph.
@@ -69,7 +69,7 @@ def unrolling_section(shipped: dict) -> list[dict]:
             f"{point['batch_max_length']}); max |difference| from packed {point['max_abs_diff']:.1e}."
         )
     if points:
-        show_figure(drawn_figure(plots.unrolling_figure, points), key="varlen_fig_unroll")
+        show_figure(cached_figure(plots.unrolling_figure, points), key="varlen_fig_unroll")
         st.caption(f"The sweep over T: {measured.provenance(shipped)}")
         rows = points + ([{**live[0], "source": "measured live on this server"}] if live else [])
         st.download_button(
