@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import datetime
 import json
 import os
 import statistics
@@ -33,6 +32,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from bench.live import streamlit_server  # noqa: E402
 from bench.load_protocol import NotOwn, Session, string_state  # noqa: E402
+from bench.report import measured  # noqa: E402
 from core import checkpoints  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "reopen_upload.json"
@@ -128,15 +128,13 @@ def main(argv: list[str] | None = None) -> dict:
                     row["total_s"] = [round(t["total"], 3) for t in tries]
                     row["within_target"] = row["total_median_s"] <= TARGET_S
                     report["pages"].setdefault(page, {})[label] = row
-    report["measured"] = {
-        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.uname().nodename}, {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}",
-        "load_average_start": [round(x, 2) for x in load_start],
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
-        "command": "python bench/bench_reopen_upload.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "what": "wall seconds from opening the page in a fresh session to the result on it (websocket client); "
+    report["measured"] = measured(
+        load_start,
+        "bench_reopen_upload.py",
+        argv,
+        "wall seconds from opening the page in a fresh session to the result on it (websocket client); "
         "open = Home then the page, upload = transfer + validation + load, result = pick the model (+ Generate)",
-    }
+    )
     OUT.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
     return report

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import json
 import os
 import statistics
@@ -270,14 +269,15 @@ def main(argv: list[str] | None = None) -> dict:
     report["after"] = {"commit": commit, "dirty": _dirty(), **_child(ROOT, args.repeats, args.live, args.page)}
     if "before" in report:
         report["ratio_after_over_before"] = _ratios(report["before"], report["after"])
-    report["measured"] = {
-        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.uname().nodename}, {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}",
-        "load_average_start": [round(x, 2) for x in load_start],
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
-        "command": "python bench/bench_rerun_cost.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "what": "process CPU ms (time.process_time) per rerun after one widget change; median of --repeats",
-    }
+    sys.path.insert(0, str(ROOT))
+    from bench.report import measured
+
+    report["measured"] = measured(
+        load_start,
+        "bench_rerun_cost.py",
+        argv,
+        "process CPU ms (time.process_time) per rerun after one widget change; median of --repeats",
+    )
     out = OUT.with_name(f"rerun_cost_{'_'.join(Path(p).stem.split('_', 1)[1].lower() for p in args.page)}.json")
     (out if args.page else OUT).write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))

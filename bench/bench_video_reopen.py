@@ -18,7 +18,6 @@ Writes bench/results/video_reopen.json.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -31,6 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import measured  # noqa: E402
 from core import checkpoints  # noqa: E402
 from core.video.cli import classify_file  # noqa: E402
 from core.video.model import VideoClassifier, VideoConfig  # noqa: E402
@@ -99,14 +99,13 @@ def main(argv: list[str] | None = None) -> dict:
         "target_met": all(
             row["page_median_s"] <= TARGET_SECONDS for row in rows.values() if row["zip_mb"] <= TARGET_MB
         ),
-        "measured": {
-            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "machine": f"{os.uname().nodename}, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
-            "load_average_start": [round(x, 2) for x in load_start],
-            "load_average_end": [round(x, 2) for x in os.getloadavg()],
-            "command": "python bench/bench_video_reopen.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "what": "wall seconds, median of --repeats",
-        },
+        "measured": measured(
+            load_start,
+            "bench_video_reopen.py",
+            argv,
+            "wall seconds, median of --repeats",
+            f"torch threads {torch.get_num_threads()}",
+        ),
     }
     OUT.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))

@@ -1,6 +1,10 @@
-"""Print every bench/results/*.json as one table (nested keys flattened with dots)."""
+"""Print every bench/results/*.json as one table (nested keys flattened with dots); ``measured()`` is the
+block a bench writes about when, where and how it measured."""
 
+import datetime
 import json
+import os
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -14,6 +18,19 @@ def flatten(value, prefix=""):
         yield prefix, f"[{len(value)} values]"
     else:
         yield prefix, value
+
+
+def measured(load_start: tuple, script: str, argv: list[str] | None, what: str, machine: str = "") -> dict:
+    """When, on what machine and under what load ``script`` (run with ``argv``) measured ``what``."""
+    return {
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.uname().nodename}, {os.cpu_count()} CPU cores, "
+        + (machine or f"Python {sys.version.split()[0]}"),
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "command": f"python bench/{script} " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "what": what,
+    }
 
 
 def main() -> None:
