@@ -58,6 +58,7 @@ from bench.live import streamlit_server  # noqa: E402
 from core import checkpoints  # noqa: E402
 from core.distributed.runner import machine_info  # noqa: E402
 from core.generation import corpora, generate  # noqa: E402
+from core.varlen import batching  # noqa: E402
 from core.video import synth  # noqa: E402
 
 # The parts of one round and the actions each part times (every page visit is an "open").
@@ -347,8 +348,12 @@ async def move_slider(session: Session, rng: random.Random) -> float:
     inputs, so this changes "Longest length" (key varlen_len), a change that rebuilds the batch and its figures."""
     length = rng.randint(20, 200)
     seconds = await session.rerun((WidgetState(id=session.widget("varlen_len").id, double_value=length),))
-    if f"len={length}" not in session.query.split("&"):  # the page writes its inputs to the URL
-        raise NotOwn(f"asked for longest length {length}, the page's URL says {session.query!r}")
+    # The page's own batch for this length (default distribution and size, seed 0) must be the one described:
+    # its URL cannot tell, since a bound widget's value reaches the address bar from the browser, not the server.
+    s = batching.summary(batching.make_batch("long-tailed", 24, length, 0).lengths)
+    expected = f"lengths {s['min_length']}–{s['max_length']} (mean {s['mean_length']:.1f})"
+    if not any(expected in text for text in session.texts()):
+        raise NotOwn(f"asked for longest length {length}; the page does not describe that batch ({expected})")
     return seconds
 
 
