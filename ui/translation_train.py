@@ -101,11 +101,12 @@ def _architecture(start, start_name: str, running: bool) -> tuple[str, str, str,
 
 
 def _new_token_notices(start, run, pairs) -> list[str]:
-    """What the start vocabulary lacks of this run's training data, in words (shown while it trains)."""
+    """What the start vocabulary lacks of this run's training data, in words (shown while it trains); word
+    tokens are shown without their word-start mark ▁."""
     added = new_tokens(start, training_pairs(run, pairs)[0])
     return [
         f"{len(tokens)} {side} token(s) not in the start model's vocabulary get fresh rows: "
-        + ", ".join(f"“{t}”" for t in tokens[:SHOWN_NEW_TOKENS])
+        + ", ".join(f"“{t.replace('▁', ' ').strip() or t}”" for t in tokens[:SHOWN_NEW_TOKENS])
         + (" …" if len(tokens) > SHOWN_NEW_TOKENS else "")
         for side, tokens in added.items()
         if tokens
