@@ -163,8 +163,8 @@ def train_section() -> None:
         st.info(notice)
     if job is not None and not job.running and job.result is not None and not job.error:
         model = job.result
-        if "start" in model.meta:
-            begun, ended = model.meta["start"], model.meta["metrics"]
+        begun, ended = model.meta.get("start", {}), model.meta["metrics"]
+        if "val_loss" in begun and "val_loss" in ended:  # a fine-tune with a validation split
             st.markdown(
                 f"Fine-tuned from **{tuned_from}**: epoch 0 of the curve is that model on your data before any "
                 f"step: validation loss **{begun['val_loss']:.3f}**, exact match **{100 * begun['val_exact']:.1f} %**;"
