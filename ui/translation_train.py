@@ -140,6 +140,12 @@ def train_section() -> None:
                 st.caption(f"{len(pairs):,} pairs read; e.g. “{pairs[0][0]}” → “{pairs[0][1]}”")
             except UserError as error:
                 st.error(str(error))
+    freeze = start is not None and st.checkbox(
+        "Keep the encoder fixed (train only the decoder)",
+        key="tr_train_freeze",
+        disabled=running,
+        help="A few pairs then adapt how the model writes, not how it reads its inputs.",
+    )
     ready = source != UPLOADED or pairs is not None
     if st.button("Train", key="tr_train_start", disabled=running or not ready, type="primary"):
         run = _run(source, kind, attention, cell, hidden, epochs, steps, level)
@@ -147,7 +153,9 @@ def train_section() -> None:
         st.session_state[NOTICES_KEY] = []
         if start is not None:
             label = f"Fine-tuning {start_name} on {source}"
-            run = replace(run, description=f"fine-tuned in the browser from {start_name} on {source}")
+            run = replace(
+                run, description=f"fine-tuned in the browser from {start_name} on {source}", freeze_encoder=freeze
+            )
             st.session_state[NOTICES_KEY] = _new_token_notices(start, run, pairs)
         st.session_state[START_KEY] = start_name if start is not None else None
         start_job(JOB_KEY, label, lambda callback, cancel: fit(run, pairs, callback, cancel, start)[0])

@@ -211,6 +211,7 @@ class TranslationTraining:
     delay: int = 0  # plain only: output t is emitted after reading input t + delay
     typed: bool = False  # task data written the way people type (core.translation.phrasing), read normalised
     init_from: str = ""  # start from this checkpoint's weights (same sizes; shared tokens keep their embeddings)
+    freeze_encoder: bool = False  # fine-tune only: the reading side (encoder, or a plain model's embedding) stays put
     settings: TrainSettings = field(default_factory=TrainSettings)  # epochs, steps, batch, lr, seed
 
     def sizes(self) -> dict:
@@ -290,6 +291,14 @@ def new_tokens(start, train_pairs: list[tuple[str, str]]) -> dict[str, list[str]
     return {side: [t for t in vocab if t not in set(known)] for side, (vocab, known) in found.items()}
 
 
+def freeze_reader(model) -> None:
+    """Keep what reads the source fixed (an encoder-decoder's encoder, a plain model's embedding): a fine-tune on a
+    few pairs then only adapts the writing side, and cannot unlearn how the start model reads its inputs."""
+    reader = model.encoder if isinstance(model, Translator) else model.embed
+    for parameter in reader.parameters():
+        parameter.requires_grad_(False)
+
+
 def fine_tune_model(start, task: str, train_pairs: list[tuple[str, str]]):
     """A new model with ``start``'s architecture, tokenisation and weights; its vocabularies are ``start``'s
     followed by the tokens of ``train_pairs`` it lacks (seed before calling: their rows are fresh).
@@ -317,14 +326,16 @@ def fit(
 
     ``pairs`` are uploaded source/target pairs (``run.task`` is then "pairs"); without them the
     run's task generates its data. ``start``: a loaded model to fine-tune (a copy of it: its architecture and
-    tokenisation, not the run's; the run's ``level`` and sizes are ignored), whose history then begins with
-    epoch 0, it on this data before any step. Returns the model, its ``meta`` set (validation metrics of the
+    tokenisation, not the run's; the run's ``level`` and sizes are ignored; ``run.freeze_encoder`` keeps its
+    reading side fixed), whose history then begins with epoch 0, it on this data before any step. Returns the model, its ``meta`` set (validation metrics of the
     last epoch), and the History.
     """
     train_pairs, valid_pairs = training_pairs(run, pairs)
     if start is not None:
         seed_everything(run.settings.seed)
         model = fine_tune_model(start, run.task, train_pairs)
+        if run.freeze_encoder:
+            freeze_reader(model)
     else:
         levels = (run.level, run.level) if pairs is not None else None
         model = seeded_model(

@@ -1,5 +1,7 @@
 """The translation page through AppTest: translate, attention, beam search, side by side, length chart, train, batch."""
 
+import torch
+
 from core import checkpoints
 from core.translation import data, reading
 from tests.helpers.apptest import charts, titles
@@ -200,12 +202,15 @@ def test_fine_tune_a_shipped_model_on_uploaded_pairs_starts_the_curve_at_epoch_0
     pairs = "".join(f"I see {i} cats.\tJe vois {i} chats.\n" for i in range(60)).encode()
     at.file_uploader(key="tr_pairs_file").set_value(("pairs.tsv", pairs, "text/tab-separated-values")).run()
     at.slider(key="tr_train_epochs").set_value(1)
-    at.select_slider(key="tr_train_steps").set_value(5).run()
+    at.select_slider(key="tr_train_steps").set_value(5)
+    at.checkbox(key="tr_train_freeze").check().run()
     at.button(key="tr_train_start").click().run()
     job = at.session_state["translation_job"]
     job.wait(120)
     at.run()
     assert job.error is None and not at.exception, job.error
+    shipped_encoder = checkpoints.load("numbers-en-fr").encoder.rnn.weight_hh_l0
+    assert torch.equal(job.result.encoder.rnn.weight_hh_l0, shipped_encoder)  # kept fixed, as asked
     assert any("“cats”" in i.value and "source" in i.value for i in at.info), [i.value for i in at.info]
     curve = next(c for c, t in zip(charts(at), titles(at)) if t == "Training curve")
     assert curve["data"][0]["x"][0] == 0 and list(curve["data"][0]["x"]) == [0, 1]

@@ -409,6 +409,18 @@ def test_fine_tune_from_a_saved_model_starts_at_epoch_0_with_shared_tokens_copie
     assert all(torch.equal(v, before[k]) for k, v in start.state_dict().items())  # the start model is untouched
 
 
+@pytest.mark.parametrize("kind", ["encoder-decoder", "plain"])
+def test_a_frozen_fine_tune_keeps_the_reading_side_and_trains_the_rest(tmp_path, kind):
+    numbers = data.task_pairs("numbers:en-fr", 80, seed=0)
+    start = seeded_model(0, kind, "numbers:en-fr", numbers, embed=8, hidden=16)
+    run = TranslationTraining(task="pairs", freeze_encoder=True, settings=TrainSettings(epochs=1, steps_per_epoch=3))
+    model, _ = fit(run, numbers, start=start)
+    reader = "encoder." if kind == "encoder-decoder" else "embed."
+    old, new = start.state_dict(), model.state_dict()
+    assert all(torch.equal(new[k], old[k]) for k in old if k.startswith(reader))
+    assert any(not torch.equal(new[k], old[k]) for k in old if not k.startswith(reader))
+
+
 def test_warm_start_refuses_another_architecture():
     pairs = data.task_pairs("numbers:en-fr", 40, seed=0)
     old = seeded_model(0, "encoder-decoder", "numbers:en-fr", pairs, embed=8, hidden=16, attention="dot")
