@@ -8,10 +8,17 @@ Three scenarios, one after another, while a normal "probe" session reruns the Ho
   the multipart wrapping counts too) ``--uploads`` times to the Video page's uploader;
 - ``reconnect_storm``: ``--reconnects`` connect-open-Home-close cycles within ``--storm-seconds``.
 
-    python bench/load_protocol.py --abuse        (or python bench/load_abuse.py)
+The abusing clients connect from ``--abuser`` (127.0.0.2), the probe from 127.0.0.1: behind nginx
+(``--behind-nginx``: one replica behind deploy/rnnplay.conf, whose limits are per client address) they are
+two clients, as a script kid and a class are. An open or upload that nginx refuses (429, or a websocket
+handshake refused) counts as refused, not as an error; each scenario reports how many were served and refused.
 
-Writes bench/results/load_abuse.json: the probe's unloaded and per-scenario latency (median, p95, ratio),
-server RSS before/peak/after each scenario, whether the server stayed up and still serves a fresh session.
+    python bench/load_protocol.py --abuse        (or python bench/load_abuse.py)
+    python bench/load_abuse.py --behind-nginx
+
+Writes bench/results/load_abuse.json (load_abuse_nginx.json behind nginx): the probe's unloaded and
+per-scenario latency (median, p95, ratio), server RSS before/peak/after each scenario, whether the server
+stayed up and still serves a fresh session.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +43,12 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load_protocol import ProcessWatch, Session, servers, string_state  # noqa: E402
+from bench.load_protocol import ProcessWatch, Session, command_line, servers, string_state  # noqa: E402
 from core import limits  # noqa: E402
 from core.distributed.runner import machine_info  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "load_abuse.json"
+OUT_NGINX = ROOT / "bench" / "results" / "load_abuse_nginx.json"
 SCENARIOS = ("never_read", "max_upload", "reconnect_storm")
 MAX_RATIO = 2.0  # the issue's bound: other sessions within 2x of the unloaded figure
 
@@ -55,6 +64,14 @@ class AbuseConfig:
     probe_every: float = 0.5  # seconds between the probe's reruns
     timeout: float = 120.0  # seconds any one step may take
     scenarios: tuple[str, ...] = SCENARIOS
+    abuser: str | None = "127.0.0.2"  # the abusing clients' local address (the probe's is 127.0.0.1)
+
+
+def refused(error: Exception) -> bool:
+    """nginx's per-client limits said no (429): to a websocket open, or to an upload."""
+    if isinstance(error, websockets.InvalidStatus):
+        return error.response.status_code == 429
+    return isinstance(error, urllib.error.HTTPError) and error.code == 429
 
 
 class Probe:
@@ -93,21 +110,28 @@ class Probe:
 
 async def never_read(url: str, config: AbuseConfig) -> dict:
     """Open ``sessions`` websockets, send ``reruns`` page runs on each, read nothing; then close them all."""
-    sockets = []
+    sockets, refusals = [], 0
     for _ in range(config.sessions):
-        session = Session(url, config.timeout)
+        session = Session(url, config.timeout, config.abuser)
         await asyncio.to_thread(session.http, "/_stcore/health")
         protocols = ["streamlit", session.cookies.get("_streamlit_xsrf", "")]
         cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
-        ws = await websockets.connect(
-            url.replace("http", "ws", 1) + "/_stcore/stream",
-            subprotocols=[p for p in protocols if p],
-            max_size=None,
-            additional_headers={"Cookie": cookie} if cookie else None,
-            max_queue=1,  # the library stops reading from the socket once one message waits
-            ping_interval=None,
-            open_timeout=config.timeout,
-        )
+        try:
+            ws = await websockets.connect(
+                url.replace("http", "ws", 1) + "/_stcore/stream",
+                subprotocols=[p for p in protocols if p],
+                max_size=None,
+                additional_headers={"Cookie": cookie} if cookie else None,
+                max_queue=1,  # the library stops reading from the socket once one message waits
+                ping_interval=None,
+                open_timeout=config.timeout,
+                **session.socket_options(),
+            )
+        except websockets.InvalidStatus as error:
+            if not refused(error):
+                raise
+            refusals += 1
+            continue
         sockets.append(ws)
         for _ in range(config.reruns):
             msg = BackMsg()
@@ -115,42 +139,67 @@ async def never_read(url: str, config: AbuseConfig) -> dict:
             await ws.send(msg.SerializeToString())
     await asyncio.sleep(5)  # let the server run what it was asked while nobody reads
     await asyncio.gather(*(asyncio.wait_for(ws.close(), 2) for ws in sockets), return_exceptions=True)
-    return {"sessions": config.sessions, "reruns_each": config.reruns}
+    for ws in sockets:  # a close cut short by the timeout leaves the TCP connection open: nginx would count it
+        ws.transport.abort()
+    return {"sessions": config.sessions, "served": len(sockets), "refused": refusals, "reruns_each": config.reruns}
 
 
 async def max_upload(url: str, config: AbuseConfig) -> dict:
     """One session uploads a maximum-size file ``uploads`` times to the Video page's uploader."""
-    session = Session(url, config.timeout)
+    session = Session(url, config.timeout, config.abuser)
     await session.connect()
     await session.rerun(page="", query="")
     await session.rerun(page="Video")
     await session.rerun((string_state(session.widget("video_source").id, "Upload"),))
     data = bytes(int(config.upload_mb * 2**20))  # zeros: not a video, refused with a message after the upload
-    seconds, refused = [], []
+    seconds, app_message, refusals = [], [], 0
     for i in range(config.uploads):
-        seconds.append(round(await session.upload("video_upload", f"big{i}.mp4", data), 2))
-        refused.append(any(element.WhichOneof("type") == "alert" for element in session.elements.values()))
+        try:
+            seconds.append(round(await session.upload("video_upload", f"big{i}.mp4", data), 2))
+        except urllib.error.HTTPError as error:
+            if not refused(error):
+                raise
+            refusals += 1
+            continue
+        app_message.append(any(element.WhichOneof("type") == "alert" for element in session.elements.values()))
     await session.close()
-    return {"uploads": config.uploads, "megabytes": round(len(data) / 2**20, 2), "seconds": seconds, "refused": refused}
+    return {
+        "uploads": config.uploads,
+        "megabytes": round(len(data) / 2**20, 2),
+        "served": len(seconds),
+        "refused": refusals,
+        "seconds": seconds,  # per served upload
+        "app_message": app_message,  # per served upload: the page said it is not a video
+    }
 
 
 async def reconnect_storm(url: str, config: AbuseConfig) -> dict:
     """``reconnects`` cycles of connect, open Home, close, spread over ``storm_seconds``."""
     gap = config.storm_seconds / config.reconnects
-    seconds, errors = [], []
+    seconds, errors, refusals = [], [], 0
     for _ in range(config.reconnects):
         start = time.monotonic()
-        session = Session(url, config.timeout)
+        session = Session(url, config.timeout, config.abuser)
         try:
             await session.connect()
             await session.rerun(page="", query="")
             seconds.append(time.monotonic() - start)
+        except websockets.InvalidStatus as error:
+            if not refused(error):
+                raise
+            refusals += 1
         except (TimeoutError, ConnectionError, RuntimeError, OSError) as error:
             errors.append(f"{type(error).__name__}: {str(error)[:200]}")
         finally:
             await session.close()
         await asyncio.sleep(max(0.0, gap - (time.monotonic() - start)))
-    return {"reconnects": config.reconnects, "errors": errors, "open_p50_s": _median(seconds)}
+    return {
+        "reconnects": config.reconnects,
+        "served": len(seconds),
+        "refused": refusals,
+        "errors": errors,
+        "open_p50_s": _median(seconds),
+    }
 
 
 SCENARIO_RUNNERS = {"never_read": never_read, "max_upload": max_upload, "reconnect_storm": reconnect_storm}
@@ -217,13 +266,27 @@ async def abuse(url: str, config: AbuseConfig, watch: ProcessWatch | None = None
     return out
 
 
-def run(config: AbuseConfig, url: str, pids: list[int]) -> dict:
+@contextlib.contextmanager
+def one_server(folder: Path, behind_nginx: bool):
+    """One replica, bare or behind nginx with deploy/rnnplay.conf; yields (url, replica pids)."""
+    if not behind_nginx:
+        with servers(1, folder) as served:
+            yield served
+        return
+    from deploy.serve import replicas_behind_nginx
+
+    with replicas_behind_nginx(1, folder) as (url, processes):
+        yield url, [p.pid for p in processes]
+
+
+def run(config: AbuseConfig, url: str, pids: list[int], behind_nginx: bool = False) -> dict:
     box = machine_info()
     with ProcessWatch(pids) as watch:
         report = asyncio.run(abuse(url, config, watch if pids else None))
     return {
         "benchmark": "load_abuse",
         "measured": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "behind_nginx": behind_nginx,  # one replica behind deploy/rnnplay.conf and its per-client limits
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(config).items()},
         **report,
         "server_alive": all(psutil.pid_exists(pid) for pid in pids) if pids else None,
@@ -233,29 +296,36 @@ def run(config: AbuseConfig, url: str, pids: list[int]) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None, command: str | None = None) -> dict:
+    """``command``: the command line to record when another script parsed part of it (load_protocol --abuse)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=AbuseConfig.sessions)
     parser.add_argument("--reruns", type=int, default=AbuseConfig.reruns)
     parser.add_argument("--uploads", type=int, default=AbuseConfig.uploads)
+    parser.add_argument("--upload-mb", type=float, default=AbuseConfig.upload_mb)
     parser.add_argument("--reconnects", type=int, default=AbuseConfig.reconnects)
     parser.add_argument("--storm-seconds", type=float, default=AbuseConfig.storm_seconds)
     parser.add_argument("--scenario", nargs="+", choices=SCENARIOS, default=SCENARIOS)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--behind-nginx", action="store_true", help="one replica behind deploy/rnnplay.conf")
+    parser.add_argument("--abuser", default=AbuseConfig.abuser, help="the abusing clients' local address")
+    parser.add_argument("--out", type=Path, help="default bench/results/load_abuse.json (_nginx.json behind nginx)")
     args = parser.parse_args(argv)
     config = AbuseConfig(
         sessions=args.sessions,
         reruns=args.reruns,
         uploads=args.uploads,
+        upload_mb=args.upload_mb,
         reconnects=args.reconnects,
         storm_seconds=args.storm_seconds,
         scenarios=tuple(args.scenario),
+        abuser=args.abuser,
     )
     with tempfile.TemporaryDirectory(prefix="rnnplay-abuse-") as tmp:
-        with servers(1, Path(tmp)) as (url, pids):
-            report = run(config, url, pids)
-    report["command"] = "python bench/load_abuse.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+        with one_server(Path(tmp), args.behind_nginx) as (url, pids):
+            report = run(config, url, pids, args.behind_nginx)
+    report["command"] = command or command_line(argv, "bench/load_abuse.py")
+    out = args.out or (OUT_NGINX if args.behind_nginx else OUT)
+    out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
     return report
 

@@ -30,10 +30,12 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import http.client
 import http.cookies
 import json
 import os
 import random
+import shlex
 import statistics
 import sys
 import tempfile
@@ -108,10 +110,13 @@ class PageException(RuntimeError):
 
 
 class Session:
-    """A Streamlit session driven over its websocket, as the frontend would drive it."""
+    """A Streamlit session driven over its websocket, as the frontend would drive it; ``source``: the local
+    address it connects from (on Linux all of 127.0.0.0/8 is loopback, so a second "client address" for
+    nginx's per-address limits is 127.0.0.2), None: the system's choice."""
 
-    def __init__(self, base_url: str, timeout: float):
-        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+    def __init__(self, base_url: str, timeout: float, source: str | None = None):
+        self.base_url, self.timeout, self.source = base_url.rstrip("/"), timeout, source
+        self.opener = urllib.request.build_opener(*([SourceHandler(source)] if source else []))
         self.cookies: dict[str, str] = {}
         self.ws = None
         self.reader: asyncio.Task | None = None
@@ -132,7 +137,7 @@ class Session:
         request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
         if self.cookies:
             request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+        with self.opener.open(request, timeout=self.timeout) as response:
             for header in response.headers.get_all("Set-Cookie") or []:
                 self.cookies.update({k: m.value for k, m in http.cookies.SimpleCookie(header).items()})
             return response.read()
@@ -146,8 +151,13 @@ class Session:
         self.ws = await websockets.connect(
             url, subprotocols=[p for p in protocols if p], additional_headers={"Cookie": cookie} if cookie else None,
             max_size=None, open_timeout=self.timeout, ping_interval=None,  # a browser sends no pings either
+            **self.socket_options(),
         )  # fmt: skip
         self.reader = asyncio.create_task(self.read())
+
+    def socket_options(self) -> dict:
+        """websockets.connect's options for connecting from ``source`` (passed on to loop.create_connection)."""
+        return {"local_addr": (self.source, 0)} if self.source else {}
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -257,6 +267,17 @@ class Session:
         info.file_urls.CopyFrom(urls)
         await self.rerun((state,))
         return time.perf_counter() - start
+
+
+class SourceHandler(urllib.request.HTTPHandler):
+    """Plain-HTTP requests from the local address ``source``."""
+
+    def __init__(self, source: str):
+        super().__init__()
+        self.source = source
+
+    def http_open(self, request):
+        return self.do_open(http.client.HTTPConnection, request, source_address=(self.source, 0))
 
 
 def string_state(widget_id: str, value: str) -> WidgetState:
@@ -620,6 +641,11 @@ def targets_met(report: dict) -> dict:
     return met
 
 
+def command_line(argv: list[str] | None, script: str) -> str:
+    """The command as it was typed (``argv`` None: this process's own), else ``script`` with ``argv``."""
+    return shlex.join(["python", *sys.argv] if argv is None else ["python", script, *argv])
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=LoadConfig.people)
@@ -637,7 +663,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.abuse:
         from bench import load_abuse
 
-        return load_abuse.main(rest)
+        return load_abuse.main(rest, command_line(argv, "bench/load_protocol.py"))
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     config = LoadConfig(
@@ -657,7 +683,7 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             with servers(args.replicas, Path(tmp)) as (url, pids):
                 report = run(config, url, pids, Path(tmp), args.replicas)
-    report["command"] = "python bench/load_protocol.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report["command"] = command_line(argv, "bench/load_protocol.py")
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
     return report
