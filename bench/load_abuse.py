@@ -213,9 +213,9 @@ def _p95(values: list[float]) -> float | None:
     return round(sorted(values)[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 3) if values else None
 
 
-async def fresh_session_answers(url: str, timeout: float = 60) -> bool:
-    """A new session can open Home and gets its script_finished."""
-    session = Session(url, timeout)
+async def fresh_session_answers(url: str, timeout: float = 60, source: str | None = None) -> bool:
+    """A new session (from the local address ``source``) can open Home and gets its script_finished."""
+    session = Session(url, timeout, source)
     try:
         await session.connect()
         await session.rerun(page="", query="")
