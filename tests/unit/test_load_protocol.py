@@ -71,3 +71,22 @@ def test_the_site_lists_every_replica_and_hashes_on_the_route_cookie(tmp_path):
     assert "proxy_set_header Upgrade $http_upgrade;" in text
     conf = serve.nginx_conf(tmp_path, tmp_path / "site.conf")
     assert f"pid {tmp_path}/nginx.pid;" in conf and f"include {tmp_path}/site.conf;" in conf
+
+
+def test_the_site_limits_each_client_address_with_429():
+    text = serve.site("8500", [8501])
+    zones = [line for line in text.splitlines() if line.startswith("limit_")]
+    assert len(zones) == 4 and text.index(zones[-1]) < text.index("server {")  # http level, before the server
+    for limit in ("limit_conn rnnplay_sockets", "limit_req zone=rnnplay_opens", "limit_req zone=rnnplay_uploads"):
+        assert limit in text
+    assert "limit_req_status 429;" in text and "limit_conn_status 429;" in text
+
+
+def test_a_session_connects_from_its_source_address_and_commands_are_recorded_as_typed():
+    assert load.Session("http://127.0.0.1:1", 1, source="127.0.0.2").socket_options() == {
+        "local_addr": ("127.0.0.2", 0)
+    }
+    assert load.Session("http://127.0.0.1:1", 1).socket_options() == {}
+    assert load.command_line(["--abuse", "--out", "a b.json"], "bench/load_protocol.py") == (
+        "python bench/load_protocol.py --abuse --out 'a b.json'"
+    )
