@@ -43,6 +43,8 @@ COMMANDS = {
     "bench/results/reopen_upload.json": "python bench/bench_reopen_upload.py",
     "bench/results/video_reopen.json": "python bench/bench_video_reopen.py",
     "bench/results/load_2replicas.json": "python bench/load_protocol.py --replicas N",
+    "bench/results/load_abuse.json": "python bench/load_abuse.py",
+    "bench/results/load_abuse_nginx.json": "python bench/load_abuse.py --behind-nginx",
     "core/varlen/measured.json": "python -m core varlen --save core/varlen/measured.json",
     "core/distributed/example_runs.jsonl": "python bench/bench_distributed.py --example",
 }
@@ -653,10 +655,66 @@ def reopen() -> list[str]:
     return lines + table(["page", "checkpoint", "zip", "median to result"], rows)
 
 
+ABUSE_SCENARIOS = {
+    "never_read": "sessions opened, never read",
+    "max_upload": "maximum-size uploads, back to back",
+    "reconnect_storm": "reconnects",
+}
+
+
+def abuse_run(relative: str) -> list[str]:
+    data = read(relative)
+    lines = source(relative, data)
+    if not data:
+        return lines
+    unloaded = dig(data, "unloaded", "p50_s")
+    lines += [
+        f"Run as `{data.get('command')}`. A normal session reruns Home every "
+        f"{num(dig(data, 'config', 'probe_every'), 1, 's')} throughout; unloaded its median is "
+        f"{ms(unloaded, 0)}. Server alive at the end: {yes(data.get('server_alive'))}; probe errors: "
+        f"{len(data.get('probe_errors') or [])}.",
+        "",
+    ]
+    rows = []
+    for name, what in ABUSE_SCENARIOS.items():
+        run = data.get(name) or {}
+        count = run.get("sessions", run.get("uploads", run.get("reconnects")))
+        rss = run.get("server_rss_mb") or {}
+        rows.append(
+            [
+                f"{count} {what}",
+                run.get("served", "all" if data.get("behind_nginx") is False else None),
+                run.get("refused", 0 if data.get("behind_nginx") is False else None),
+                ms(run.get("probe_p50_s"), 0),
+                num(run.get("probe_p50_ratio"), 2, "x"),
+                yes(run.get("within_2x")),
+                num(rss.get("peak"), 0, "MB"),
+                yes(run.get("server_answers_after")),
+            ]
+        )
+    header = [
+        "scenario",
+        "served",
+        "refused (429)",
+        "probe p50",
+        "vs unloaded",
+        "within 2x",
+        "server peak",
+        "answers after",
+    ]
+    return lines + table(header, rows)
+
+
 def app_section() -> list[str]:
     lines = ["## The app: drawing time and load", ""] + page_drawn() + rerun_cost() + reopen()
     lines += ["### One server", ""] + _load_run("bench/results/load.json")
-    return lines + ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
+    lines += ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
+    lines += ["", "### Bad clients: the bare server", ""] + abuse_run("bench/results/load_abuse.json")
+    return (
+        lines
+        + ["", "### Bad clients: behind nginx's per-client limits", ""]
+        + abuse_run("bench/results/load_abuse_nginx.json")
+    )
 
 
 def render() -> str:
