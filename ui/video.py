@@ -23,6 +23,7 @@ from ui.common import bind_choice, bind_int
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 VARIANTS = {  # shipped model -> what it is
     "video-motion": "CNN + GRU",
+    "video-motion-synthetic": "CNN + GRU, plain scenes only",
     "video-motion-frame": "single frame",
     "video-motion-mean": "order-blind mean",
 }

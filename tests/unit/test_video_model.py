@@ -70,18 +70,40 @@ def test_frame_only_drops_the_change_channels():
     assert torch.equal(plain.cnn.convs[0].weight, motion.cnn.convs[0].weight[:, :3])
 
 
-@pytest.mark.parametrize("name", ["video-motion", "video-motion-frame", "video-motion-mean"])
+@pytest.mark.parametrize("name", ["video-motion-synthetic", "video-motion", "video-motion-frame", "video-motion-mean"])
 def test_recipes_build_the_shipped_architectures(name):
     """One dataclass per recipe: each builds exactly the shipped checkpoint's configuration."""
     import dataclasses
     import json
 
-    from core.video.recipes import FRAME, MEAN, MOTION
+    from core.video.recipes import RECIPES
 
-    recipe = {r.name: r for r in (MOTION, FRAME, MEAN)}[name]
-    shipped = json.loads((checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).read_text())["config"]
-    assert dataclasses.asdict(recipe.config()) == shipped
-    assert dataclasses.replace(MOTION, epochs=2).epochs == 2 and MOTION.epochs == 46
+    recipe = RECIPES[name].args[0]
+    shipped = json.loads((checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).read_text())
+    assert dataclasses.asdict(recipe.config()) == shipped["config"]
+    started = {key: value for key, value in shipped["meta"]["training"].items() if key in ("cnn_from", "init_from")}
+    assert started == {key: getattr(recipe, key) for key in ("cnn_from", "init_from") if getattr(recipe, key)}
+
+
+def test_heldout_scenes_are_unchanged_by_the_training_randomisation():
+    """The randomised ranges draw from their own streams: a held-out clip is drawn as before they existed."""
+    spec = synth.random_spec("rotate_cw", 11, synth.HELDOUT)
+    assert (spec.shake, spec.gain, spec.blur) == (0.0, (1.0, 1.0), 0.0)
+    assert spec.background in synth.BACKGROUNDS and spec.shape in synth.SHAPES and spec.fill in synth.FILLS
+    plain = synth.random_spec("rotate_cw", 11, synth.TRAIN_PLAIN)  # video-motion-synthetic's training ranges
+    assert (plain.shake, plain.gain, plain.blur) == (0.0, (1.0, 1.0), 0.0)
+
+
+def test_randomised_training_clips_shake_drift_and_wear_textures():
+    specs = [synth.random_spec(label, seed) for seed in range(60) for label in synth.LABELS[:2]]
+    assert {"leaves"} <= {s.background for s in specs} and "blob" in {s.shape for s in specs}
+    spec = next(s for s in specs if s.background == "leaves" and s.shake > 1 and abs(s.gain[1] - s.gain[0]) > 0.2)
+    still = synth.ClipSpec(**{**spec.__dict__, "noise": 0.0, "jpeg": 0, "cycles": 0, "label": "grow"})
+    still.end, still.end_size, still.end_angle = still.start, still.size, still.angle  # nothing moves ...
+    first, last = synth.render(still, [0, still.frames - 1]).astype(float)
+    assert np.abs(first - last).mean() > 5  # ... yet the camera and the light change every pixel
+    x, y, _ = synth.training_set(1, 4, 16, seed=3, ranges=synth.TRAIN_PLAIN)
+    assert x.shape == (8, 4, 16, 16, 3)
 
 
 def test_heldout_clips_are_all_different_scenes():
