@@ -81,7 +81,8 @@ class Probe:
             await asyncio.sleep(max(0.0, self.every - (time.monotonic() - start)))
 
     def between(self, start: float, end: float) -> list[float]:
-        return [seconds for t, seconds in self.samples if start <= t <= end]
+        """Reruns that were running at some moment of [start, end] (one that started just before counts)."""
+        return [seconds for t, seconds in self.samples if t <= end and t + seconds >= start]
 
     async def stop(self) -> None:
         self.task.cancel()
@@ -194,7 +195,9 @@ async def abuse(url: str, config: AbuseConfig, watch: ProcessWatch | None = None
         result = await SCENARIO_RUNNERS[name](url, config)
         end = time.monotonic()
         await asyncio.sleep(3 * config.probe_every)  # the probe's reruns that were waiting finish
-        during = probe.between(start, end)
+        # a scenario shorter than the probe's period may fall between two reruns: the window is at least
+        # two periods long, so the probe's next rerun (which waited behind the scenario's work) counts
+        during = probe.between(start, max(end, start + 2 * config.probe_every))
         figure = {**result, "wall_s": round(end - start, 1), "probe_reruns": len(during)}
         figure["probe_p50_s"], figure["probe_p95_s"] = _median(during), _p95(during)
         if during and out["unloaded"]["p50_s"]:

@@ -128,7 +128,13 @@ def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
         with tab:
             title = f"{label}: {len(shown)} of {values.shape[1]} units × {len(trace)} steps ({order})"
             fig = cached_figure(plots.state_heatmap, values, trace.tokens, shown, title, step=t, signed=signed)
-            show_figure(fig, key=f"inside_heatmap_{label[0]}")
+            scale = "blue −1, white 0, orange +1" if signed else "white 0 to blue 1"
+            caption = (
+                f"Heatmap of {label} in {layer.name}: one row per unit ({len(shown)} of {values.shape[1]}, {order}) "
+                f"by one column per time step (the {len(trace)} input tokens); colour is the value ({scale}); "
+                f"a vertical line marks step {t}."
+            )
+            show_figure(fig, key=f"inside_heatmap_{label[0]}", caption=caption)
 
 
 def _visible_tokens(trace: steps.Trace) -> tuple[list[str], str]:
@@ -199,7 +205,13 @@ def gradients_section(name: str, text: str) -> None:
         return
     result = cached_gradients(name, text, tanh)
     series = {f"{name} ({model.config.cell.upper()})": result["shipped"], "plain tanh RNN": result["tanh"]}
-    show_figure(cached_figure(plots.gradient_figure, series, gradients.BACK), key="inside_gradients")
+    show_figure(
+        cached_figure(plots.gradient_figure, series, gradients.BACK),
+        key="inside_gradients",
+        caption=f"Line chart: gradient norm of the loss with respect to the hidden state against steps back from "
+        f"the loss, on a log scale, one line each for {' and '.join(series)}; a dotted line marks "
+        f"{gradients.BACK} steps back.",
+    )
     reached = []
     for label, norms in series.items():
         fraction = gradients.reach(norms)

@@ -1,7 +1,8 @@
 """Training translation models (shipped recipes, the CLI and the page all come through here).
 
-    fit(TranslationTraining(...), pairs=None, callback, cancel) -> (model with .meta, History)
-        the one train-your-own pipeline (recipes, the CLI and the page): pairs -> seed -> build -> train -> meta
+    fit(TranslationTraining(...), pairs=None, callback, cancel, start=None) -> (model with .meta, History)
+        the one train-your-own pipeline (recipes, the CLI and the page): pairs -> seed -> build -> train -> meta;
+        ``start``: fine-tune a copy of that model instead (its architecture; epoch 0 is it on the new data)
     build_model(kind, task, train_pairs, **sizes) -> Translator | PlainSeq2Seq (vocabularies from train_pairs)
     train(model, train_pairs, valid_pairs, TrainSettings(...), callback, cancel) -> History
 
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from core import checkpoints
 from core.errors import UserError
-from core.training import Callback, History, TrainConfig, Trainer, seed_everything
+from core.training import Callback, History, Progress, TrainConfig, Trainer, seed_everything
 from core.translation import data, inference, phrasing
 from core.translation.model import Translator, TranslatorConfig
 from core.translation.plain import PlainConfig, PlainSeq2Seq
@@ -134,8 +135,13 @@ def train(
     settings: TrainSettings,
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
+    measure_start: bool = False,
 ) -> History:
-    """Fit ``model`` with core.training.Trainer; metrics per epoch: val_loss, val_exact."""
+    """Fit ``model`` with core.training.Trainer; metrics per epoch: val_loss, val_exact.
+
+    ``measure_start`` (a fine-tune): epoch 0 of the history and the callback is the model as it comes, on
+    this data, before any step.
+    """
     encoded = encode_pairs(model, train_pairs)
     if not encoded:
         raise UserError("no training pairs left after tokenisation")
@@ -160,8 +166,23 @@ def train(
         seed=settings.seed,
         max_seconds=settings.max_seconds,
     )
+    start = _start_point(model, encoded[: settings.batch_size], evaluate) if measure_start else None
+    if start is not None and callback is not None:
+        metrics = {k: v for k, v in start.items() if k.startswith("val_")}
+        callback.on_epoch(Progress(0, settings.epochs, 0, settings.steps_per_epoch, start["loss"], 0.0, metrics))
     trainer = Trainer(model, config, callback, cancel)
-    return trainer.fit(make_batches, lambda m, batch: m.loss(batch), evaluate, settings.steps_per_epoch)
+    history = trainer.fit(make_batches, lambda m, batch: m.loss(batch), evaluate, settings.steps_per_epoch)
+    if start is not None:
+        history.epochs.insert(0, start)
+    return history
+
+
+@torch.no_grad()
+def _start_point(model, sample, evaluate) -> dict:
+    """Epoch 0 of a fine-tune: the start model's loss on one batch of the training pairs (a bounded sample)
+    and its validation metrics."""
+    model.eval()
+    return {"epoch": 0, "loss": float(model.loss(collate(sample))), "seconds": 0.0, **evaluate(model)}
 
 
 def seeded_model(seed: int, *args, **kwargs):
@@ -190,6 +211,7 @@ class TranslationTraining:
     delay: int = 0  # plain only: output t is emitted after reading input t + delay
     typed: bool = False  # task data written the way people type (core.translation.phrasing), read normalised
     init_from: str = ""  # start from this checkpoint's weights (same sizes; shared tokens keep their embeddings)
+    freeze_encoder: bool = False  # fine-tune only: the reading side (encoder, or a plain model's embedding) stays put
     settings: TrainSettings = field(default_factory=TrainSettings)  # epochs, steps, batch, lr, seed
 
     def sizes(self) -> dict:
@@ -213,28 +235,43 @@ def training_pairs(run: TranslationTraining, pairs: list[tuple[str, str]] | None
     return generate(run.task, run.train_pairs, seed, "train"), generate(run.task, run.valid_pairs, seed, "valid")
 
 
-def warm_start(model, name: str) -> None:
-    """Copy a checkpoint's weights into ``model`` (same sizes): embedding and output rows by token,
-    so a vocabulary that gained tokens (say "a" for "a hundred") keeps everything it had learnt."""
-    old = checkpoints.load(name)
-    if (old.config.hidden, old.config.embed, old.config.attention) != (
-        model.config.hidden,
-        model.config.embed,
-        model.config.attention,
-    ):
-        raise UserError(f"cannot start from {name}: its sizes or attention differ from the recipe's")
-    by_token = {
-        "encoder.embed.weight": (old.config.src_vocab, model.config.src_vocab),
-        "decoder.embed.weight": (old.config.tgt_vocab, model.config.tgt_vocab),
-        "decoder.out.weight": (old.config.tgt_vocab, model.config.tgt_vocab),
-        "decoder.out.bias": (old.config.tgt_vocab, model.config.tgt_vocab),
+# state-dict entries with one row per token, and the vocabulary ("src" or "tgt") that orders those rows
+ROWS_BY_TOKEN = {
+    Translator: {
+        "encoder.embed.weight": "src",
+        "decoder.embed.weight": "tgt",
+        "decoder.out.weight": "tgt",
+        "decoder.out.bias": "tgt",
+    },
+    PlainSeq2Seq: {"embed.weight": "src", "out.weight": "tgt", "out.bias": "tgt"},
+}
+# settings that must agree for weights to carry over (attention and delay change no shapes, only meaning)
+ARCHITECTURE = ("cell", "embed", "hidden", "layers", "attention", "attention_dim", "bidirectional", "delay")
+
+
+def architecture(model) -> tuple:
+    return (type(model), *(getattr(model.config, name, None) for name in ARCHITECTURE))
+
+
+def warm_start(model, start) -> None:
+    """Copy ``start``'s weights (a checkpoint name or a loaded model; same architecture) into ``model``:
+    embedding and output rows by token, so a vocabulary that gained tokens (say "a" for "a hundred") keeps
+    everything it had learnt; the gained tokens keep their fresh rows."""
+    old = checkpoints.load(start) if isinstance(start, str) else start
+    if architecture(old) != architecture(model):
+        name = start if isinstance(start, str) else "the start model"
+        raise UserError(f"cannot start from {name}: its kind, sizes or attention differ from the new model's")
+    by_token = ROWS_BY_TOKEN[type(model)]
+    vocabs = {
+        "src": (old.config.src_vocab, model.config.src_vocab),
+        "tgt": (old.config.tgt_vocab, model.config.tgt_vocab),
     }
     state, old_state = model.state_dict(), old.state_dict()
     for key, value in old_state.items():
         if key not in by_token:
             state[key] = value
             continue
-        old_vocab, new_vocab = by_token[key]
+        old_vocab, new_vocab = vocabs[by_token[key]]
         old_index = {token: i for i, token in enumerate(old_vocab)}
         for i, token in enumerate(new_vocab):
             if token in old_index:
@@ -242,26 +279,71 @@ def warm_start(model, name: str) -> None:
     model.load_state_dict(state)
 
 
+def new_tokens(start, train_pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Tokens of ``train_pairs`` that ``start``'s vocabularies lack, by side ("source", "target"), most
+    frequent first: a fine-tune adds them with fresh rows."""
+    c = start.config
+    sources = (normalize(s) if c.normalize_source else s for s, _ in train_pairs)
+    found = {
+        "source": (build_vocab(sources, c.src_level), c.src_vocab),
+        "target": (build_vocab((t for _, t in train_pairs), c.tgt_level), c.tgt_vocab),
+    }
+    return {side: [t for t in vocab if t not in set(known)] for side, (vocab, known) in found.items()}
+
+
+def freeze_reader(model) -> None:
+    """Keep what reads the source fixed (an encoder-decoder's encoder, a plain model's embedding): a fine-tune on a
+    few pairs then only adapts the writing side, and cannot unlearn how the start model reads its inputs."""
+    reader = model.encoder if isinstance(model, Translator) else model.embed
+    for parameter in reader.parameters():
+        parameter.requires_grad_(False)
+
+
+def fine_tune_model(start, task: str, train_pairs: list[tuple[str, str]]):
+    """A new model with ``start``'s architecture, tokenisation and weights; its vocabularies are ``start``'s
+    followed by the tokens of ``train_pairs`` it lacks (seed before calling: their rows are fresh).
+    ``start`` itself is never changed (a shipped model is shared by every session)."""
+    added = new_tokens(start, train_pairs)
+    config = replace(
+        start.config,
+        task=task,
+        src_vocab=[*start.config.src_vocab, *added["source"]],
+        tgt_vocab=[*start.config.tgt_vocab, *added["target"]],
+    )
+    model = type(start)(config)
+    warm_start(model, start)
+    return model
+
+
 def fit(
     run: TranslationTraining,
     pairs: list[tuple[str, str]] | None = None,
     callback: Callback | None = None,
     cancel: threading.Event | None = None,
+    start=None,
 ):
     """The one train-your-own pipeline: pairs -> seed -> build -> train -> meta.
 
     ``pairs`` are uploaded source/target pairs (``run.task`` is then "pairs"); without them the
-    run's task generates its data. Returns the model, its ``meta`` set (validation metrics of the
+    run's task generates its data. ``start``: a loaded model to fine-tune (a copy of it: its architecture and
+    tokenisation, not the run's; the run's ``level`` and sizes are ignored; ``run.freeze_encoder`` keeps its
+    reading side fixed), whose history then begins with epoch 0, it on this data before any step. Returns the model, its ``meta`` set (validation metrics of the
     last epoch), and the History.
     """
     train_pairs, valid_pairs = training_pairs(run, pairs)
-    levels = (run.level, run.level) if pairs is not None else None
-    model = seeded_model(
-        run.settings.seed, run.kind, run.task, train_pairs, levels=levels, normalize_source=run.typed, **run.sizes()
-    )
+    if start is not None:
+        seed_everything(run.settings.seed)
+        model = fine_tune_model(start, run.task, train_pairs)
+        if run.freeze_encoder:
+            freeze_reader(model)
+    else:
+        levels = (run.level, run.level) if pairs is not None else None
+        model = seeded_model(
+            run.settings.seed, run.kind, run.task, train_pairs, levels=levels, normalize_source=run.typed, **run.sizes()
+        )
     if run.init_from:
         warm_start(model, run.init_from)
-    history = train(model, train_pairs, valid_pairs, run.settings, callback, cancel)
+    history = train(model, train_pairs, valid_pairs, run.settings, callback, cancel, measure_start=start is not None)
     model.meta = {
         "task": run.task,
         "description": run.description,
@@ -269,5 +351,6 @@ def fit(
         "headline": "val_exact",
         "history": history.epochs,
         "trained_with": run.trained_with,
+        **({"start": history.epochs[0]} if start is not None else {}),
     }
     return model, history

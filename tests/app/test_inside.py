@@ -1,6 +1,6 @@
 """Inside-the-cell page: renders, the time slider moves the shown step, bad input shows st.error."""
 
-from tests.helpers.apptest import charts, titles
+from tests.helpers.apptest import chart_captions, charts, titles
 
 PAGE = "pages/6_Inside_the_cell.py"
 
@@ -15,6 +15,15 @@ def test_default_render_steps_through_held_out_text(open_page):
     assert _step_line(at).startswith("**Step 0 of ")
     assert len(charts(at)) >= 4  # r, z, n and h heatmaps of the GRU
     assert any("<span title=" in m.value for m in at.markdown)  # the neuron explorer's coloured text
+
+
+def test_every_heatmap_has_a_caption_naming_its_gate_or_state(open_page):
+    at = open_page(PAGE)
+    described = chart_captions(at)
+    assert len(described) == len(charts(at)) >= 4 and all(described), described
+    for name in ("r (reset)", "z (update)", "n (candidate)", "h (hidden state)"):
+        assert any(c.startswith(f"Heatmap of {name}") and "one row per unit" in c for c in described), described
+    assert all("time step" in c for c in described)
 
 
 def test_moving_the_slider_changes_the_shown_step(open_page):
@@ -75,6 +84,9 @@ def test_gradients_after_training_the_tanh_rnn(open_page, monkeypatch):
     caption = " ".join(c.value for c in at.caption)
     assert "Bengio, Simard & Frasconi (1994)" in caption and "Pascanu, Mikolov & Bengio (2013)" in caption
     assert "reaches 50 steps back" in caption and "trained here for 2 steps" in caption
+    described = chart_captions(at)  # every chart on the page, heatmaps and gradients, says in words what it shows
+    assert len(described) == len(charts(at)) and all(described), described
+    assert any("gradient norm" in c and "steps back" in c and "log scale" in c for c in described), described
     at.slider(key="inside_t").set_value(2).run()
     assert "Gradient norm reaching each step back from the loss" in titles(at)  # kept: trained once per server
 

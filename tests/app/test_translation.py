@@ -1,5 +1,8 @@
 """The translation page through AppTest: translate, attention, beam search, side by side, length chart, train, batch."""
 
+import torch
+
+from core import checkpoints
 from core.translation import data, reading
 from tests.helpers.apptest import charts, titles
 
@@ -178,8 +181,6 @@ def test_beam_tree_shows_only_the_best_paths(open_page):
 
 def test_own_checkpoint_behind_a_toggle_joins_the_models(open_page):
     """The uploader is drawn only when asked for (a collapsed expander's uploader was the page's last draw)."""
-    from core import checkpoints
-
     at = open_page(PAGE)
     at.toggle(key="tr_ckpt_toggle").set_value(True).run()
     model = checkpoints.load("dates-iso-plain")
@@ -189,3 +190,32 @@ def test_own_checkpoint_behind_a_toggle_joins_the_models(open_page):
     assert "uploaded-dates-plain-1" in at.selectbox(key="tr_model").options
     at.selectbox(key="tr_model").set_value("uploaded-dates-plain-1").run()
     assert not at.exception and any("plain seq2seq" in c.value for c in at.caption)
+
+
+def test_fine_tune_a_shipped_model_on_uploaded_pairs_starts_the_curve_at_epoch_0(open_page):
+    at = open_page(PAGE)
+    at.radio(key="tr_train_from").set_value("numbers-en-fr").run()
+    assert not at.radio(key="tr_train_task").disabled
+    assert not [w for w in at.radio if w.key == "tr_train_kind"]  # the start model's network, no choice
+    assert any("Fine-tuning keeps numbers-en-fr's network" in c.value for c in at.caption)
+    at.radio(key="tr_train_task").set_value("uploaded pairs").run()
+    pairs = "".join(f"I see {i} cats.\tJe vois {i} chats.\n" for i in range(60)).encode()
+    at.file_uploader(key="tr_pairs_file").set_value(("pairs.tsv", pairs, "text/tab-separated-values")).run()
+    at.slider(key="tr_train_epochs").set_value(1)
+    at.select_slider(key="tr_train_steps").set_value(5)
+    at.checkbox(key="tr_train_freeze").check().run()
+    at.button(key="tr_train_start").click().run()
+    job = at.session_state["translation_job"]
+    job.wait(120)
+    at.run()
+    assert job.error is None and not at.exception, job.error
+    shipped_encoder = checkpoints.load("numbers-en-fr").encoder.rnn.weight_hh_l0
+    assert torch.equal(job.result.encoder.rnn.weight_hh_l0, shipped_encoder)  # kept fixed, as asked
+    assert any("“cats”" in i.value and "source" in i.value for i in at.info), [i.value for i in at.info]
+    curve = next(c for c, t in zip(charts(at), titles(at)) if t == "Training curve")
+    assert curve["data"][0]["x"][0] == 0 and list(curve["data"][0]["x"]) == [0, 1]
+    assert any("epoch 0 is numbers-en-fr on your data" in c.value for c in at.caption)
+    assert any("Fine-tuned from **numbers-en-fr**" in m.value for m in at.markdown)
+    shipped = checkpoints.load("numbers-en-fr")
+    assert job.result.config.hidden == shipped.config.hidden
+    assert job.result.config.src_vocab[: len(shipped.config.src_vocab)] == shipped.config.src_vocab

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from streamlit.testing.v1.element_tree import Block
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60  # seconds per script run; first loads of torch models are slow on 2 cores
@@ -27,3 +29,14 @@ def titles(at) -> list[str]:
 def text_of(at) -> str:
     """All markdown on the page as one string."""
     return " ".join(m.value for m in at.markdown)
+
+
+def chart_captions(at) -> list[str]:
+    """The caption drawn right after each plotly figure, in page order ("" where the next element is no caption):
+    what a reader who cannot see the chart is told about it."""
+    elements = [node for node in at.main if not isinstance(node, Block)]  # depth first: page order
+    return [
+        after.value if after is not None and after.type == "caption" else ""
+        for node, after in zip(elements, [*elements[1:], None])
+        if node.type == "plotly_chart"
+    ]

@@ -9,6 +9,7 @@ import torch
 from core import checkpoints, decoding
 from core.errors import UserError
 from core.plots.translation import top_paths, tree_ends
+from core.training import Callback
 from core.translation import data, inference, reading
 from core.translation.tokenizer import BOS_ID, EOS_ID, Tokenizer, build_vocab, split
 from core.translation.train import (
@@ -16,9 +17,12 @@ from core.translation.train import (
     TranslationTraining,
     collate,
     encode_pairs,
+    fine_tune_model,
     fit,
+    new_tokens,
     seeded_model,
     train,
+    warm_start,
 )
 from tests.helpers.cli import run_cli
 
@@ -358,6 +362,71 @@ def test_fit_is_the_one_pipeline_and_is_reproducible():
     plain, _ = fit(replace(run, kind="plain", task="pairs", level="char", delay=2), pairs=uploaded)
     assert plain.model_type == "rnn-plain-seq2seq" and plain.config.delay == 2
     assert plain.config.src_level == "char" and plain.meta["task"] == "pairs"
+
+
+class _Epochs(Callback):
+    def __init__(self):
+        self.epochs = []
+
+    def on_epoch(self, progress):
+        self.epochs.append(progress)
+
+
+@pytest.mark.parametrize("kind", ["encoder-decoder", "plain"])
+def test_fine_tune_from_a_saved_model_starts_at_epoch_0_with_shared_tokens_copied(tmp_path, kind):
+    numbers = data.task_pairs("numbers:en-fr", 80, seed=0)
+    old = seeded_model(0, kind, "numbers:en-fr", numbers, embed=8, hidden=16)
+    checkpoints.save(old, tmp_path / "old", {})
+    start = checkpoints.load(str(tmp_path / "old"))
+    before = {k: v.clone() for k, v in start.state_dict().items()}
+    # uploaded pairs that share most tokens with the start model and bring two of their own
+    pairs = [(f"{s} cats", f"{t} chats") for s, t in numbers]
+
+    tuned = fine_tune_model(start, "pairs", pairs)
+    assert tuned.config.src_vocab[: len(start.config.src_vocab)] == start.config.src_vocab
+    assert tuned.config.src_vocab[len(start.config.src_vocab) :] == ["▁cats"]
+    assert new_tokens(start, pairs) == {"source": ["▁cats"], "target": ["▁chats"]}
+    embed = "encoder.embed.weight" if kind == "encoder-decoder" else "embed.weight"
+    index = start.config.src_vocab.index("▁hundred")
+    assert torch.equal(tuned.state_dict()[embed][index], start.state_dict()[embed][index])
+    out = "decoder.out.weight" if kind == "encoder-decoder" else "out.weight"
+    index = start.config.tgt_vocab.index("▁cent")
+    assert torch.equal(tuned.state_dict()[out][index], start.state_dict()[out][index])
+
+    run = TranslationTraining(
+        kind="encoder-decoder" if kind == "plain" else "plain",  # ignored: a fine-tune keeps the start's network
+        task="pairs",
+        level="char",  # ignored too: the start model's tokenisation reads the pairs
+        hidden=64,
+        settings=TrainSettings(epochs=2, steps_per_epoch=2, batch_size=8, eval_pairs=16),
+    )
+    seen = _Epochs()
+    model, history = fit(run, pairs, seen, start=start)
+    assert [p.epoch for p in seen.epochs] == [0, 1, 2]
+    assert seen.epochs[0].step == 0 and "val_loss" in seen.epochs[0].metrics
+    assert [e["epoch"] for e in history.epochs] == [0, 1, 2] and model.meta["start"] == history.epochs[0]
+    assert model.model_type == start.model_type and model.config.hidden == 16 and model.config.src_level == "word"
+    assert all(torch.equal(v, before[k]) for k, v in start.state_dict().items())  # the start model is untouched
+
+
+@pytest.mark.parametrize("kind", ["encoder-decoder", "plain"])
+def test_a_frozen_fine_tune_keeps_the_reading_side_and_trains_the_rest(tmp_path, kind):
+    numbers = data.task_pairs("numbers:en-fr", 80, seed=0)
+    start = seeded_model(0, kind, "numbers:en-fr", numbers, embed=8, hidden=16)
+    run = TranslationTraining(task="pairs", freeze_encoder=True, settings=TrainSettings(epochs=1, steps_per_epoch=3))
+    model, _ = fit(run, numbers, start=start)
+    reader = "encoder." if kind == "encoder-decoder" else "embed."
+    old, new = start.state_dict(), model.state_dict()
+    assert all(torch.equal(new[k], old[k]) for k in old if k.startswith(reader))
+    assert any(not torch.equal(new[k], old[k]) for k in old if not k.startswith(reader))
+
+
+def test_warm_start_refuses_another_architecture():
+    pairs = data.task_pairs("numbers:en-fr", 40, seed=0)
+    old = seeded_model(0, "encoder-decoder", "numbers:en-fr", pairs, embed=8, hidden=16, attention="dot")
+    new = seeded_model(0, "encoder-decoder", "numbers:en-fr", pairs, embed=8, hidden=16, attention="general")
+    with pytest.raises(UserError, match="differ"):
+        warm_start(new, old)
 
 
 def test_bad_configs_are_refused():
