@@ -41,7 +41,7 @@ from core.errors import UserError
 from core.training import TrainConfig, current_device, default_threads, seed_everything
 from core.video import synth
 from core.video.io import model_input, read_clip
-from core.video.model import RECURRENT, VideoClassifier, VideoConfig, predict
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights, predict
 from core.video.train import ClipSet, confusion_matrix, fit
 
 # The held-out set: what every shipped model is scored on (changing it changes the stored metrics).
@@ -70,10 +70,13 @@ class VideoRecipe:
     cnn_from: str = ""  # a shipped model whose CNN (minus its change channels) this one starts from
     init_from: str = ""  # a shipped model whose whole network this one continues training
     wild: bool = True  # draw training clips from synth.TRAIN (randomised scenes and camera) or synth.TRAIN_PLAIN
+    flow: bool = False  # the CNN reads the motion stream only (flow, brightness change), not the frames
 
     def config(self) -> VideoConfig:
-        """The CNN+GRU also sees each frame's change from the previous one; the baselines must not (it carries
-        order). All three answer for the clip and its mirror image together."""
+        """A recurrent model also sees each frame's change from the previous one, or reads the motion stream
+        instead of the frames; the baselines must not (both carry order). Every model answers for the clip
+        and its mirror image together."""
+        recurrent = self.temporal in RECURRENT
         return VideoConfig(
             labels=list(synth.LABELS),
             image_size=self.image_size,
@@ -81,7 +84,9 @@ class VideoRecipe:
             channels=list(self.channels),
             temporal=self.temporal,
             hidden=self.hidden,
-            motion=self.temporal in RECURRENT,
+            appearance=not self.flow,
+            motion=recurrent and not self.flow,
+            flow=self.flow,
             mirror_labels=synth.relabelling(synth.MIRRORED),
         )
 
@@ -268,7 +273,8 @@ def build(recipe: VideoRecipe, directory: Path) -> dict:
     seed_everything(0)
     model = VideoClassifier(recipe.config())
     if recipe.cnn_from:
-        model.cnn.load_state_dict(frame_only(_shipped(recipe.cnn_from, recipe.name).cnn.state_dict()))
+        source = _shipped(recipe.cnn_from, recipe.name)
+        model.cnn.load_state_dict(adapt_cnn_weights(source.cnn.state_dict(), source.config, model.config))
     if recipe.init_from:
         model.load_state_dict(_shipped(recipe.init_from, recipe.name).state_dict())
     training = _train(model, recipe)
@@ -279,12 +285,6 @@ def build(recipe: VideoRecipe, directory: Path) -> dict:
     meta = _meta(recipe, model, training)
     checkpoints.save(model, directory, meta)
     return meta
-
-
-def frame_only(cnn_weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A motion CNN's weights without its change-between-frames input channels (the first conv's last three)."""
-    first = "convs.0.weight"
-    return {**cnn_weights, first: cnn_weights[first][:, :3].clone()}
 
 
 RECIPES = {recipe.name: functools.partial(build, recipe) for recipe in (SYNTHETIC, MOTION, FRAME, MEAN)}

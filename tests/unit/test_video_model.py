@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from core import checkpoints
+from core.errors import UserError
 from core.training import TrainConfig, seed_everything
 from core.video import synth
 from core.video.model import VideoClassifier, VideoConfig, predict, train_loss
@@ -62,12 +63,26 @@ def test_motion_input_sees_the_change_between_frames():
         assert not torch.allclose(motion.frame_features(x)[:, 2], motion.frame_features(swapped)[:, 2])
 
 
-def test_frame_only_drops_the_change_channels():
-    from core.video.recipes import frame_only
+def test_adapt_cnn_weights_keeps_shared_inputs_drops_others_and_zeroes_new_ones():
+    from core.video.model import adapt_cnn_weights
 
-    motion, plain = tiny("gru", motion=True), tiny("frame")
-    plain.cnn.load_state_dict(frame_only(motion.cnn.state_dict()))
+    motion, plain, stream = tiny("gru", motion=True), tiny("frame"), tiny("gru", appearance=False, flow=True)
+    plain.cnn.load_state_dict(adapt_cnn_weights(motion.cnn.state_dict(), motion.config, plain.config))
     assert torch.equal(plain.cnn.convs[0].weight, motion.cnn.convs[0].weight[:, :3])
+    both = tiny("gru", motion=True, flow=True)  # RGB, change, stream: 9 input channels
+    both.cnn.load_state_dict(adapt_cnn_weights(motion.cnn.state_dict(), motion.config, both.config))
+    assert torch.equal(both.cnn.convs[0].weight[:, :6], motion.cnn.convs[0].weight)
+    assert not both.cnn.convs[0].weight[:, 6:].any()  # the stream starts unread
+    with pytest.raises(UserError, match="reads flow, none of what this model reads"):
+        adapt_cnn_weights(stream.cnn.state_dict(), stream.config, plain.config)
+
+
+def test_the_motion_stream_carries_order_and_needs_an_input():
+    with pytest.raises(UserError, match="carry the frame order"):
+        tiny("mean", flow=True, appearance=False)
+    with pytest.raises(UserError, match="must read something"):
+        tiny("gru", appearance=False)
+    assert tiny("gru", flow=True, appearance=False).cnn.convs[0].in_channels == 3
 
 
 @pytest.mark.parametrize("name", ["video-motion-synthetic", "video-motion", "video-motion-frame", "video-motion-mean"])
