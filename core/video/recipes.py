@@ -1,28 +1,26 @@
 """Fixed-seed recipes for the shipped video models (``make weights``).
 
-``video-motion-synthetic`` (CNN+GRU) trains first, on plain scenes (``synth.TRAIN_PLAIN``), with the
-auxiliary object-state loss. ``video-motion`` continues it on randomised scenes and cameras
-(``synth.TRAIN``: dead-leaves textures, blob outlines, shake, lighting drift, blur), which the shift set of
-``core.video.shift`` showed it needed: on plain scenes alone it read a photo scene under drifting light
-as rotation. The baselines start from ``video-motion-synthetic``'s CNN. The CNN+GRU's CNN also sees each
-frame's change from the previous one, without which the GRU never learned a rotation's direction
-(rotate_cw/ccw stayed at chance). Every clip may be mirrored and/or played backwards with its label
-swapped to the other class of its pair, so nothing but the direction of the change separates a pair.
-Every model answers for a clip and its mirror image together (``VideoConfig.mirror_labels``): on a
-400-clip development set (held-out ranges, seed 17, never reported) this took the CNN+GRU from 98.25
-to 99.25 %; most of its errors had been rotate_cw called rotate_ccw, a lean the mirror cancels.
-The two baselines start from its trained CNN minus the change channels (they carry order), so the
-three differ only in what reaches the CNN from neighbouring frames and how frames combine over time.
-Every model is scored on the held-out set: real files (mp4v .mp4, MJPG .avi, VP8/VP9 .webm)
-drawn with other seeds and the full parameter ranges (training saw only their interior, in
-memory, no codec), decoded by ``core.video.io`` like any upload.
-Why the change channels: a per-frame CNN did not learn a shape's absolute orientation even on clean,
-large objects, while the change between two frames shows the direction locally.
+``video-motion`` (CNN+GRU) reads the motion stream instead of the frames (``core.video.motion_stream``:
+dense optical flow between sampled frames with the camera's motion removed, and the brightness change),
+trained from scratch on randomised scenes and cameras (``synth.TRAIN``: dead-leaves textures, blob
+outlines, shake, lighting drift, blur) with the auxiliary object-state loss. Its predecessor,
+``video-motion-synthetic``, read RGB and each frame's RGB change on plain scenes (``synth.TRAIN_PLAIN``):
+98.5 % on the held-out set but 48 % on clips of another renderer (``core.video.shift``), which it read as
+rotations; it stays shipped for comparison, and the two baselines start from its CNN's frame channels.
+Every clip may be mirrored and/or played backwards with its label swapped to the other class of its pair,
+so nothing but the direction of the change separates a pair. Every model answers for a clip and its
+mirror image together (``VideoConfig.mirror_labels``): on a 400-clip development set (held-out ranges,
+seed 17, never reported) this took the RGB CNN+GRU from 98.25 to 99.25 %; most of its errors had been
+rotate_cw called rotate_ccw, a lean the mirror cancels. The baselines (single frame, order-blind mean)
+read RGB alone: change and flow both carry the order. Every model is scored on the held-out set: real
+files (mp4v .mp4, MJPG .avi, VP8/VP9 .webm) drawn with other seeds and the full parameter ranges
+(training saw only their interior, in memory, no codec), decoded by ``core.video.io`` like any upload.
 
 A recipe is a ``VideoRecipe``; a quick variant is ``build(replace(MOTION, epochs=2, train_per_class=50),
 folder)``. Before each evaluation the BatchNorm statistics are recomputed over 128 training clips
 (``core.video.train.recalibrate_batchnorm``); ``video-motion-synthetic``'s shipped weights were built before
-that (on one H200), so a rebuild differs from them in those running statistics only (training never reads them).
+that (on one H200), so a rebuild differs from them in those running statistics only (training never reads
+them).
 """
 
 from __future__ import annotations
