@@ -176,7 +176,7 @@ def test_save_load_roundtrip(tmp_path):
 def test_bad_config_is_a_user_error():
     with pytest.raises(ValueError, match="temporal must be"):
         VideoClassifier(VideoConfig(temporal="transformer"))
-    with pytest.raises(ValueError, match="carries the frame order"):
+    with pytest.raises(ValueError, match="carry the frame order"):
         VideoClassifier(VideoConfig(temporal="mean", motion=True))
     with pytest.raises(ValueError, match="must pair up"):
         VideoClassifier(VideoConfig(mirror_labels=[1, 1]))
