@@ -31,7 +31,7 @@ from core.video import recipes, shift  # noqa: E402
 from core.video.model import RECURRENT  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "video_shift.json"
-MODELS = ("video-motion", "video-motion-frame", "video-motion-mean")
+MODELS = ("video-motion", "video-motion-synthetic", "video-motion-frame", "video-motion-mean")
 
 
 def stored_heldout(model, shuffled: bool) -> dict:

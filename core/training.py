@@ -88,6 +88,11 @@ LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
 _DEVICE = contextvars.ContextVar("training_device", default="cpu")
 
 
+def current_device() -> str:
+    """The device Trainers run on here: ``training_device``'s, else the CPU."""
+    return _DEVICE.get()
+
+
 @contextlib.contextmanager
 def training_device(device: str) -> Iterator[None]:
     """Run every Trainer started inside on ``device`` (``models build --device cuda``); pages never set it."""
@@ -146,7 +151,7 @@ class Trainer:
     ) -> History:
         cfg, history = self.config, History()
         seed_everything(cfg.seed)  # fixes data order and dropout; the caller seeds model init
-        device = torch.device(cfg.device or _DEVICE.get())
+        device = torch.device(cfg.device or current_device())
         best, best_weights = float("inf"), None
         start = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):

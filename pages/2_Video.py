@@ -12,12 +12,14 @@ from ui.common import frozen_after_first_run
 setup_page("Video classification")
 st.title("Video classification")
 st.markdown(
-    "A small **CNN** turns each sampled frame, and its change from the previous sampled frame, into a feature "
+    "A small **CNN** turns each sampled frame's **motion stream** (where each pixel went since the previous "
+    "sampled frame, the camera's own motion taken out, and how much its brightness changed) into a feature "
     "vector; a **GRU** reads those vectors in order and classifies the clip (sequence to vector). The eight "
     "built-in classes come in pairs that no single frame and no unordered set of frames can tell apart "
     f"({vi.named(joiner=', ')}): only the "
-    "**order** can. Compare the single-frame and order-blind baselines (their CNN sees each frame alone: the "
-    "change between frames would carry the order), and the same GRU fed shuffled frames."
+    "**order** can. Compare the single-frame and order-blind baselines (their CNN sees each frame's pixels "
+    "alone: motion between frames would carry the order), the same GRU fed shuffled frames, and a CNN+GRU "
+    "that reads the pixels and their change instead of the motion stream (plain scenes only)."
 )
 st.markdown(vi.mirror_sentence())
 

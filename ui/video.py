@@ -22,7 +22,8 @@ from ui.common import bind_choice, bind_int
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 VARIANTS = {  # shipped model -> what it is
-    "video-motion": "CNN + GRU",
+    "video-motion": "CNN + GRU on the motion stream",
+    "video-motion-synthetic": "CNN + GRU on frames, plain scenes only",
     "video-motion-frame": "single frame",
     "video-motion-mean": "order-blind mean",
 }
@@ -89,8 +90,10 @@ def summary(model: VideoClassifier) -> str:
     c = model.config
     over = {"gru": "GRU", "lstm": "LSTM", "mean": "order-blind mean", "frame": "single frame"}[c.temporal]
     size = f" {c.hidden}" if c.temporal in ("gru", "lstm") else ""
+    reads = {"appearance": "frames", "motion": "frame changes", "flow": "motion stream"}
+    inputs = " + ".join(reads[name] for name in c.inputs())
     return (
-        f"CNN ({', '.join(map(str, c.channels))} channels{', frame changes' if c.motion else ''}) + {over}{size}, "
+        f"CNN ({', '.join(map(str, c.channels))} channels, reads {inputs}) + {over}{size}, "
         f"{c.frames} frames of {c.image_size}x{c.image_size}, {len(c.labels)} classes: {', '.join(c.labels)}"
     )
 

@@ -127,7 +127,7 @@ def compare_section(clip_key: str, clip) -> None:
         metrics = model.meta.get("metrics", {})
         readings = [(vi.VARIANTS[name], None, "heldout_accuracy")]  # (shown as, shuffle seed, stored metric)
         if model.config.temporal in RECURRENT:
-            readings.append(("CNN + GRU, shuffled", 0, "shuffled_accuracy"))
+            readings.append((f"{vi.VARIANTS[name]}, shuffled", 0, "shuffled_accuracy"))
         for label, seed, metric in readings:
             result = prediction(name, name, model, clip_key, clip, shuffle_seed=seed)
             rows.append({"model": label, "prediction": result["label"], "confidence": f"{result['confidence']:.1%}"})

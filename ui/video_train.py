@@ -130,9 +130,10 @@ def _settings(start: str, model: VideoClassifier | None) -> custom.CustomTrainin
         "Frame changes",
         True,
         key="vt_motion",
-        disabled=temporal not in RECURRENT,
+        disabled=temporal not in RECURRENT or start == "transfer",
         help="The CNN also sees each frame's change from the previous one: direction (turning, moving) "
-        "becomes visible to it. Off for mean and single frame, where it would leak the order.",
+        "becomes visible to it. Off for mean and single frame, where it would leak the order. Transfer reads "
+        "what the shipped CNN reads (the motion stream for GRU/LSTM, the frames for the others).",
     )
     return custom.CustomTraining(
         start=start,

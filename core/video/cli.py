@@ -121,7 +121,9 @@ def _train(args) -> int:
         hidden=args.hidden,
         channels=list(MOTION.channels),
         bidirectional=args.bidirectional,
-        motion=args.motion and args.temporal in RECURRENT,  # frame changes would give a baseline the order
+        appearance=not (args.flow and args.temporal in RECURRENT),
+        motion=args.motion and args.temporal in RECURRENT and not args.flow,  # would give a baseline the order
+        flow=args.flow and args.temporal in RECURRENT,
         mirror_labels=synth.relabelling(synth.MIRRORED, labels) if args.augment else [],
     )
     config.validate()
@@ -208,6 +210,11 @@ def register(commands, train_commands) -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="the CNN also sees each frame's change from the previous one (gru/lstm only)",
+    )
+    train.add_argument(
+        "--flow",
+        action="store_true",
+        help="the CNN reads the motion stream (flow and brightness change) instead of the frames (gru/lstm only)",
     )
     train.add_argument(
         "--augment",

@@ -4,7 +4,9 @@ Class names and time ranges come as the page's text; clips are decoded and sampl
 (``core.video.io``), a share of each class is held out, and a small CNN+RNN trains on the rest.
 By default it starts from the shipped ``video-motion`` model's CNN and keeps it fixed (transfer): five
 real-looking clips a class are too few to teach a CNN to see, but enough to teach a GRU and a head what
-the shipped CNN's features mean for the user's classes. bench/bench_video_transfer.py measures both starts.
+the shipped CNN's features mean for the user's classes. That CNN reads the motion stream, which carries
+the frame order, so an order-blind or single-frame model starts from ``video-motion-synthetic``'s CNN
+(its frame channels) instead. bench/bench_video_transfer.py measures both starts.
 A third start fine-tunes a whole given model (shipped or uploaded): its network is kept, its head too when
 the classes are its own, and epoch 0 of the curve is that model on the user's clips before any step.
 """
@@ -22,12 +24,12 @@ from core import checkpoints
 from core.errors import UserError
 from core.training import Callback, TrainConfig, seed_everything
 from core.video.io import model_input, read_clip, read_segments
-from core.video.model import RECURRENT, VideoClassifier, VideoConfig
-from core.video.recipes import frame_only
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights
 from core.video.train import ClipSet, accuracy, confusion_matrix, fit
 
 MIN_CLASSES, MAX_CLASSES = 2, 8
 TRANSFER_FROM = "video-motion"  # the shipped model whose CNN a user's classes start from
+TRANSFER_FROM_FRAMES = "video-motion-synthetic"  # ... when they are read order-blind or from one frame
 STARTS = ("transfer", "scratch", "model")
 
 
@@ -47,6 +49,7 @@ class CustomTraining:
     hidden: int = 64  # RNN size (transfer: 93 % vs 90 % at 32 on 20 dev clips of wave/still, 3 seeds)
     width: int = 16  # CNN width: conv blocks of width, 2 x width, 2 x width channels
     motion: bool = True  # the CNN also sees each frame's change (recurrent models only: it carries order)
+    flow: bool = False  # the CNN reads the motion stream instead of the frames (recurrent models only)
     epochs: int = 15
     held_share: float = 0.2  # share of each class with 2+ clips held out (at least one clip of it)
     frames: int = 16  # frames sampled per clip
@@ -57,16 +60,15 @@ class CustomTraining:
 
     def config(self, names: list[str], cnn: VideoConfig | None = None) -> VideoConfig:
         """The model for ``names``; with ``cnn`` (the transfer source's config) its CNN's shape and input size."""
+        recurrent = self.temporal in RECURRENT
         shape = {"channels": [self.width, self.width * 2, self.width * 2], "image_size": self.image_size}
+        flow = self.flow and recurrent
+        inputs = {"appearance": not flow, "motion": self.motion and recurrent and not flow, "flow": flow}
         if cnn is not None:
             shape = {"channels": list(cnn.channels), "image_size": cnn.image_size, "feature_dim": cnn.feature_dim}
+            inputs = {"appearance": cnn.appearance, "motion": cnn.motion and recurrent, "flow": cnn.flow and recurrent}
         return VideoConfig(
-            labels=list(names),
-            frames=self.frames,
-            temporal=self.temporal,
-            hidden=self.hidden,
-            motion=self.motion and self.temporal in RECURRENT,
-            **shape,
+            labels=list(names), frames=self.frames, temporal=self.temporal, hidden=self.hidden, **shape, **inputs
         )
 
     def like(self, model: VideoClassifier) -> CustomTraining:
@@ -78,6 +80,7 @@ class CustomTraining:
             temporal=c.temporal,
             hidden=c.hidden,
             motion=c.motion,
+            flow=c.flow,
             frames=c.frames,
             image_size=c.image_size,
             width=c.channels[0],
@@ -88,6 +91,7 @@ NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's v
     "temporal": ("over time", lambda c: c.temporal),
     "hidden": ("RNN size", lambda c: c.hidden),
     "motion": ("frame changes", lambda c: c.motion),
+    "flow": ("motion stream", lambda c: c.flow),
     "frames": ("frames per clip", lambda c: c.frames),
     "image_size": ("frame size", lambda c: c.image_size),
 }
@@ -100,7 +104,8 @@ def _said(value) -> str:
 def check_start(start: VideoClassifier, settings: CustomTraining) -> None:
     """Fine-tuning keeps the start model's network: settings asking for another one are refused, saying which."""
     asked = {name: getattr(settings, name) for name in NETWORK}
-    asked["motion"] = settings.motion and settings.temporal in RECURRENT  # as config() builds it
+    built = settings.config(["a", "b"])  # as config() builds it
+    asked["motion"], asked["flow"] = built.motion, built.flow
     differ = [
         f"{words} {_said(asked[name])} (the start model: {_said(value(start.config))})"
         for name, (words, value) in NETWORK.items()
@@ -215,16 +220,19 @@ def new_model(names: list[str], settings: CustomTraining, start: VideoClassifier
         return _fine_tuned(start, names, settings)
     if settings.start == "scratch":
         return VideoClassifier(settings.config(names))
-    if not (checkpoints.ASSETS_DIR / TRANSFER_FROM / checkpoints.CONFIG_NAME).is_file():
-        raise UserError(f"transfer needs the shipped {TRANSFER_FROM} model: run make weights, or start from scratch")
-    source = checkpoints.load(TRANSFER_FROM)
+    name = transfer_source(settings.temporal)
+    if not (checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).is_file():
+        raise UserError(f"transfer needs the shipped {name} model: run make weights, or start from scratch")
+    source = checkpoints.load(name)
     model = VideoClassifier(settings.config(names, source.config))
-    weights = source.cnn.state_dict()
-    if not model.config.motion and source.config.motion:
-        weights = frame_only(weights)
-    model.cnn.load_state_dict(weights)
+    model.cnn.load_state_dict(adapt_cnn_weights(source.cnn.state_dict(), source.config, model.config))
     model.cnn.requires_grad_(False)  # BatchNorm statistics still adapt: fit recalibrates them on the user's clips
     return model
+
+
+def transfer_source(temporal: str) -> str:
+    """The shipped model whose CNN a user's model reading frames ``temporal``-wise starts from."""
+    return TRANSFER_FROM if temporal in RECURRENT else TRANSFER_FROM_FRAMES
 
 
 def _fine_tuned(start: VideoClassifier | None, names: list[str], settings: CustomTraining) -> VideoClassifier:

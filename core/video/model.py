@@ -17,8 +17,9 @@ import torch.nn as nn
 
 from core import checkpoints
 from core.errors import UserError
+from core.video.motion_stream import STREAM_CHANNELS, motion_stream
 
-RECURRENT = ("gru", "lstm")  # read frames in order; only these may see frame changes (motion)
+RECURRENT = ("gru", "lstm")  # read frames in order; only these may see frame changes (motion) or flow
 TEMPORAL = (*RECURRENT, "mean", "frame")
 
 
@@ -33,7 +34,9 @@ class VideoConfig:
     hidden: int = 64  # RNN hidden size
     bidirectional: bool = False  # a second RNN reads the frames backwards
     dropout: float = 0.1  # on the frame features during training
-    motion: bool = False  # the CNN also sees each frame's change from the previous sampled frame
+    appearance: bool = True  # the CNN reads each frame's RGB
+    motion: bool = False  # ... each frame's RGB change from the previous sampled frame
+    flow: bool = False  # ... the motion stream (core.video.motion_stream): flow and brightness change
     # the class of each class's mirror image (move_left -> move_right); if set, answers (not training)
     # average the clip and its left-right mirror image read as the mirrored class
     mirror_labels: list[int] = field(default_factory=list)
@@ -41,8 +44,10 @@ class VideoConfig:
     def validate(self) -> None:
         if self.temporal not in TEMPORAL:
             raise UserError(f"temporal must be one of {', '.join(TEMPORAL)}, not {self.temporal!r}")
-        if self.motion and self.temporal not in RECURRENT:
-            raise UserError(f"motion (frame changes) carries the frame order: only for {', '.join(RECURRENT)}")
+        if (self.motion or self.flow) and self.temporal not in RECURRENT:
+            raise UserError(f"frame changes and flow carry the frame order: only for {', '.join(RECURRENT)}")
+        if not (self.appearance or self.motion or self.flow):
+            raise UserError("the CNN must read something: appearance, motion (frame changes) or flow")
         if not 2 <= len(self.labels) <= 64 or len(set(self.labels)) != len(self.labels):
             raise UserError("a video model needs 2-64 distinct class names")
         mirror, n = self.mirror_labels, len(self.labels)
@@ -55,14 +60,19 @@ class VideoConfig:
         if not 1 <= self.frames <= 256 or not 1 <= self.feature_dim <= 1024 or not 1 <= self.hidden <= 1024:
             raise UserError("frames must be 1-256, feature_dim and hidden 1-1024")
 
+    def inputs(self) -> dict[str, int]:
+        """What the CNN reads per pixel, in this order: input group -> channels."""
+        groups = {"appearance": 3, "motion": 3, "flow": STREAM_CHANNELS}
+        return {name: n for name, n in groups.items() if getattr(self, name)}
+
 
 class FrameCNN(nn.Module):
-    """(N, 3 or 6, S, S) -> (N, feature_dim). Conv blocks halve the size; the final map is flattened, not
+    """(N, channels of config.inputs(), S, S) -> (N, feature_dim). Conv blocks halve the size; the final map is flattened, not
     pooled, so the features keep WHERE the object is (global pooling would hide a move)."""
 
     def __init__(self, config: VideoConfig):
         super().__init__()
-        blocks, c_in = [], 6 if config.motion else 3
+        blocks, c_in = [], sum(config.inputs().values())
         for c_out in config.channels:
             blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
             c_in = c_out
@@ -72,6 +82,22 @@ class FrameCNN(nn.Module):
 
     def forward(self, x):
         return self.project(self.convs(x))
+
+
+def adapt_cnn_weights(weights: dict[str, torch.Tensor], source: VideoConfig, target: VideoConfig) -> dict:
+    """A CNN's weights (``source``'s inputs) for a CNN reading ``target``'s inputs: the first conv keeps the
+    input groups both read, drops the others, and starts at zero on groups only the target reads."""
+    first, have = "convs.0.weight", weights["convs.0.weight"]
+    offsets, at = {}, 0
+    for name, n in source.inputs().items():
+        offsets[name], at = at, at + n
+    parts = [
+        have[:, offsets[name] : offsets[name] + n] if name in offsets else have.new_zeros(have.shape[0], n, 3, 3)
+        for name, n in target.inputs().items()
+    ]
+    if not set(target.inputs()) & set(offsets):
+        raise UserError(f"that CNN reads {', '.join(source.inputs())}, none of what this model reads")
+    return {**weights, first: torch.cat(parts, dim=1).clone()}
 
 
 class VideoOutput(NamedTuple):
@@ -99,13 +125,22 @@ class VideoClassifier(nn.Module):
 
     def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
         """frames (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1] -> CNN features (B, T, F)."""
+        pixels = frames  # as decoded, for OpenCV's flow
         if frames.dtype == torch.uint8:
             frames = frames.float() / 255.0
         b, t = frames.shape[:2]
-        x = frames - 0.5
+        parts = []  # each (B, T, S, S, channels), in the order of config.inputs()
+        if self.config.appearance:
+            parts.append(frames - 0.5)
         if self.config.motion:  # a rotation's direction is local in the change between frames, not in one frame
             previous = torch.cat([frames[:, :1], frames[:, :-1]], dim=1)  # the first frame is its own predecessor
-            x = torch.cat([x, frames - previous], dim=-1)  # (B, T, S, S, 6)
+            parts.append(frames - previous)
+        if self.config.flow:
+            if pixels.dtype != torch.uint8:
+                pixels = (pixels * 255).round().to(torch.uint8)
+            stream = motion_stream(pixels.cpu().numpy())  # OpenCV: on the CPU whatever the device
+            parts.append(torch.from_numpy(stream).to(frames.device))
+        x = torch.cat(parts, dim=-1)
         x = x.permute(0, 1, 4, 2, 3).reshape(b * t, x.shape[-1], *frames.shape[2:4])  # (B*T, C, S, S)
         return self.cnn(x).view(b, t, -1)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -40,6 +40,9 @@ SHAPES = {
 }
 BACKGROUNDS = ("solid", "gradient", "noise", "stripes", "checker")
 FILLS = ("solid", "stripes", "checker", "gradient")
+# Training also draws "leaves" (a dead-leaves texture: overlapping discs and ellipses of every size, whose
+# statistics resemble photographs') and "blob" outlines (a random non-convex polygon per clip).
+WILD = ("leaves",)
 
 
 @dataclass
@@ -57,11 +60,18 @@ class Ranges:
     fast_cycles: tuple[int, int] = (5, 8)  # blink_fast: on/off cycles over the clip
     slow_cycles: tuple[int, int] = (1, 2)
     noise: tuple[float, float] = (0.0, 8.0)  # camera noise, standard deviation in 0-255 units
+    # What the held-out set never varies (its defaults leave clips as they were drawn before these existed):
+    backgrounds: tuple[str, ...] = BACKGROUNDS
+    fills: tuple[str, ...] = FILLS
+    shapes: tuple[str, ...] = tuple(SHAPES)
+    shake: tuple[float, float] = (0.0, 0.0)  # camera shake: std of a smoothed random walk, share of the width
+    gain: tuple[float, float] = (1.0, 1.0)  # exposure at the start and at the end, each drawn here (lighting drift)
+    blur: tuple[float, float] = (0.0, 0.0)  # defocus sigma, share of the height
 
 
 HELDOUT = Ranges()
 # Training never sees the ends of the ranges (nor the codecs: it renders frames in memory).
-TRAIN = Ranges(
+TRAIN_PLAIN = Ranges(
     width=(64, 128),  # rendered small then area-resized, like a large frame decoded and shrunk
     duration=(1.5, 8.0),
     fps=(10.0, 25.0),
@@ -70,6 +80,18 @@ TRAIN = Ranges(
     scale=(2.2, 3.8),
     turn=(110.0, 340.0),
     noise=(0.0, 6.0),
+)
+TRAIN = replace(
+    TRAIN_PLAIN,
+    noise=(0.0, 10.0),
+    # Appearance and camera randomised so that only the motion is left to learn (issue 15): the
+    # dev set of core.video.shift showed textured scenes and lighting drift read as rotation.
+    backgrounds=BACKGROUNDS + WILD * 3,
+    fills=FILLS + WILD * 2,
+    shapes=(*SHAPES, "blob", "blob", "blob"),
+    shake=(0.0, 0.015),
+    gain=(0.7, 1.3),
+    blur=(0.0, 0.008),
 )
 
 
@@ -97,6 +119,9 @@ class ClipSpec:
     noise: float
     seed: int
     jpeg: int = 0  # training only: JPEG quality to roughen frames like a codec would (0 = off)
+    shake: float = 0.0  # camera shake, pixels
+    gain: tuple[float, float] = (1.0, 1.0)  # exposure at the first and the last frame
+    blur: float = 0.0  # defocus sigma, pixels
     extra: dict = field(default_factory=dict)
 
 
@@ -155,7 +180,7 @@ def random_spec(label: str, seed: int, ranges: Ranges = TRAIN) -> ClipSpec:
         height=height,
         fps=fps,
         frames=frames,
-        shape=str(rng.choice(list(SHAPES))),
+        shape=str(rng.choice(list(ranges.shapes))),
         size=float(size),
         end_size=float(end_size),
         start=(float(start[0]), float(start[1])),
@@ -164,19 +189,33 @@ def random_spec(label: str, seed: int, ranges: Ranges = TRAIN) -> ClipSpec:
         end_angle=float(end_angle),
         cycles=cycles,
         phase=float(rng.uniform(0, 1)),
-        fill=str(rng.choice(FILLS)),
+        fill=str(rng.choice(list(ranges.fills))),
         colors=_contrasting_colors(rng),
-        background=str(rng.choice(BACKGROUNDS)),
+        background=str(rng.choice(list(ranges.backgrounds))),
         texture_period=float(rng.uniform(0.04, 0.15) * height),
         texture_angle=float(rng.uniform(0, 180)),
         noise=float(rng.uniform(*ranges.noise)),
         seed=seed,
+        **_camera(seed, width, height, ranges),
     )
 
 
-def _pattern(spec: ClipSpec, kind: str, a, b, rng: np.random.Generator) -> np.ndarray:
-    """A (H, W, 3) float image: solid, gradient, noise, stripes or checker between colours a and b."""
-    h, w = spec.height, spec.width
+def _camera(seed: int, width: int, height: int, ranges: Ranges) -> dict:
+    """Shake, lighting drift and blur, from a stream of their own: the other draws stay what they were."""
+    rng = np.random.default_rng([seed, 3])
+    return {
+        "shake": float(rng.uniform(*ranges.shake) * width),
+        "gain": (float(rng.uniform(*ranges.gain)), float(rng.uniform(*ranges.gain))),
+        "blur": float(rng.uniform(*ranges.blur) * height),
+    }
+
+
+def _pattern(spec: ClipSpec, kind: str, a, b, rng: np.random.Generator, margin: int = 0) -> np.ndarray:
+    """A (H + 2m, W + 2m, 3) float image: solid, gradient, noise, stripes, checker or leaves between colours a and b."""
+    h, w = spec.height + 2 * margin, spec.width + 2 * margin
+    a, b = np.array(a, np.float32), np.array(b, np.float32)
+    if kind == "leaves":
+        return _dead_leaves(h, w, a, b, rng)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     theta = math.radians(spec.texture_angle)
     u = xs * math.cos(theta) + ys * math.sin(theta)
@@ -192,8 +231,41 @@ def _pattern(spec: ClipSpec, kind: str, a, b, rng: np.random.Generator) -> np.nd
         t = (np.sin(2 * math.pi * u / spec.texture_period) > 0).astype(np.float32)
     else:  # checker
         t = ((np.floor(u / spec.texture_period) + np.floor(v / spec.texture_period)) % 2).astype(np.float32)
-    a, b = np.array(a, np.float32), np.array(b, np.float32)
     return a + t[..., None] * (b - a)
+
+
+def _dead_leaves(h: int, w: int, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Overlapping ellipses with log-uniform radii, coloured between a and b with jitter (Lee et al. 2001's
+    dead-leaves model: edges and sizes at every scale, like a photograph, and nothing shared with one)."""
+    image = np.empty((h, w, 3), np.float32)
+    image[:] = a
+    for _ in range(int(rng.integers(60, 160))):
+        radius = min(h, w) * 0.02 * 15 ** rng.random()  # 2 % to 30 % of the short side
+        axes = (max(1, int(radius)), max(1, int(radius * rng.uniform(0.3, 1.0))))
+        color = a + rng.random() * (b - a) + rng.normal(0, 25, 3)
+        centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, color.tolist(), -1, cv2.LINE_AA)
+    return image
+
+
+def _outline(spec: ClipSpec) -> np.ndarray:
+    """The shape's unit outline; a "blob" is a non-convex polygon of its own per clip."""
+    if spec.shape != "blob":
+        return np.array(SHAPES[spec.shape], np.float64)
+    rng = np.random.default_rng([spec.seed, 4])
+    corners = int(rng.integers(6, 12))
+    angles = np.sort(rng.uniform(0, 2 * math.pi, corners))
+    radii = rng.uniform(0.2, 0.5, corners)
+    return np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1)
+
+
+def _shake_path(spec: ClipSpec) -> np.ndarray:
+    """(frames, 2) camera offsets in pixels: a smoothed random walk with standard deviation ``spec.shake``."""
+    rng = np.random.default_rng([spec.seed, 5])
+    walk = np.cumsum(rng.normal(0, 1, (spec.frames + 6, 2)), 0)
+    walk = np.stack([np.convolve(walk[:, i], np.ones(7) / 7, "valid")[: spec.frames] for i in range(2)], 1)
+    walk -= walk.mean(0)
+    return walk / max(float(walk.std()), 1e-6) * spec.shake
 
 
 def frame_state(spec: ClipSpec, index: int) -> tuple[float, float, float, float, bool]:
@@ -211,9 +283,11 @@ def render(spec: ClipSpec, indices: list[int] | None = None) -> np.ndarray:
     """RGB frames (len(indices), H, W, 3) uint8 of the clip at the given frame numbers (default: all)."""
     indices = list(range(spec.frames)) if indices is None else indices
     rng = np.random.default_rng(spec.seed + 7919)
-    background = _pattern(spec, spec.background, spec.colors[2], spec.colors[3], rng)
-    texture = _pattern(spec, spec.fill, spec.colors[0], spec.colors[1], rng)
-    outline = np.array(SHAPES[spec.shape], np.float64)
+    margin = int(math.ceil(3 * spec.shake))  # the scene is drawn larger; the camera's window moves within it
+    background = _pattern(spec, spec.background, spec.colors[2], spec.colors[3], rng, margin)
+    texture = _pattern(spec, spec.fill, spec.colors[0], spec.colors[1], rng, margin)
+    outline = _outline(spec)
+    shake = _shake_path(spec) if spec.shake else np.zeros((spec.frames, 2))
     frames = np.empty((len(indices), spec.height, spec.width, 3), np.uint8)
     for k, index in enumerate(indices):
         x, y, size, angle, visible = frame_state(spec, index)
@@ -221,11 +295,17 @@ def render(spec: ClipSpec, indices: list[int] | None = None) -> np.ndarray:
         if visible:
             theta = math.radians(angle)
             rotation = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-            points = outline @ rotation.T * size + (x, y)
-            mask = np.zeros((spec.height, spec.width), np.uint8)
+            points = outline @ rotation.T * size + (x + margin, y + margin)
+            mask = np.zeros(frame.shape[:2], np.uint8)
             cv2.fillPoly(mask, [np.round(points * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
             alpha = (mask.astype(np.float32) / 255.0)[..., None]
             frame = frame * (1 - alpha) + texture * alpha
+        if margin:
+            dx, dy = np.clip(np.round(shake[index]).astype(int), -margin, margin)
+            frame = frame[margin + dy : margin + dy + spec.height, margin + dx : margin + dx + spec.width]
+        frame = frame * (spec.gain[0] + (spec.gain[1] - spec.gain[0]) * index / max(spec.frames - 1, 1))
+        if spec.blur:
+            frame = cv2.GaussianBlur(frame, (0, 0), spec.blur)
         if spec.noise:
             frame = frame + np.random.default_rng(spec.seed * 1000 + index).normal(0, spec.noise, frame.shape)
         frame = frame.clip(0, 255).astype(np.uint8)
@@ -256,10 +336,12 @@ def jpeg_quality(seed: int) -> int:
     return int(rng.integers(35, 85)) if rng.random() < 0.5 else 0
 
 
-def training_clip(label: str, seed: int, n_frames: int, image_size: int) -> tuple[np.ndarray, np.ndarray]:
+def training_clip(
+    label: str, seed: int, n_frames: int, image_size: int, ranges: Ranges = TRAIN
+) -> tuple[np.ndarray, np.ndarray]:
     """The n frames a uniform sampler would pick, rendered small and area-resized: (n, S, S, 3) uint8,
     with their (n, 6) object states."""
-    spec = random_spec(label, seed, TRAIN)
+    spec = random_spec(label, seed, ranges)
     spec.jpeg = jpeg_quality(seed)
     indices = sample_indices(spec.frames, n_frames)
     frames = render(spec, indices)
@@ -268,13 +350,19 @@ def training_clip(label: str, seed: int, n_frames: int, image_size: int) -> tupl
 
 
 def training_set(
-    per_class: int, n_frames: int, image_size: int, seed: int, labels: list[str] = LABELS, workers: int = 1
+    per_class: int,
+    n_frames: int,
+    image_size: int,
+    seed: int,
+    labels: list[str] = LABELS,
+    workers: int = 1,
+    ranges: Ranges = TRAIN,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frames (per_class * C, n, S, S, 3) uint8, labels (per_class * C,) and object states
     (per_class * C, n, 6), deterministic by seed (each clip has its own, so ``workers`` processes
     render the same set)."""
     jobs = [
-        (label, seed * 1_000_003 + k * len(LABELS) + c, n_frames, image_size)
+        (label, seed * 1_000_003 + k * len(LABELS) + c, n_frames, image_size, ranges)
         for k in range(per_class)
         for c, label in enumerate(labels)
     ]

@@ -30,7 +30,14 @@ def test_sample_clip_prediction_and_views(open_page):
     timeline = charts(at)[names.index("Class probabilities per frame")]
     assert len(timeline["data"]) == 8 and len(timeline["data"][0]["x"]) == 16
     bars = charts(at)[names.index("Accuracy on the held-out set")]
-    assert list(bars["data"][0]["x"]) == ["CNN + GRU", "CNN + GRU, shuffled", "single frame", "order-blind mean"]
+    assert list(bars["data"][0]["x"]) == [
+        "CNN + GRU on the motion stream",
+        "CNN + GRU on the motion stream, shuffled",
+        "CNN + GRU on frames, plain scenes only",
+        "CNN + GRU on frames, plain scenes only, shuffled",
+        "single frame",
+        "order-blind mean",
+    ]
 
 
 def test_intro_says_what_the_mirror_does_with_stored_numbers(open_page):
@@ -96,7 +103,7 @@ def test_train_your_own(open_page, tmp_path, mode):
     assert any("Training accuracy" in s.value for s in at.success)
     assert "Held-out confusion" in titles(at)
     assert at.get("download_button")
-    assert job.result.model.config.motion  # the default: the CNN sees frame changes
+    assert job.result.model.config.flow  # the default, transfer: the shipped CNN reads the motion stream
     if mode == "ranges":  # the last range runs a second past the 6 s clip: used up to its end, and said so
         assert any("the range 5-7 s ends after the clip" in w.value for w in at.warning), at.warning
     finished = [s.value for s in at.success if "finished after" in s.value]

@@ -117,11 +117,16 @@ def test_train_dry_run_text_progress():
     assert result.stdout.startswith("video epoch 1/1: loss ") and "done: seconds" in result.stdout
 
 
-def test_train_dry_run():
+def test_train_dry_run(tmp_path):
     result = run_cli("train", "video", "--dry-run", "--json", "--image-size", "16", "--frames", "6", "--threads", "1")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["saved"] is None and "val_accuracy" in summary
+    args = ("train", "video", "--flow", "--per-class", "2", "--epochs", "1", "--image-size", "16", "--frames", "6")
+    result = run_cli(*args, "--out", str(tmp_path / "stream"))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "stream" / "config.json").read_text())["config"]
+    assert (config["appearance"], config["motion"], config["flow"]) == (False, False, True)
 
 
 @pytest.mark.parametrize(

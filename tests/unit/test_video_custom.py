@@ -104,11 +104,13 @@ def test_a_tiny_run_scores_what_its_loss_says():
 def test_transfer_starts_from_the_shipped_cnn_and_keeps_it_fixed(monkeypatch, tmp_path):
     x, y, _ = synth.training_set(1, 16, 32, seed=6)
     collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
-    shipped = checkpoints.load(custom.TRANSFER_FROM).cnn.state_dict()
-    for temporal, first_conv in (("gru", shipped["convs.0.weight"]), ("mean", shipped["convs.0.weight"][:, :3])):
+    for temporal in ("gru", "mean"):
+        source = checkpoints.load(custom.transfer_source(temporal))  # gru: video-motion, mean: frames only
+        shipped = source.cnn.state_dict()
         settings = custom.CustomTraining(temporal=temporal, width=8, hidden=8, epochs=2, held_share=0.0)
         trained = custom.train(collected, ["a", "b"], settings)
         cnn = trained.model.cnn.state_dict()
+        first_conv = shipped["convs.0.weight"][:, : sum(trained.model.config.inputs().values())]
         assert cnn["convs.0.weight"].equal(first_conv)  # loaded, then not trained (width=8 is ignored)
         assert all(
             cnn[k].equal(v)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from core import checkpoints
+from core.errors import UserError
 from core.training import TrainConfig, seed_everything
 from core.video import synth
 from core.video.model import VideoClassifier, VideoConfig, predict, train_loss
@@ -62,26 +63,62 @@ def test_motion_input_sees_the_change_between_frames():
         assert not torch.allclose(motion.frame_features(x)[:, 2], motion.frame_features(swapped)[:, 2])
 
 
-def test_frame_only_drops_the_change_channels():
-    from core.video.recipes import frame_only
+def test_adapt_cnn_weights_keeps_shared_inputs_drops_others_and_zeroes_new_ones():
+    from core.video.model import adapt_cnn_weights
 
-    motion, plain = tiny("gru", motion=True), tiny("frame")
-    plain.cnn.load_state_dict(frame_only(motion.cnn.state_dict()))
+    motion, plain, stream = tiny("gru", motion=True), tiny("frame"), tiny("gru", appearance=False, flow=True)
+    plain.cnn.load_state_dict(adapt_cnn_weights(motion.cnn.state_dict(), motion.config, plain.config))
     assert torch.equal(plain.cnn.convs[0].weight, motion.cnn.convs[0].weight[:, :3])
+    both = tiny("gru", motion=True, flow=True)  # RGB, change, stream: 9 input channels
+    both.cnn.load_state_dict(adapt_cnn_weights(motion.cnn.state_dict(), motion.config, both.config))
+    assert torch.equal(both.cnn.convs[0].weight[:, :6], motion.cnn.convs[0].weight)
+    assert not both.cnn.convs[0].weight[:, 6:].any()  # the stream starts unread
+    with pytest.raises(UserError, match="reads flow, none of what this model reads"):
+        adapt_cnn_weights(stream.cnn.state_dict(), stream.config, plain.config)
 
 
-@pytest.mark.parametrize("name", ["video-motion", "video-motion-frame", "video-motion-mean"])
+def test_the_motion_stream_carries_order_and_needs_an_input():
+    with pytest.raises(UserError, match="carry the frame order"):
+        tiny("mean", flow=True, appearance=False)
+    with pytest.raises(UserError, match="must read something"):
+        tiny("gru", appearance=False)
+    assert tiny("gru", flow=True, appearance=False).cnn.convs[0].in_channels == 3
+
+
+@pytest.mark.parametrize("name", ["video-motion-synthetic", "video-motion", "video-motion-frame", "video-motion-mean"])
 def test_recipes_build_the_shipped_architectures(name):
     """One dataclass per recipe: each builds exactly the shipped checkpoint's configuration."""
     import dataclasses
     import json
 
-    from core.video.recipes import FRAME, MEAN, MOTION
+    from core.video.recipes import RECIPES
 
-    recipe = {r.name: r for r in (MOTION, FRAME, MEAN)}[name]
-    shipped = json.loads((checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).read_text())["config"]
-    assert dataclasses.asdict(recipe.config()) == shipped
-    assert dataclasses.replace(MOTION, epochs=2).epochs == 2 and MOTION.epochs == 46
+    recipe = RECIPES[name].args[0]
+    shipped = json.loads((checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).read_text())
+    assert dataclasses.asdict(recipe.config()) == shipped["config"]
+    started = {key: value for key, value in shipped["meta"]["training"].items() if key in ("cnn_from", "init_from")}
+    assert started == {key: getattr(recipe, key) for key in ("cnn_from", "init_from") if getattr(recipe, key)}
+
+
+def test_heldout_scenes_are_unchanged_by_the_training_randomisation():
+    """The randomised ranges draw from their own streams: a held-out clip is drawn as before they existed."""
+    spec = synth.random_spec("rotate_cw", 11, synth.HELDOUT)
+    assert (spec.shake, spec.gain, spec.blur) == (0.0, (1.0, 1.0), 0.0)
+    assert spec.background in synth.BACKGROUNDS and spec.shape in synth.SHAPES and spec.fill in synth.FILLS
+    plain = synth.random_spec("rotate_cw", 11, synth.TRAIN_PLAIN)  # video-motion-synthetic's training ranges
+    assert (plain.shake, plain.gain, plain.blur) == (0.0, (1.0, 1.0), 0.0)
+
+
+def test_randomised_training_clips_shake_drift_and_wear_textures():
+    specs = [synth.random_spec(label, seed) for seed in range(60) for label in synth.LABELS[:2]]
+    assert {"leaves"} <= {s.background for s in specs} and "blob" in {s.shape for s in specs}
+    spec = next(s for s in specs if s.background == "leaves" and s.shake > 1 and abs(s.gain[1] - s.gain[0]) > 0.2)
+    still = synth.ClipSpec(**{**spec.__dict__, "noise": 0.0, "jpeg": 0, "cycles": 0, "label": "grow"})
+    still.end, still.end_size, still.end_angle = still.start, still.size, still.angle  # nothing moves ...
+    first, last = synth.render(still, [0, still.frames - 1]).astype(float)
+    assert np.abs(first - last).mean() > 5  # ... yet the camera and the light change every pixel
+    x, y, _ = synth.training_set(1, 4, 16, seed=3, ranges=synth.TRAIN_PLAIN)
+    assert x.shape == (8, 4, 16, 16, 3)
 
 
 def test_heldout_clips_are_all_different_scenes():
@@ -139,7 +176,7 @@ def test_save_load_roundtrip(tmp_path):
 def test_bad_config_is_a_user_error():
     with pytest.raises(ValueError, match="temporal must be"):
         VideoClassifier(VideoConfig(temporal="transformer"))
-    with pytest.raises(ValueError, match="carries the frame order"):
+    with pytest.raises(ValueError, match="carry the frame order"):
         VideoClassifier(VideoConfig(temporal="mean", motion=True))
     with pytest.raises(ValueError, match="must pair up"):
         VideoClassifier(VideoConfig(mirror_labels=[1, 1]))

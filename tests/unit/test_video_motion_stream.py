@@ -1,0 +1,41 @@
+"""core.video.motion_stream: flow that follows the object, not the camera, and a brightness change for blinks."""
+
+import numpy as np
+import pytest
+
+from core.video.motion_stream import motion_stream
+
+SIZE = 32
+
+
+def scene(square_x: int, camera_x: int = 0, visible: bool = True) -> np.ndarray:
+    """A textured background seen by a camera shifted by ``camera_x``, with a textured square at ``square_x``."""
+    rng = np.random.default_rng(0)
+    world = (rng.random((SIZE, SIZE + 16)) * 255).astype(np.uint8)
+    world = np.kron(world[::4, ::4], np.ones((4, 4), np.uint8))  # blobs of 4x4 pixels: trackable texture
+    frame = np.roll(world, -camera_x, axis=1)[:, 8 : 8 + SIZE].copy()
+    if visible:
+        frame[12:20, square_x : square_x + 8] = np.kron([[250, 10], [10, 250]], np.ones((4, 4), np.uint8))
+    return np.repeat(frame[..., None], 3, axis=2)
+
+
+def object_dx(stream: np.ndarray, x: int) -> float:
+    return float(stream[1, 13:19, x + 1 : x + 7, 0].mean())
+
+
+@pytest.mark.parametrize("step", [2, -2])
+def test_flow_follows_the_object_and_not_a_panning_camera(step):
+    still_camera = motion_stream(np.stack([scene(10), scene(10 + step)])[None])[0]
+    assert np.sign(object_dx(still_camera, 10 + step)) == np.sign(step)
+    assert still_camera[0].max() == 0  # the first frame has no predecessor
+    # the camera pans the other way by 3 pixels while the object moves: the background's motion is removed
+    panning = motion_stream(np.stack([scene(10), scene(10 + step - 3, camera_x=3)])[None])[0]
+    assert np.sign(object_dx(panning, 10 + step - 3)) == np.sign(step)
+    background = np.abs(panning[1, :8, :, :2]).mean()
+    assert background < 0.25, background  # 3 pixels are 1.5 units before the median is subtracted
+
+
+def test_a_blink_moves_nothing_but_changes_brightness():
+    stream = motion_stream(np.stack([scene(10), scene(10, visible=False)])[None])[0]
+    assert stream[1, 12:20, 10:18, 2].mean() > 0.3
+    assert stream[1, :8, :, 2].max() == 0  # the background did not change
