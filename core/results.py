@@ -695,10 +695,10 @@ def abuse_run(relative: str) -> list[str]:
     header = [
         "scenario",
         "served",
-        "refused (429)",
+        "refused (Too Many Requests)",
         "probe p50",
         "vs unloaded",
-        "within 2x",
+        "within twice",
         "server peak",
         "answers after",
     ]

@@ -30,6 +30,7 @@ VARIANTS = {  # shipped model -> what it is
 UPLOADED = "your uploaded model"
 UPLOAD_KEY = "video_ckpt_upload"  # checkpoint_uploader keeps (digest, model) under f"{UPLOAD_KEY}_model"
 SOURCES = ("Sample clip", "Upload")
+FIRST_SAMPLE = "move_left.webm"  # what a visitor sees first: a pair only the order tells apart
 FRAMES_RANGE = (4, 64)
 
 
@@ -156,7 +157,13 @@ def choose_clip() -> tuple[str, str, bytes] | None:
         if not samples:
             st.warning("No sample clips are shipped: upload one.")
             return None
-        pick = st.selectbox("Sample", samples, key="video_sample", bind=bind_choice("video_sample", "Sample", samples))
+        pick = st.selectbox(
+            "Sample",
+            samples,
+            index=samples.index(FIRST_SAMPLE) if FIRST_SAMPLE in samples else 0,
+            key="video_sample",
+            bind=bind_choice("video_sample", "Sample", samples),
+        )
         return pick, f"sample:{pick}", (SAMPLES / pick).read_bytes()
     upload = st.file_uploader(
         f"Upload a clip ({', '.join(EXTENSIONS)})",

@@ -113,8 +113,10 @@ def test_train_your_own(open_page, tmp_path, mode):
     assert "Held-out confusion" in titles(at)
 
 
-def test_frame_changes_are_off_for_order_blind_models(open_page):
+def test_frame_changes_are_off_for_order_blind_models_and_for_transfer(open_page):
     at = open_page(PAGE)
+    assert at.checkbox(key="vt_motion").disabled  # transfer: the shipped CNN decides what it reads
+    at.radio(key="vt_start").set_value("scratch").run()
     assert not at.checkbox(key="vt_motion").disabled
     at.selectbox(key="vt_temporal").set_value("mean").run()
     assert at.checkbox(key="vt_motion").disabled

@@ -61,8 +61,9 @@ def test_bad_upload(open_page, tmp_path, monkeypatch, case):
     at.radio(key="video_source").set_value("Upload").run()
     at.file_uploader(key="video_upload").upload(name, make(tmp_path), "application/octet-stream").run()
     assert not at.exception, at.exception
-    if kind == "metric":
-        assert at.metric[0].value in synth.LABELS
+    if kind == "metric":  # read and classified (a brightening flat GIF may well show no clear motion)
+        assert at.metric[0].label == "Prediction"
+        assert at.metric[0].value in [*synth.LABELS, "no clear motion"]
     else:
         messages = [m.value for m in getattr(at, kind)]
         assert any(expected in m for m in messages), messages
