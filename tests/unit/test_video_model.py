@@ -258,3 +258,16 @@ def test_shipped_models_on_sample_clips(name):
     else:
         assert right <= 5, right  # without order, a pair is a coin flip (50 % ceiling)
         assert metrics["heldout_accuracy"] <= 0.6
+
+
+def test_a_recipe_runs_its_further_stages_from_the_last_weights():
+    from dataclasses import replace
+
+    from core.video import recipes
+
+    recipe = replace(recipes.MOTION, train_per_class=2, val_per_class=1, epochs=1, then=((1, 1e-4, 1.0),))
+    model = VideoClassifier(recipe.config())
+    training = recipes._train(model, recipe)
+    assert training["epochs"] == 2 and [s["lr"] for s in training["stages"]] == [recipe.lr, 1e-4]
+    assert training["seconds"] == round(sum(s["seconds"] for s in training["stages"]), 1)
+    assert "stages" not in recipes._train(VideoClassifier(recipe.config()), replace(recipe, then=()))
