@@ -15,7 +15,7 @@ from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
 from core.video import export, shift, synth
 from core.video.io import EXTENSIONS, model_input, read_clip
-from core.video.model import RECURRENT, TEMPORAL, VideoClassifier, VideoConfig, predict
+from core.video.model import TEMPORAL, VideoClassifier, VideoConfig, input_groups, predict
 from core.video.recipes import MOTION
 from core.video.train import ClipSet, fit
 
@@ -121,9 +121,7 @@ def _train(args) -> int:
         hidden=args.hidden,
         channels=list(MOTION.channels),
         bidirectional=args.bidirectional,
-        appearance=not (args.flow and args.temporal in RECURRENT),
-        motion=args.motion and args.temporal in RECURRENT and not args.flow,  # would give a baseline the order
-        flow=args.flow and args.temporal in RECURRENT,
+        **input_groups(args.temporal, args.motion, args.flow),  # a baseline never gets the order
         mirror_labels=synth.relabelling(synth.MIRRORED, labels) if args.augment else [],
     )
     config.validate()

@@ -24,7 +24,7 @@ from core import checkpoints
 from core.errors import UserError
 from core.training import Callback, TrainConfig, seed_everything
 from core.video.io import model_input, read_clip, read_segments
-from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights, input_groups
 from core.video.train import ClipSet, accuracy, confusion_matrix, fit
 
 MIN_CLASSES, MAX_CLASSES = 2, 8
@@ -62,8 +62,7 @@ class CustomTraining:
         """The model for ``names``; with ``cnn`` (the transfer source's config) its CNN's shape and input size."""
         recurrent = self.temporal in RECURRENT
         shape = {"channels": [self.width, self.width * 2, self.width * 2], "image_size": self.image_size}
-        flow = self.flow and recurrent
-        inputs = {"appearance": not flow, "motion": self.motion and recurrent and not flow, "flow": flow}
+        inputs = input_groups(self.temporal, self.motion, self.flow)
         if cnn is not None:
             shape = {"channels": list(cnn.channels), "image_size": cnn.image_size, "feature_dim": cnn.feature_dim}
             inputs = {"appearance": cnn.appearance, "motion": cnn.motion and recurrent, "flow": cnn.flow and recurrent}

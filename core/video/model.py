@@ -84,6 +84,14 @@ class FrameCNN(nn.Module):
         return self.project(self.convs(x))
 
 
+def input_groups(temporal: str, motion: bool, flow: bool) -> dict[str, bool]:
+    """VideoConfig's input flags for a model reading frames ``temporal``-wise that asks for frame changes and/or
+    the motion stream: the stream replaces the frames, and neither reaches an order-blind or single-frame model."""
+    recurrent = temporal in RECURRENT
+    stream = flow and recurrent
+    return {"appearance": not stream, "motion": motion and recurrent and not stream, "flow": stream}
+
+
 def adapt_cnn_weights(weights: dict[str, torch.Tensor], source: VideoConfig, target: VideoConfig) -> dict:
     """A CNN's weights (``source``'s inputs) for a CNN reading ``target``'s inputs: the first conv keeps the
     input groups both read, drops the others, and starts at zero on groups only the target reads."""

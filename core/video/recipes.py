@@ -39,7 +39,7 @@ from core.errors import UserError
 from core.training import TrainConfig, current_device, default_threads, seed_everything
 from core.video import synth
 from core.video.io import model_input, read_clip
-from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights, predict
+from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights, input_groups, predict
 from core.video.train import ClipSet, confusion_matrix, fit
 
 # The held-out set: what every shipped model is scored on (changing it changes the stored metrics).
@@ -75,7 +75,6 @@ class VideoRecipe:
         """A recurrent model also sees each frame's change from the previous one, or reads the motion stream
         instead of the frames; the baselines must not (both carry order). Every model answers for the clip
         and its mirror image together."""
-        recurrent = self.temporal in RECURRENT
         return VideoConfig(
             labels=list(synth.LABELS),
             image_size=self.image_size,
@@ -83,9 +82,7 @@ class VideoRecipe:
             channels=list(self.channels),
             temporal=self.temporal,
             hidden=self.hidden,
-            appearance=not self.flow,
-            motion=recurrent and not self.flow,
-            flow=self.flow,
+            **input_groups(self.temporal, motion=True, flow=self.flow),
             mirror_labels=synth.relabelling(synth.MIRRORED),
         )
 
