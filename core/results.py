@@ -30,6 +30,7 @@ COMMANDS = {
     ),
     "bench/results/phrasing.json": "python bench/bench_phrasing.py",
     "bench/results/page_drawn.json": "python bench/bench_page_drawn.py",
+    "bench/results/interactions.json": "python bench/bench_interactions.py",
     "bench/results/video.json": "python bench/bench_video.py",
     "bench/results/video_memory.json": "python bench/bench_video_memory.py",
     "bench/results/video_shift.json": "python bench/bench_video_shift.py",
@@ -610,6 +611,26 @@ def page_drawn() -> list[str]:
     return lines
 
 
+def interactions() -> list[str]:
+    relative = "bench/results/interactions.json"
+    data = read(relative)
+    lines = ["### One person in a warm browser: each interaction until it settles", ""] + source(relative, data)
+    if data:
+        lines += [
+            f"From the input event until the rerun it started has finished and nothing is grey; "
+            f"{data.get('repeats')} timed runs per action after one warm-up, fresh values each time; target "
+            f"{num(data.get('target_seconds'), 0, 's')}. Machine load average when measured: "
+            f"{num(data.get('load_1min'), 2)}.",
+            "",
+        ]
+        rows = [
+            [name, t.get("what"), num(t.get("median"), 2, "s"), num(t.get("worst"), 2, "s")]
+            for name, t in data["seconds"].items()
+        ]
+        lines += table(["action", "what", "median", "worst"], rows)
+    return lines
+
+
 def rerun_cost() -> list[str]:
     relative = "bench/results/rerun_cost.json"
     data = read(relative)
@@ -706,7 +727,7 @@ def abuse_run(relative: str) -> list[str]:
 
 
 def app_section() -> list[str]:
-    lines = ["## The app: drawing time and load", ""] + page_drawn() + rerun_cost() + reopen()
+    lines = ["## The app: drawing time and load", ""] + page_drawn() + interactions() + rerun_cost() + reopen()
     lines += ["### One server", ""] + _load_run("bench/results/load.json")
     lines += ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
     lines += ["", "### Bad clients: the bare server", ""] + abuse_run("bench/results/load_abuse.json")

@@ -121,8 +121,11 @@ def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
     arrays["h (hidden state)"] = (layer.hidden, True)
     if layer.cell is not None:
         arrays["c (cell state)"] = (layer.cell, True)
-    tabs = st.tabs(list(arrays))
+    # lazy tabs: only the open one is drawn (six heatmaps of an LSTM drawn at once made the first render slow)
+    tabs = st.tabs(list(arrays), default="h (hidden state)", key="inside_heatmap_tab", on_change="rerun")
     for tab, (label, (values, signed)) in zip(tabs, arrays.items()):
+        if not tab.open:
+            continue
         shown = steps.units_by_variance(values) if order == ORDERS[0] else list(range(values.shape[1]))
         shown = shown[:HEATMAP_UNITS]
         with tab:

@@ -245,10 +245,12 @@ def tempo_qpm(score) -> float:
 
 
 def score_notes(score, qpm: float = DEFAULT_QPM) -> list[Note]:
-    """Notes of the score (ties merged) in seconds at ``qpm`` quarter notes per minute; chords give several."""
+    """Notes of the score (ties merged, in place) in seconds at ``qpm`` quarter notes per minute; chords give
+    several. In place: a copy of the score cost a third of a render, and ``render`` owns the expanded score."""
     seconds = 60.0 / qpm
     notes = []
-    for element in score.stripTies().flatten().notes:
+    score.stripTies(inPlace=True)
+    for element in score.flatten().notes:
         for pitch in element.pitches:
             duration = float(element.quarterLength) * seconds
             if duration > 0:
