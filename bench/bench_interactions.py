@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import statistics
@@ -106,13 +107,13 @@ def generate_runs(page, repeats: int) -> list[float]:
 def upload_runs(page, repeats: int, folder: Path) -> list[float]:
     open_page(page, "/Video")
     timed(page, lambda: page.locator(".st-key-video_source").get_by_text("Upload", exact=True).click())
+    chooser = page.locator(".st-key-video_upload input[type=file]")
     times = []
     for i in range(repeats + 1):
         spec = synth.random_spec(synth.LABELS[i % len(synth.LABELS)], seed=100 + i)
         spec = replace(spec, width=640, height=480, frames=90, fps=30.0)
-        clip = synth.write_clip(spec, folder / f"clip{i}", "MJPG")
-        chooser = page.locator(".st-key-video_upload input[type=file]")
-        times.append(timed(page, lambda: chooser.set_input_files(str(clip))))
+        clip = str(synth.write_clip(spec, folder / f"clip{i}", "MJPG"))
+        times.append(timed(page, functools.partial(chooser.set_input_files, clip)))
     return times
 
 
