@@ -27,7 +27,7 @@ def show_result(model: CharRNN, result: dict) -> None:
         f"**Generated text coloured by probability** ({plots.PROBABILITY_LEGEND}; hover a character). "
         f"Mean surprise {mean:.2f} nats/char = {mean / math.log(2):.2f} bits/char."
     )
-    st.markdown(plots.colored_text_html(text, probabilities), unsafe_allow_html=True)
+    st.html(plots.colored_text_html(text, probabilities))
     st.download_button("Download text (.txt)", result["prime"] + text, "generated.txt", "text/plain", key="gen_dl_txt")
     st.subheader("Per-step view")
     position = 0

@@ -154,7 +154,7 @@ def neuron_section(trace: steps.Trace, index: int) -> None:
     tokens, separator = _visible_tokens(trace)
     values = layer.hidden[:, unit].tolist()
     st.markdown(f"Input coloured by unit {unit} of {layer.name} (hidden state after each step):")
-    st.markdown(plots.activation_text_html(tokens, values, separator), unsafe_allow_html=True)
+    st.html(plots.activation_text_html(tokens, values, separator))
     st.caption("Orange: positive, blue: negative, white: 0 (a colour-blind-safe scale); hover a token for the value.")
 
 
@@ -181,7 +181,7 @@ def units_section(name: str) -> None:
     labels = [f.description for f in found.findings]
     pick = st.selectbox("Colour the held-out text by the best unit for", labels, key="inside_units_feature")
     finding = found.findings[labels.index(pick)]
-    st.markdown(plots.activation_text_html(list(found.sample_text), finding.sample), unsafe_allow_html=True)
+    st.html(plots.activation_text_html(list(found.sample_text), finding.sample))
     st.caption(units.verdict(finding))
 
 

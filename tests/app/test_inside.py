@@ -14,7 +14,7 @@ def test_default_render_steps_through_held_out_text(open_page):
     assert not at.error
     assert _step_line(at).startswith("**Step 0 of ")
     assert chart_captions(at)[0].startswith("Heatmap of h (hidden state)")  # the open tab; the others wait
-    assert any("<span title=" in m.value for m in at.markdown)  # the neuron explorer's coloured text
+    assert any("<span title=" in h.value for h in at.get("html"))  # the neuron explorer's coloured text
 
 
 def test_each_heatmap_tab_draws_its_gate_or_state_with_a_caption(open_page):
