@@ -617,7 +617,8 @@ def interactions() -> list[str]:
     lines = ["### One person in a warm browser: each interaction until it settles", ""] + source(relative, data)
     if data:
         lines += [
-            f"From the input event until the rerun it started has finished and nothing is grey; "
+            f"From the input event until the run it started has finished and nothing is grey; Chromium runs on "
+            f"the server's own {data.get('cpus')} cores, so its drawing competes with the server; "
             f"{data.get('repeats')} timed runs per action after one warm-up, fresh values each time; target "
             f"{num(data.get('target_seconds'), 0, 's')}. Machine load average when measured: "
             f"{num(data.get('load_1min'), 2)}.",
