@@ -131,4 +131,5 @@ def colored_text_html(text: str, probabilities: list[float]) -> str:
         shown = "<br>" if ch == "\n" else html.escape(ch).replace(" ", "&nbsp;")
         background, color = (f"rgb{c}" for c in probability_color(p))
         spans.append(f'<span title="p={p:.3f}" style="background:{background};color:{color}">{shown}</span>')
-    return '<div style="font-family:monospace;line-height:1.6">' + "".join(spans) + "</div>"
+    # st.html does not wrap like markdown: break anywhere, or a long run of characters widens a phone's page
+    return '<div style="font-family:monospace;line-height:1.6;overflow-wrap:anywhere">' + "".join(spans) + "</div>"

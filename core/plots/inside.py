@@ -61,7 +61,10 @@ def activation_text_html(tokens: list[str], values: list[float], separator: str 
     for token, value in zip(tokens, values):
         shown = "<br>" if token == "\n" else html.escape(token).replace(" ", "&nbsp;")
         spans.append(f'<span title="{value:+.3f}" style="background:{activation_color(value)}">{shown}</span>')
-    return '<div style="font-family:monospace;line-height:1.7">' + separator.join(spans) + "</div>"
+    # st.html does not wrap like markdown: break anywhere, or a long run of characters widens a phone's page
+    return (
+        '<div style="font-family:monospace;line-height:1.7;overflow-wrap:anywhere">' + separator.join(spans) + "</div>"
+    )
 
 
 def gradient_figure(series: dict[str, np.ndarray], back: int) -> go.Figure:
