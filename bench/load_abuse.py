@@ -28,6 +28,8 @@ import asyncio
 import contextlib
 import datetime
 import json
+import multiprocessing
+import queue
 import statistics
 import sys
 import tempfile
@@ -75,37 +77,72 @@ def refused(error: Exception) -> bool:
 
 
 class Probe:
-    """A normal session rerunning Home every ``every`` seconds; latencies kept with their start times."""
+    """A normal session rerunning Home every ``every`` seconds, in a process of its own: in this process's
+    event loop the abusing clients' work (200 handshakes, their messages) delayed the probe's reading of its
+    own answers, and that delay was counted as the server's. Latencies come back with their start times
+    (``time.monotonic`` is the machine's clock, the same in both processes)."""
 
     def __init__(self, url: str, every: float, timeout: float):
-        self.session, self.every = Session(url, timeout), every
+        self.url, self.every, self.timeout = url, every, timeout
         self.samples: list[tuple[float, float]] = []  # (monotonic start, seconds)
         self.errors: list[str] = []
-        self.task: asyncio.Task | None = None
+        context = multiprocessing.get_context("spawn")  # a fork would inherit this process's running loop
+        self._queue, self._stop = context.Queue(), context.Event()
+        self._process = context.Process(target=_probe_main, args=(url, every, timeout, self._queue, self._stop))
 
     async def start(self) -> None:
-        await self.session.connect()
-        await self.session.rerun(page="", query="")
-        self.task = asyncio.create_task(self.loop())
+        self._process.start()
+        ready = await asyncio.to_thread(self._queue.get, True, self.timeout)  # after its first (warm-up) rerun
+        if ready != "ready":
+            raise RuntimeError(f"the probe could not open a session: {ready}")
 
-    async def loop(self) -> None:
+    def _drain(self) -> None:
         while True:
-            start = time.monotonic()
             try:
-                self.samples.append((start, await self.session.rerun()))
-            except (TimeoutError, ConnectionError, RuntimeError) as error:
-                self.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
-            await asyncio.sleep(max(0.0, self.every - (time.monotonic() - start)))
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            (self.errors if isinstance(item, str) else self.samples).append(item)
+
+    def answered(self) -> list[tuple[float, float]]:
+        """Every (start, seconds) the probe has reported so far."""
+        self._drain()
+        return self.samples
 
     def between(self, start: float, end: float) -> list[float]:
         """Reruns that were running at some moment of [start, end] (one that started just before counts)."""
-        return [seconds for t, seconds in self.samples if t <= end and t + seconds >= start]
+        return [seconds for t, seconds in self.answered() if t <= end and t + seconds >= start]
 
     async def stop(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        await self.session.close()
+        self._stop.set()
+        await asyncio.to_thread(self._process.join, self.timeout + 5)
+        if self._process.is_alive():
+            self._process.kill()
+        self._drain()
+
+
+def _probe_main(url: str, every: float, timeout: float, out, stop) -> None:
+    """The probe process: open a session, say "ready", then one rerun every ``every`` seconds until ``stop``."""
+
+    async def loop() -> None:
+        session = Session(url, timeout)
+        try:
+            await session.connect()
+            await session.rerun(page="", query="")
+        except (TimeoutError, ConnectionError, RuntimeError, OSError) as error:
+            out.put(f"{type(error).__name__}: {str(error)[:200]}")
+            return
+        out.put("ready")
+        while not stop.is_set():
+            start = time.monotonic()
+            try:
+                out.put((start, await session.rerun()))
+            except (TimeoutError, ConnectionError, RuntimeError) as error:
+                out.put(f"{type(error).__name__}: {str(error)[:200]}")
+            await asyncio.sleep(max(0.0, every - (time.monotonic() - start)))
+        await session.close()
+
+    asyncio.run(loop())
 
 
 async def never_read(url: str, config: AbuseConfig) -> dict:
@@ -231,7 +268,7 @@ async def abuse(url: str, config: AbuseConfig, watch: ProcessWatch | None = None
     probe = Probe(url, config.probe_every, config.timeout)
     await probe.start()
     await asyncio.sleep(10 * config.probe_every)
-    unloaded = [s for _, s in probe.samples[1:]]  # the first rerun after opening is warm-up
+    unloaded = [s for _, s in probe.answered()[1:]]  # the first rerun after opening is warm-up
     out = {
         "probe": "a normal session rerunning Home",
         "unloaded": {"p50_s": _median(unloaded), "p95_s": _p95(unloaded)},
@@ -261,8 +298,8 @@ async def abuse(url: str, config: AbuseConfig, watch: ProcessWatch | None = None
                 "after_5s": round(watch.rss() / 2**20),
             }
         out[name] = figure
-    out["probe_errors"] = probe.errors[:10]
     await probe.stop()
+    out["probe_errors"] = probe.errors[:10]
     return out
 
 
