@@ -41,7 +41,10 @@ def test_example_renders_then_a_real_sweep_runs(page):
     steps.press("Enter")
     wait_for_rerun(page)
     page.get_by_role("button", name="Run on this machine").click()
-    page.get_by_text("finished after").wait_for(timeout=90_000)  # one real run: ~5 s start-up
+    # one real run: ~5 s start-up; a failed run shows its error and log on the page: fail with them, not a timeout
+    failed = page.locator('[data-testid="stAlertContentError"]')
+    page.get_by_text("finished after").or_(failed).first.wait_for(timeout=150_000)
+    assert failed.count() == 0, failed.first.inner_text()[-3000:]
     wait_for_rerun(page)
     assert_no_exception(page)
     assert page.get_by_text("Measured on").first.is_visible()
