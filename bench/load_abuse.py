@@ -76,6 +76,11 @@ def refused(error: Exception) -> bool:
     return isinstance(error, urllib.error.HTTPError) and error.code == 429
 
 
+def said(error: Exception) -> str:
+    """An error as the report keeps it: its type and the start of its message."""
+    return f"{type(error).__name__}: {str(error)[:200]}"
+
+
 class Probe:
     """A normal session rerunning Home every ``every`` seconds, in a process of its own: in this process's
     event loop the abusing clients' work (200 handshakes, their messages) delayed the probe's reading of its
@@ -83,7 +88,7 @@ class Probe:
     (``time.monotonic`` is the machine's clock, the same in both processes)."""
 
     def __init__(self, url: str, every: float, timeout: float):
-        self.url, self.every, self.timeout = url, every, timeout
+        self.timeout = timeout
         self.samples: list[tuple[float, float]] = []  # (monotonic start, seconds)
         self.errors: list[str] = []
         context = multiprocessing.get_context("spawn")  # a fork would inherit this process's running loop
@@ -130,7 +135,7 @@ def _probe_main(url: str, every: float, timeout: float, out, stop) -> None:
             await session.connect()
             await session.rerun(page="", query="")
         except (TimeoutError, ConnectionError, RuntimeError, OSError) as error:
-            out.put(f"{type(error).__name__}: {str(error)[:200]}")
+            out.put(said(error))
             return
         out.put("ready")
         while not stop.is_set():
@@ -138,7 +143,7 @@ def _probe_main(url: str, every: float, timeout: float, out, stop) -> None:
             try:
                 out.put((start, await session.rerun()))
             except (TimeoutError, ConnectionError, RuntimeError) as error:
-                out.put(f"{type(error).__name__}: {str(error)[:200]}")
+                out.put(said(error))
             await asyncio.sleep(max(0.0, every - (time.monotonic() - start)))
         await session.close()
 
@@ -226,7 +231,7 @@ async def reconnect_storm(url: str, config: AbuseConfig) -> dict:
                 raise
             refusals += 1
         except (TimeoutError, ConnectionError, RuntimeError, OSError) as error:
-            errors.append(f"{type(error).__name__}: {str(error)[:200]}")
+            errors.append(said(error))
         finally:
             await session.close()
         await asyncio.sleep(max(0.0, gap - (time.monotonic() - start)))

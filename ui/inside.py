@@ -12,6 +12,7 @@ from ui.common import bind_choice, cached_figure, frozen_after, kept_result, sho
 HEATMAP_UNITS = 32  # units per heatmap (a 512-unit map would be sent again on every slider move)
 EQUATION_UNITS = 3  # units whose update is written out by default
 ORDERS = ("most variable first", "by unit index")
+HIDDEN_TAB = "h (hidden state)"  # the heatmap tab the page opens on: what most readers look for first
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading model…")
@@ -118,11 +119,11 @@ def heatmap_section(trace: steps.Trace, index: int, t: int) -> None:
     layer = trace.layers[index]
     order = st.radio("Units", ORDERS, horizontal=True, key="inside_order")
     arrays = {f"{g} ({steps.GATE_NAMES[g]})": (v, g in ("n", "g")) for g, v in layer.gates.items()}
-    arrays["h (hidden state)"] = (layer.hidden, True)
+    arrays[HIDDEN_TAB] = (layer.hidden, True)
     if layer.cell is not None:
         arrays["c (cell state)"] = (layer.cell, True)
     # lazy tabs: only the open one is drawn (six heatmaps of an LSTM drawn at once made the first render slow)
-    tabs = st.tabs(list(arrays), default="h (hidden state)", key="inside_heatmap_tab", on_change="rerun")
+    tabs = st.tabs(list(arrays), default=HIDDEN_TAB, key="inside_heatmap_tab", on_change="rerun")
     for tab, (label, (values, signed)) in zip(tabs, arrays.items()):
         if not tab.open:
             continue
