@@ -1,5 +1,8 @@
 """The protocol load generator's checks and summaries, and the nginx site it deploys (no server)."""
 
+import tomllib
+from pathlib import Path
+
 import pytest
 from streamlit.proto.Element_pb2 import Element
 
@@ -80,6 +83,13 @@ def test_the_site_limits_each_client_address_with_429():
     for limit in ("limit_conn rnnplay_sockets", "limit_req zone=rnnplay_opens", "limit_req zone=rnnplay_uploads"):
         assert limit in text
     assert "limit_req_status 429;" in text and "limit_conn_status 429;" in text
+
+
+def test_the_server_skips_streamlits_full_collection_after_every_run():
+    """Each run's gc.collect(2) walks every open session's objects: 200 idle sessions made every click of the
+    others slower (bench/load_abuse.py never_read). Python's own collector still runs."""
+    config = tomllib.loads((Path(__file__).parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_a_session_connects_from_its_source_address_and_commands_are_recorded_as_typed():
