@@ -37,6 +37,7 @@ COMMANDS = {
     "bench/results/video_transfer.json": "python bench/bench_video_transfer.py",
     "bench/results/generation.json": "python bench/bench_generation.py",
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
+    "bench/results/flow_size_probe.json": "python bench/probe_flow_size.py",
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
     "bench/results/load.json": "python bench/load_protocol.py",
@@ -346,7 +347,30 @@ def video_shift_bench() -> list[str]:
             f"and {data.get('test_clips_per_class')} test clips per class, one run per seed.",
             "",
         ] + table(["start", "test accuracy (mean)", "test accuracy (worst run)", "CPU time (worst run)"], rows)
-    return lines
+    return lines + flow_size_probe()
+
+
+def flow_size_probe() -> list[str]:
+    """Dev-set probe: the motion stream computed on larger frames than the CNN reads."""
+    relative = "bench/results/flow_size_probe.json"
+    data = read(relative)
+    lines = ["### Probe: the motion stream on larger frames than the CNN reads (dev sets only)", ""] + source(relative, data)
+    if not data:
+        return lines
+    arms = data.get("arms") or {}
+    classes = list(dig(arms, "flow32", "dev_shift_per_class") or {})
+    rows = [
+        [arm, pct(dig(a, "epochs", -1, "train_accuracy")), pct(dig(a, "epochs", -1, "val_accuracy"))]
+        + [pct(a.get("dev_shift_accuracy"))]
+        + [pct(dig(a, "dev_shift_per_class", c), 0) for c in classes]
+        + [num(a.get("seconds"), 0, "s")]
+        for arm, a in arms.items()
+    ]
+    sets = data.get("sets") or {}
+    lines += [f"Training: {sets.get('train')}; {dig(data, 'config', 'epochs')} epochs. Validation: {sets.get('val')}. "
+              f"Dev: {sets.get('dev_shift')}.", ""]  # fmt: skip
+    header = ["arm", "train (sample)", "validation", "shift dev", *(f"dev {c}" for c in classes), "time"]
+    return lines + table(header, rows)
 
 
 def video_section(meta: dict[str, dict]) -> list[str]:
