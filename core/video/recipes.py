@@ -109,7 +109,9 @@ MOTION = replace(
     # after those 24 epochs (train 93 %, held-out 92.8 %, shift 93.0 %: still underfitting, not overfitting
     # the generator), 12 more from lr 1e-3. A third run of 20 epochs from lr 1.5e-3 (decay 0.9; 32 minutes on
     # 2 cores) left the held-out set at 93.75 % and moved the dev sets by -0.5 (shift renderer) and +2 points
-    # (held-out ranges), within their noise: this CNN has plateaued, so it was not kept.
+    # (held-out ranges), within their noise: this CNN has plateaued, so it was not kept. What lifts it on the
+    # dev sets is a finer stream, computed on 64x64 frames and area-averaged to the CNN's 32x32 (rotations
+    # most; bench/probe_flow_size.py): the next build's lead, once training caches the streams.
     then=((12, 1e-3, 0.85),),
 )
 # The baselines start from video-motion-synthetic's CNN (minus its change channels) on the same plain scenes:
