@@ -354,7 +354,8 @@ def flow_size_probe() -> list[str]:
     """Dev-set probe: the motion stream computed on larger frames than the CNN reads."""
     relative = "bench/results/flow_size_probe.json"
     data = read(relative)
-    lines = ["### Probe: the motion stream on larger frames than the CNN reads (dev sets only)", ""] + source(relative, data)
+    heading = "### Probe: the motion stream on larger frames than the CNN reads (dev sets only)"
+    lines = [heading, ""] + source(relative, data)
     if not data:
         return lines
     arms = data.get("arms") or {}
