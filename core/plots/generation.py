@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import html
 
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale, unlabel_rgb
 
+from core.plots.text import colored_spans_html
 from core.plots.theme import COLORS, base_figure
 
 _NAMES = {" ": "␣", "\n": "↵", "\t": "⇥"}
@@ -126,10 +126,8 @@ def probability_color(p: float) -> tuple[tuple[int, int, int], tuple[int, int, i
 
 def colored_text_html(text: str, probabilities: list[float]) -> str:
     """The text as HTML spans coloured by probability (hover shows the value), newlines kept."""
-    spans = []
+    pieces = []
     for ch, p in zip(text, probabilities):
-        shown = "<br>" if ch == "\n" else html.escape(ch).replace(" ", "&nbsp;")
         background, color = (f"rgb{c}" for c in probability_color(p))
-        spans.append(f'<span title="p={p:.3f}" style="background:{background};color:{color}">{shown}</span>')
-    # st.html does not wrap like markdown: break anywhere, or a long run of characters widens a phone's page
-    return '<div style="font-family:monospace;line-height:1.6;overflow-wrap:anywhere">' + "".join(spans) + "</div>"
+        pieces.append((ch, f"p={p:.3f}", f"background:{background};color:{color}"))
+    return colored_spans_html(pieces, line_height=1.6)

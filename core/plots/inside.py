@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import plotly.graph_objects as go
 
+from core.plots.text import colored_spans_html
 from core.plots.theme import COLORS, base_figure
 
 # Colour-blind-safe diverging scale: Okabe-Ito blue (negative) - white - orange (positive).
@@ -57,14 +56,8 @@ def activation_color(value: float) -> str:
 
 def activation_text_html(tokens: list[str], values: list[float], separator: str = "") -> str:
     """Tokens as HTML spans coloured by one unit's activation (hover shows the value), newlines kept."""
-    spans = []
-    for token, value in zip(tokens, values):
-        shown = "<br>" if token == "\n" else html.escape(token).replace(" ", "&nbsp;")
-        spans.append(f'<span title="{value:+.3f}" style="background:{activation_color(value)}">{shown}</span>')
-    # st.html does not wrap like markdown: break anywhere, or a long run of characters widens a phone's page
-    return (
-        '<div style="font-family:monospace;line-height:1.7;overflow-wrap:anywhere">' + separator.join(spans) + "</div>"
-    )
+    pieces = [(token, f"{value:+.3f}", f"background:{activation_color(value)}") for token, value in zip(tokens, values)]
+    return colored_spans_html(pieces, line_height=1.7, separator=separator)
 
 
 def gradient_figure(series: dict[str, np.ndarray], back: int) -> go.Figure:

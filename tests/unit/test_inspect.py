@@ -273,3 +273,14 @@ def test_whatif_generation_scores_every_character(prose):
     assert whatif.generation(prose, greedy[:4]).continued.startswith(greedy)
     with pytest.raises(UserError):
         whatif.generation(prose, "\u2603")
+
+
+def test_coloured_text_keeps_spaces_and_newlines_escapes_markup_and_wraps_anywhere():
+    from core.plots.inside import activation_text_html
+
+    html = activation_text_html(["<b>", " ", "\n", "x"], [1.0, -1.0, 0.0, 0.5], separator="|")
+    assert "&lt;b&gt;" in html and "<b>" not in html  # a token is text, never markup
+    assert html.count("<span") == 4 and ">&nbsp;</span>" in html and "><br></span>" in html
+    assert 'title="+1.000"' in html and 'title="-1.000"' in html
+    assert "overflow-wrap:anywhere" in html  # st.html does not wrap like markdown (a phone scrolled sideways)
+    assert "</span>|<span" in html
