@@ -39,9 +39,17 @@ def generate_area() -> None:
     gen.mark_link(result, inputs)
     if result is not None:
         with user_errors():
-            gen_text.show_result(model, result)
-            if result["style"] is not None:
-                gen_music.show_music(result)
+            if gen_text.show_text(model, result):
+                views = gen.result_views(result)  # lazy tabs: only the open view is drawn
+                if "Music" in views:
+                    with views["Music"]:
+                        gen_music.show_music(result)
+                if "Piano roll" in views:
+                    with views["Piano roll"]:
+                        gen_music.show_piano_roll(result)
+                if "Per-step view" in views:
+                    with views["Per-step view"]:
+                        gen_text.step_view(model, result)
     if style is not None:
         gen_music.adherence_section(name, model, style)
 

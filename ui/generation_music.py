@@ -19,11 +19,15 @@ def cached_render(abc: str, meter: str, key: str) -> music.Rendered:
     return music.render(abc, meter, key)
 
 
-def show_music(result: dict) -> None:
+def _rendered(result: dict) -> music.Rendered:
     style = result["style"]
-    st.subheader("Music")
     abc = music.assemble_abc(result["prime"] + result["text"], style["meter"], style["key"])
-    tune = cached_render(abc, style["meter"], style["key"])
+    return cached_render(abc, style["meter"], style["key"])
+
+
+def show_music(result: dict) -> None:
+    """The tune to hear and download, and how well it keeps its meter and key (or why music21 cannot play it)."""
+    style, tune = result["style"], _rendered(result)
     a, b, c = st.columns(3)
     a.download_button("Download .abc", tune.abc, "generated.abc", "text/plain", key="gen_dl_abc")
     for repair in tune.repairs:
@@ -44,13 +48,6 @@ def show_music(result: dict) -> None:
     if tune.seconds > music.MAX_AUDIO_SECONDS:
         played += f"; the audio stops at {music.MAX_AUDIO_SECONDS} s (the MIDI file has it all)"
     st.caption(f"Audio and MIDI: {played}.")
-    pitches = [n.pitch for n in tune.notes]
-    show_figure(
-        cached_figure(plots.piano_roll_figure, tune.notes),
-        key="gen_roll",
-        caption=f"Piano roll: the tune's {len(pitches)} notes as bars, time in seconds across, pitch up"
-        + (f" (MIDI {min(pitches)}–{max(pitches)})." if pitches else "."),
-    )
     c1, c2 = st.columns(2)
     share = check.full_bars / check.bars if check.bars else 0.0
     c1.metric(
@@ -64,6 +61,20 @@ def show_music(result: dict) -> None:
     )
     with st.expander("ABC text"):
         st.code(tune.abc, language=None)
+
+
+def show_piano_roll(result: dict) -> None:
+    tune = _rendered(result)
+    if not tune.check.plays:
+        st.info("No piano roll: music21 cannot play this tune (the Music tab says where it fails).")
+        return
+    pitches = [n.pitch for n in tune.notes]
+    show_figure(
+        cached_figure(plots.piano_roll_figure, tune.notes),
+        key="gen_roll",
+        caption=f"Piano roll: the tune's {len(pitches)} notes as bars, time in seconds across, pitch up"
+        + (f" (MIDI {min(pitches)}–{max(pitches)})." if pitches else "."),
+    )
 
 
 def adherence_section(name: str, model: CharRNN, style: dict) -> None:

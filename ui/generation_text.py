@@ -1,4 +1,5 @@
-"""The generated text on the generator page: coloured by probability, and the model's distribution at each step."""
+"""The generated text on the generator page: coloured by probability, and the model's distribution at each step
+(the per-step view)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,23 @@ from core.plots import generation as plots
 from ui.common import cached_figure, show_figure
 
 
-def show_result(model: CharRNN, result: dict) -> None:
-    text, settings = result["text"], result["settings"]
+def _traced(model: CharRNN, result: dict) -> None:
+    """The model's logits and each character's probability along the result: one forward pass per result, not
+    one per rerun."""
+    if "logits" not in result:
+        prime = generate.prepare_prime(model, result["prime"])
+        result["logits"] = generate.trace(model, prime, result["text"], result["style"])
+        result["probabilities"] = generate.char_probabilities(result["logits"], model, result["text"])
+
+
+def show_text(model: CharRNN, result: dict) -> bool:
+    """The text coloured by probability and its download; False (with a notice) when there is no text."""
+    text = result["text"]
     if not text:
         st.info("The model ended the text straight away: try another seed, a prime, or sampling.")
-        return
-    prime = generate.prepare_prime(model, result["prime"])
-    if "logits" not in result:  # one forward pass per result, not one per rerun
-        result["logits"] = generate.trace(model, prime, text, result["style"])
-        result["probabilities"] = generate.char_probabilities(result["logits"], model, text)
-    logits, probabilities = result["logits"], result["probabilities"]
+        return False
+    _traced(model, result)
+    probabilities = result["probabilities"]
     mean = -sum(math.log(max(p, 1e-12)) for p in probabilities) / len(probabilities)
     st.markdown(
         f"**Generated text coloured by probability** ({plots.PROBABILITY_LEGEND}; hover a character). "
@@ -29,7 +37,15 @@ def show_result(model: CharRNN, result: dict) -> None:
     )
     st.html(plots.colored_text_html(text, probabilities))
     st.download_button("Download text (.txt)", result["prime"] + text, "generated.txt", "text/plain", key="gen_dl_txt")
-    st.subheader("Per-step view")
+    return True
+
+
+def step_view(model: CharRNN, result: dict) -> None:
+    """The model's next-character distribution at a chosen position, raw and after the decoding settings."""
+    _traced(model, result)
+    text, settings, logits = result["text"], result["settings"], result["logits"]
+    probabilities = result["probabilities"]
+    prime = generate.prepare_prime(model, result["prime"])
     position = 0
     if len(text) > 1:
         surprising = min(range(len(text)), key=probabilities.__getitem__)  # start at the least expected character

@@ -6,6 +6,13 @@ PAGE = "pages/3_Generator.py"
 TRAIN = "Train your own"
 
 
+def open_view(at, view: str) -> None:
+    """Open one of the lazy tabs under a tune (Music, Piano roll, Per-step view)."""
+    at.session_state["gen_result_view"] = view
+    at.run()
+    assert not at.exception, at.exception
+
+
 def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
     at = open_page(
         PAGE,
@@ -15,6 +22,9 @@ def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
     assert not at.exception, at.exception
     result = at.session_state["gen_result"]
     assert result["style"]["meter"] == "6/8" and result["text"]
+    # lazy tabs: the Music tab is open, the piano roll and the per-step chart wait until theirs is opened
+    assert not charts(at) and "gen_pos" not in at.session_state
+    open_view(at, "Per-step view")
     assert at.slider(key="gen_pos").max == len(result["text"]) - 1
     titles = [(f["layout"].get("title") or {}).get("text", "") for f in charts(at)]
     surprising = at.slider(key="gen_pos").value  # the least expected character is shown first
@@ -23,10 +33,14 @@ def test_folk_tune_generates_with_audio_piano_roll_and_step_view(open_page):
     assert not at.exception
     titles = [(f["layout"].get("title") or {}).get("text", "") for f in charts(at)]
     assert any(t.startswith("Next character at position 5:") for t in titles)
+    assert len(charts(at)) == 1  # the per-step chart alone
+    open_view(at, "Music")
     parsed = [e for e in at.error if "could not parse" in e.value]
     if not parsed:  # a tune that parses gets audio and a piano roll; one that does not says where
-        assert any(t == "Piano roll" for t in titles)
         assert at.get("audio")
+        open_view(at, "Piano roll")
+        assert [(f["layout"].get("title") or {}).get("text", "") for f in charts(at)] == ["Piano roll"]
+        open_view(at, "Music")
         labels = {b.label for b in at.get("download_button")}
         assert {"Download .abc", "Download .mid", "Download .wav", "Download text (.txt)"} <= labels
     # the link: non-default settings and out=1; defaults (folk-abc, 6/8, D major, seed 0) are left out of it

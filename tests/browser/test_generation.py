@@ -36,13 +36,18 @@ def test_generate_a_tune_and_see_it(page):
     record_timing("generator.generate_400_chars", time.perf_counter() - start)
     assert_no_exception(page)
     assert page.get_by_text("Generated text coloured by probability").is_visible()
-    assert page.get_by_text("Per-step view").is_visible()
     parse_error = page.get_by_text("music21 could not parse this tune")
     if parse_error.count() == 0:  # the tune parsed: audio player, piano roll and a MIDI download
         assert page.locator("audio").count() == 1
         assert page.get_by_text("Download .mid").is_visible()
     assert page.get_by_text("Download .abc").is_visible()
-    assert page.locator(".js-plotly-plot").count() >= 2  # per-step distribution + piano roll (or gallery)
+    assert page.locator(".js-plotly-plot").count() == 0  # the piano roll and per-step chart are lazy tabs
+    for view in ("Piano roll", "Per-step view"):
+        page.get_by_role("tab", name=view).click()
+        wait_for_rerun(page)
+        page.locator(".js-plotly-plot").first.wait_for()
+        assert_no_exception(page)
+    assert page.locator(".st-key-gen_pos").is_visible()
     page.set_viewport_size({"width": 1400, "height": 2600})  # streamlit scrolls inside the page: show it all
     screenshot(page, "generation")
 

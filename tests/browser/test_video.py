@@ -24,8 +24,12 @@ def test_video_page_sample_and_upload(page, tmp_path):
     assert_no_exception(page)
     assert page.get_by_test_id("stMetric").first.is_visible()
     assert page.locator("video").count() == 1  # the VP8 sample plays in the browser
-    assert page.locator(".js-plotly-plot").count() >= 5
-    page.get_by_text("Side by side").first.scroll_into_view_if_needed()
+    assert page.locator(".js-plotly-plot").count() == 4  # timeline, confusion, per class, shift set
+    page.get_by_role("tab", name="Every model on this clip").click()  # a lazy tab: drawn when opened
+    wait_for_rerun(page)
+    page.get_by_text("Accuracy on the held-out set").first.wait_for()
+    assert_no_exception(page)
+    page.get_by_role("tab", name="Every model on this clip").scroll_into_view_if_needed()
     screenshot(page, "video")
 
     clip = tmp_path / "upload.avi"
