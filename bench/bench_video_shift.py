@@ -54,9 +54,9 @@ def evaluate(shift_dir: Path, recompute: bool) -> dict:
     loaded = {name: checkpoints.load(name) for name in MODELS}
     config = loaded["video-motion"].config
     start = time.perf_counter()
-    sets = {"shift": shift.load_set(shift_dir, config.frames, config.image_size)[0]}
+    sets = {"shift": shift.load_set(shift_dir, config.frames, config.input_size)[0]}
     if recompute:
-        sets["heldout"] = recipes.heldout_data(config.frames, config.image_size)[0]
+        sets["heldout"] = recipes.heldout_data(config.frames, config.input_size)[0]
     rows = json.loads((shift_dir / "labels.json").read_text())
     models = {}
     for name, model in loaded.items():

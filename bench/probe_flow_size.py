@@ -32,8 +32,7 @@ sys.path.insert(0, str(ROOT))
 from core.training import Callback, Progress, TrainConfig, default_threads, seed_everything  # noqa: E402
 from core.video import shift, synth  # noqa: E402
 from core.video.io import model_input  # noqa: E402
-from core.video.model import VideoClassifier, VideoConfig, predict_batch  # noqa: E402
-from core.video.motion_stream import motion_stream  # noqa: E402
+from core.video.model import VideoClassifier, predict_batch  # noqa: E402
 from core.video.recipes import MOTION  # noqa: E402
 from core.video.train import ClipSet, fit  # noqa: E402
 
@@ -47,25 +46,10 @@ def shrink(clips: np.ndarray, size: int) -> np.ndarray:
     return np.stack([model_input(clip, size) for clip in clips])
 
 
-class FineFlowClassifier(VideoClassifier):
-    """Reads RENDER-sized frames; computes the stream there and area-averages it to the CNN's size."""
-
-    def __init__(self, config: VideoConfig):
-        super().__init__(config)  # the CNN is built for config.image_size
-        self.cnn_size = config.image_size
-        self.config = replace(config, image_size=RENDER)  # what the clips arrive at (fit checks them)
-
-    def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
-        b, t, side = frames.shape[:3]
-        stream = motion_stream(frames.cpu().numpy())  # (B, T, side, side, 3)
-        stream[..., :2] *= self.cnn_size / side  # flow in pixels of the CNN's frame, as the shipped stream
-        x = torch.from_numpy(shrink(stream, self.cnn_size)).permute(0, 1, 4, 2, 3)
-        return self.cnn(x.reshape(b * t, 3, self.cnn_size, self.cnn_size)).view(b, t, -1)
-
-
 def build(arm: str) -> VideoClassifier:
-    model_class = VideoClassifier if arm == "flow32" else FineFlowClassifier
-    return model_class(MOTION.config())
+    """flow64 reads RENDER-sized frames (``VideoConfig.flow_size``): the stream is computed there and area-averaged
+    to the CNN's size."""
+    return VideoClassifier(replace(MOTION, flow_size=RENDER if arm == "flow64" else 0).config())
 
 
 class _Epochs(Callback):

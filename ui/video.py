@@ -93,6 +93,8 @@ def summary(model: VideoClassifier) -> str:
     size = f" {c.hidden}" if c.temporal in ("gru", "lstm") else ""
     reads = {"appearance": "frames", "motion": "frame changes", "flow": "motion stream"}
     inputs = " + ".join(reads[name] for name in c.inputs())
+    if c.flow_size:
+        inputs += f" computed on {c.flow_size}x{c.flow_size}"
     return (
         f"CNN ({', '.join(map(str, c.channels))} channels, reads {inputs}) + {over}{size}, "
         f"{c.frames} frames of {c.image_size}x{c.image_size}, {len(c.labels)} classes: {', '.join(c.labels)}"

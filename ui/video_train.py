@@ -231,7 +231,7 @@ def _answer(model: VideoClassifier, upload) -> dict:
     kept = st.session_state.get("vt_try_answer")
     if kept is None or kept[0] is not model or kept[1] != key:
         clip = vi.decode(key, upload.getvalue(), model.config.frames)
-        kept = (model, key, predict(model, model_input(clip.frames, model.config.image_size)))
+        kept = (model, key, predict(model, model_input(clip.frames, model.config.input_size)))
         st.session_state["vt_try_answer"] = kept
     return kept[2]
 

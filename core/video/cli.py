@@ -23,7 +23,7 @@ from core.video.train import ClipSet, fit
 def classify_file(model: VideoClassifier, source, frames: int | None = None) -> dict:
     """Decode, sample, classify: the page and the CLI share this."""
     clip = read_clip(source, frames or model.config.frames)
-    result = predict(model, model_input(clip.frames, model.config.image_size))
+    result = predict(model, model_input(clip.frames, model.config.input_size))
     result.update(clip=clip, frames_read=clip.frames_read)
     return result
 

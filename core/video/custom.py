@@ -54,6 +54,7 @@ class CustomTraining:
     held_share: float = 0.2  # share of each class with 2+ clips held out (at least one clip of it)
     frames: int = 16  # frames sampled per clip
     image_size: int = 32  # frames are area-resized to this square
+    flow_size: int = 0  # model: the start model's (it computes its stream on frames of this side)
     lr: float = 3e-3
     batch_size: int = 8
     seed: int = 0  # model init, data order and the held-out split
@@ -63,9 +64,11 @@ class CustomTraining:
         recurrent = self.temporal in RECURRENT
         shape = {"channels": [self.width, self.width * 2, self.width * 2], "image_size": self.image_size}
         inputs = input_groups(self.temporal, self.motion, self.flow)
+        inputs["flow_size"] = self.flow_size if inputs["flow"] else 0
         if cnn is not None:
             shape = {"channels": list(cnn.channels), "image_size": cnn.image_size, "feature_dim": cnn.feature_dim}
             inputs = {"appearance": cnn.appearance, "motion": cnn.motion and recurrent, "flow": cnn.flow and recurrent}
+            inputs["flow_size"] = cnn.flow_size if inputs["flow"] else 0  # the stream its CNN learned to read
         return VideoConfig(
             labels=list(names), frames=self.frames, temporal=self.temporal, hidden=self.hidden, **shape, **inputs
         )
@@ -82,8 +85,19 @@ class CustomTraining:
             flow=c.flow,
             frames=c.frames,
             image_size=c.image_size,
+            flow_size=c.flow_size,
             width=c.channels[0],
         )
+
+    def clip_size(self) -> int:
+        """The side a user's clips are sampled at: the model's input (a transferred CNN may read a stream computed
+        on larger frames than itself)."""
+        if self.start == "transfer":
+            documents = checkpoints.shipped_documents()
+            source = documents.get(transfer_source(self.temporal))
+            if source is not None:  # without it, new_model says what to do
+                return checkpoints.config_from_dict(VideoConfig, source["config"]).input_size
+        return self.config(["a", "b"]).input_size
 
 
 NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's value from its config)
@@ -93,6 +107,7 @@ NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's v
     "flow": ("motion stream", lambda c: c.flow),
     "frames": ("frames per clip", lambda c: c.frames),
     "image_size": ("frame size", lambda c: c.image_size),
+    "flow_size": ("stream frame size", lambda c: c.flow_size),
 }
 
 
@@ -104,7 +119,7 @@ def check_start(start: VideoClassifier, settings: CustomTraining) -> None:
     """Fine-tuning keeps the start model's network: settings asking for another one are refused, saying which."""
     asked = {name: getattr(settings, name) for name in NETWORK}
     built = settings.config(["a", "b"])  # as config() builds it
-    asked["motion"], asked["flow"] = built.motion, built.flow
+    asked["motion"], asked["flow"], asked["flow_size"] = built.motion, built.flow, built.flow_size
     differ = [
         f"{words} {_said(asked[name])} (the start model: {_said(value(start.config))})"
         for name, (words, value) in NETWORK.items()
@@ -188,14 +203,14 @@ def _every_class(labels: list[int], names: list[str]) -> np.ndarray:
 
 def clips_from_uploads(uploads: list[list[tuple[str, bytes]]], names: list[str], settings: CustomTraining) -> Collected:
     """One list of (file name, bytes) per class -> the sampled clips, labelled by class."""
-    clips, labels = [], []
+    clips, labels, side = [], [], settings.clip_size()
     for c, (name, files) in enumerate(zip(names, uploads)):
         for file_name, data in files:
             try:
                 clip = read_clip(data, settings.frames)
             except UserError as error:
                 raise UserError(f"{name} / {file_name}: {error}") from None
-            clips.append(model_input(clip.frames, settings.image_size))
+            clips.append(model_input(clip.frames, side))
             labels.append(c)
     labels = _every_class(labels, names)
     return Collected(ClipSet(np.stack(clips), labels))
@@ -205,7 +220,7 @@ def clips_from_ranges(data: bytes, segments: list[Segment], names: list[str], se
     """Time ranges of one long clip -> one sampled clip per range (one decoding pass for all)."""
     clips = read_segments(data, settings.frames, [(s.start, s.end) for s in segments])
     labels = _every_class([names.index(s.label) for s in segments], names)
-    frames = np.stack([model_input(clip.frames, settings.image_size) for clip in clips])
+    frames = np.stack([model_input(clip.frames, settings.clip_size()) for clip in clips])
     notes = [note for clip in clips for note in clip.notes]
     return Collected(ClipSet(frames, labels), notes)
 

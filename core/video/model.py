@@ -37,6 +37,9 @@ class VideoConfig:
     appearance: bool = True  # the CNN reads each frame's RGB
     motion: bool = False  # ... each frame's RGB change from the previous sampled frame
     flow: bool = False  # ... the motion stream (core.video.motion_stream): flow and brightness change
+    # the side the stream is computed at, a multiple of image_size (0: image_size); frames then arrive at this
+    # side and everything the CNN reads is area-averaged down to image_size (see input_size)
+    flow_size: int = 0
     # the class of each class's mirror image (move_left -> move_right); if set, answers (not training)
     # average the clip and its left-right mirror image read as the mirrored class
     mirror_labels: list[int] = field(default_factory=list)
@@ -55,10 +58,22 @@ class VideoConfig:
             raise UserError(f"mirror_labels must pair up the {n} classes (i -> j means j -> i), not {mirror}")
         if not 16 <= self.image_size <= 128 or self.image_size % 2 ** len(self.channels):
             raise UserError(f"image_size must be 16-128 and divisible by {2 ** len(self.channels)}")
+        if self.flow_size and (
+            not self.flow or self.flow_size % self.image_size or not self.image_size <= self.flow_size <= 256
+        ):
+            raise UserError(
+                f"flow_size needs flow and must be a multiple of image_size ({self.image_size}) up to 256, "
+                f"not {self.flow_size}"
+            )
         if not 1 <= len(self.channels) <= 5 or not all(1 <= c <= 256 for c in self.channels):
             raise UserError("channels: 1-5 conv blocks of 1-256 channels")
         if not 1 <= self.frames <= 256 or not 1 <= self.feature_dim <= 1024 or not 1 <= self.hidden <= 1024:
             raise UserError("frames must be 1-256, feature_dim and hidden 1-1024")
+
+    @property
+    def input_size(self) -> int:
+        """The side of the frames the model takes (``model_input(frames, input_size)``)."""
+        return self.flow_size or self.image_size
 
     def inputs(self) -> dict[str, int]:
         """What the CNN reads per pixel, in this order: input group -> channels."""
@@ -132,11 +147,16 @@ class VideoClassifier(nn.Module):
         self.head = nn.Linear(width, len(config.labels))
 
     def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
-        """frames (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1] -> CNN features (B, T, F)."""
+        """frames (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1], S = config.input_size -> CNN features
+        (B, T, F)."""
         pixels = frames  # as decoded, for OpenCV's flow
         if frames.dtype == torch.uint8:
             frames = frames.float() / 255.0
         b, t = frames.shape[:2]
+        factor = self.config.input_size // self.config.image_size
+        if factor > 1 and (self.config.appearance or self.config.motion):  # (B, T, S, S, 3) at image_size
+            frames = nn.functional.avg_pool2d(frames.permute(0, 1, 4, 2, 3).flatten(0, 1), factor)
+            frames = frames.view(b, t, 3, *frames.shape[-2:]).permute(0, 1, 3, 4, 2)
         parts = []  # each (B, T, S, S, channels), in the order of config.inputs()
         if self.config.appearance:
             parts.append(frames - 0.5)
@@ -146,10 +166,10 @@ class VideoClassifier(nn.Module):
         if self.config.flow:
             if pixels.dtype != torch.uint8:
                 pixels = (pixels * 255).round().to(torch.uint8)
-            stream = motion_stream(pixels.cpu().numpy())  # OpenCV: on the CPU whatever the device
+            stream = motion_stream(pixels.cpu().numpy(), factor)  # OpenCV: on the CPU whatever the device
             parts.append(torch.from_numpy(stream).to(frames.device))
-        x = torch.cat(parts, dim=-1)
-        x = x.permute(0, 1, 4, 2, 3).reshape(b * t, x.shape[-1], *frames.shape[2:4])  # (B*T, C, S, S)
+        x = torch.cat(parts, dim=-1)  # (B, T, S, S, C) at image_size
+        x = x.permute(0, 1, 4, 2, 3).reshape(b * t, x.shape[-1], *x.shape[2:4])  # (B*T, C, S, S)
         return self.cnn(x).view(b, t, -1)
 
     def forward(self, frames: torch.Tensor) -> VideoOutput:

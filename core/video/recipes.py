@@ -69,6 +69,7 @@ class VideoRecipe:
     init_from: str = ""  # a shipped model whose whole network this one continues training
     wild: bool = True  # draw training clips from synth.TRAIN (randomised scenes and camera) or synth.TRAIN_PLAIN
     flow: bool = False  # the CNN reads the motion stream only (flow, brightness change), not the frames
+    flow_size: int = 0  # the stream is computed on frames of this side, then area-averaged (0: image_size)
     then: tuple[tuple[int, float, float], ...] = ()  # further runs (epochs, lr, lr_decay), each from the last's weights
 
     def config(self) -> VideoConfig:
@@ -83,6 +84,7 @@ class VideoRecipe:
             temporal=self.temporal,
             hidden=self.hidden,
             **input_groups(self.temporal, motion=True, flow=self.flow),
+            flow_size=self.flow_size,
             mirror_labels=synth.relabelling(synth.MIRRORED),
         )
 
@@ -136,7 +138,7 @@ def training_data(recipe: VideoRecipe) -> tuple[ClipSet, ClipSet]:
         recipe.train_per_class,
         recipe.val_per_class,
         recipe.frames,
-        recipe.image_size,
+        recipe.config().input_size,
         recipe.train_seed,
         recipe.val_seed,
         recipe.wild,
@@ -193,7 +195,7 @@ def heldout_data(frames: int, size: int) -> tuple[ClipSet, list[dict]]:
 
 
 def heldout_metrics(model: VideoClassifier, shuffled: bool = False) -> dict:
-    data, info = heldout_data(model.config.frames, model.config.image_size)
+    data, info = heldout_data(model.config.frames, model.config.input_size)
 
     def area(row: dict) -> int:
         return row["width"] * row["height"]

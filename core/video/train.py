@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ import torch.nn as nn
 from core.errors import UserError
 from core.training import Callback, History, Progress, TrainConfig, Trainer
 from core.video.model import VideoClassifier, predict_batch, train_loss
+from core.video.motion_stream import remembered
 
 
 @dataclass
@@ -121,9 +123,11 @@ def fit(
     epoch 0 (the first point of the curve and of the history)."""
     if len(train) == 0:
         raise UserError("no training clips")
-    if train.clips.shape[1:] != (model.config.frames, model.config.image_size, model.config.image_size, 3):
+    side = model.config.input_size
+    if train.clips.shape[1:] != (model.config.frames, side, side, 3):
         raise UserError(
-            f"training clips have shape {train.clips.shape[1:]}, the model expects {model.config.frames} frames"
+            f"training clips have shape {train.clips.shape[1:]}, the model expects {model.config.frames} frames "
+            f"of {side}x{side}"
         )
     clips, labels = torch.from_numpy(train.clips), torch.from_numpy(train.labels)
     aux = state_weight > 0 and train.states is not None
@@ -156,11 +160,12 @@ def fit(
             metrics["val_accuracy"] = accuracy(model, val)
         return metrics
 
-    start = _start_point(model, seen, val) if measure_start else None
-    if start is not None and callback is not None:
-        metrics = {k: v for k, v in start.items() if k.endswith("accuracy")}
-        callback.on_epoch(Progress(0, config.epochs, 0, steps, start["loss"], 0.0, metrics))
-    history = Trainer(trained, config, callback, cancel).fit(make_batches, loss_fn, evaluate, steps)
+    with remembered() if model.config.flow else contextlib.nullcontext():  # each clip's flow computed once
+        start = _start_point(model, seen, val) if measure_start else None
+        if start is not None and callback is not None:
+            metrics = {k: v for k, v in start.items() if k.endswith("accuracy")}
+            callback.on_epoch(Progress(0, config.epochs, 0, steps, start["loss"], 0.0, metrics))
+        history = Trainer(trained, config, callback, cancel).fit(make_batches, loss_fn, evaluate, steps)
     if start is not None:
         history.epochs.insert(0, start)
     model.eval()

@@ -102,12 +102,13 @@ def test_a_tiny_run_scores_what_its_loss_says():
 
 
 def test_transfer_starts_from_the_shipped_cnn_and_keeps_it_fixed(monkeypatch, tmp_path):
-    x, y, _ = synth.training_set(1, 16, 32, seed=6)
-    collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
     for temporal in ("gru", "mean"):
         source = checkpoints.load(custom.transfer_source(temporal))  # gru: video-motion, mean: frames only
         shipped = source.cnn.state_dict()
         settings = custom.CustomTraining(temporal=temporal, width=8, hidden=8, epochs=2, held_share=0.0)
+        assert settings.clip_size() == source.config.input_size  # clips are sampled at what the source reads
+        x, _, _ = synth.training_set(1, 16, settings.clip_size(), seed=6)
+        collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
         trained = custom.train(collected, ["a", "b"], settings)
         cnn = trained.model.cnn.state_dict()
         first_conv = shipped["convs.0.weight"][:, : sum(trained.model.config.inputs().values())]
@@ -118,6 +119,8 @@ def test_transfer_starts_from_the_shipped_cnn_and_keeps_it_fixed(monkeypatch, tm
             if k != "convs.0.weight" and "running" not in k and "batches" not in k
         )
         assert not any(p.requires_grad for p in trained.model.cnn.parameters())
+    x, _, _ = synth.training_set(1, 16, 32, seed=6)
+    collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
     scratch = custom.train(collected, ["a", "b"], custom.CustomTraining(start="scratch", width=8, hidden=8, epochs=1))
     assert scratch.model.config.channels == [8, 16, 16]
     with pytest.raises(UserError, match="start must be one of transfer, scratch"):
@@ -182,3 +185,20 @@ def test_fine_tune_refuses_another_network_naming_what_differs():
         custom.new_model(["a", "b"], custom.CustomTraining(start="model"), start)
     with pytest.raises(UserError, match="fine-tuning needs a start model"):
         custom.new_model(["a", "b"], custom.CustomTraining(start="model"))
+
+
+def test_a_stream_computed_on_larger_frames_is_kept_by_transfer_and_fine_tuning(monkeypatch):
+    """A CNN that learned a stream computed on 64x64 frames gets 64x64 clips, whichever way a user's model starts."""
+    fine = VideoConfig(
+        labels=["a", "b"], channels=[4, 8], feature_dim=8, hidden=8, appearance=False, flow=True, flow_size=64
+    )
+    documents = {custom.TRANSFER_FROM: {"config": vars(fine)}}
+    monkeypatch.setattr(checkpoints, "shipped_documents", lambda: documents)
+    transfer = custom.CustomTraining(hidden=8)
+    assert transfer.clip_size() == 64
+    assert transfer.config(["x", "y"], fine).input_size == 64
+    assert custom.CustomTraining(start="scratch", flow=True, flow_size=64).clip_size() == 64
+    tuned = custom.CustomTraining().like(VideoClassifier(fine))
+    assert (tuned.flow_size, tuned.clip_size()) == (64, 64)
+    with pytest.raises(UserError, match="stream frame size 0 \\(the start model: 64\\)"):
+        custom.check_start(VideoClassifier(fine), replace(tuned, flow_size=0))

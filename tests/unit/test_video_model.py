@@ -95,7 +95,7 @@ def test_recipes_build_the_shipped_architectures(name):
 
     recipe = RECIPES[name].args[0]
     shipped = json.loads((checkpoints.ASSETS_DIR / name / checkpoints.CONFIG_NAME).read_text())
-    assert dataclasses.asdict(recipe.config()) == shipped["config"]
+    assert dataclasses.asdict(recipe.config()) == dataclasses.asdict(VideoConfig(**shipped["config"]))
     started = {key: value for key, value in shipped["meta"]["training"].items() if key in ("cnn_from", "init_from")}
     assert started == {key: getattr(recipe, key) for key in ("cnn_from", "init_from") if getattr(recipe, key)}
 
@@ -271,3 +271,47 @@ def test_a_recipe_runs_its_further_stages_from_the_last_weights():
     assert training["epochs"] == 2 and [s["lr"] for s in training["stages"]] == [recipe.lr, 1e-4]
     assert training["seconds"] == round(sum(s["seconds"] for s in training["stages"]), 1)
     assert "stages" not in recipes._train(VideoClassifier(recipe.config()), replace(recipe, then=()))
+
+
+def test_flow_size_reads_larger_frames_and_averages_the_stream_down():
+    import cv2
+
+    from core.video.motion_stream import motion_stream
+
+    with pytest.raises(UserError, match="flow_size needs flow"):
+        tiny("gru", flow_size=32)
+    with pytest.raises(UserError, match="multiple of image_size"):
+        tiny("gru", flow=True, appearance=False, flow_size=24)
+    model = tiny("gru", flow=True, appearance=False, flow_size=32)
+    assert (model.config.image_size, model.config.input_size) == (16, 32)
+    big = torch.randint(0, 256, (2, 6, 32, 32, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    fine = motion_stream(big.numpy())[1, 3]  # (32, 32, 3): flow in pixels of the 32x32 frame
+    expected = cv2.resize(fine, (16, 16), interpolation=cv2.INTER_AREA) / np.array([2, 2, 1], np.float32)
+    np.testing.assert_allclose(motion_stream(big.numpy(), factor=2)[1, 3], expected, atol=1e-5)
+    assert model(big).logits.shape == (2, 8)
+    with pytest.raises(UserError, match="6 frames of 32x32"):  # fit refuses clips at the CNN's own size
+        fit(model, ClipSet(clips(n=2).numpy(), np.array([0, 1])), TrainConfig(epochs=1))
+
+
+def test_training_a_flow_model_remembers_streams_without_changing_a_step(monkeypatch):
+    """fit computes each clip's stream once (core.video.motion_stream.remembered): the same losses and weights
+    as computing every stream each time it is read."""
+    from core.video import motion_stream as ms
+
+    x, y, states = synth.training_set(1, 6, 16, seed=3)
+    swaps = {"mirror": synth.relabelling(synth.MIRRORED), "reverse": synth.relabelling(synth.REVERSED)}
+
+    def trained(memo_bytes: int):
+        monkeypatch.setattr(ms, "MEMO_BYTES", memo_bytes)
+        computed = []
+        real = ms._computed
+        monkeypatch.setattr(ms, "_computed", lambda c, factor: computed.append(len(c)) or real(c, factor))
+        model = tiny("gru", flow=True, appearance=False)
+        history = fit(model, ClipSet(x, y, states), TrainConfig(epochs=3), batch_size=4, state_weight=1.0, **swaps)
+        return [e["loss"] for e in history.epochs], model.state_dict(), sum(computed)
+
+    losses, weights, remembered = trained(ms.MEMO_BYTES)
+    losses_each_time, weights_each_time, each_time = trained(0)
+    assert losses == losses_each_time
+    assert all(torch.equal(weights[k], weights_each_time[k]) for k in weights)
+    assert remembered < each_time / 2, (remembered, each_time)

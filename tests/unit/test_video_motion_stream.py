@@ -39,3 +39,41 @@ def test_a_blink_moves_nothing_but_changes_brightness():
     stream = motion_stream(np.stack([scene(10), scene(10, visible=False)])[None])[0]
     assert stream[1, 12:20, 10:18, 2].mean() > 0.3
     assert stream[1, :8, :, 2].max() == 0  # the background did not change
+
+
+def test_remembered_computes_each_clip_once_and_gives_the_same_values(monkeypatch):
+    from core.video import motion_stream as ms
+
+    clips = np.stack([np.stack([scene(10), scene(12)]), np.stack([scene(10), scene(8)])])  # (2, 2, S, S, 3)
+    plain = motion_stream(clips)
+    computed = []
+    real = ms._computed
+    monkeypatch.setattr(ms, "_computed", lambda c, factor: computed.append(len(c)) or real(c, factor))
+    with ms.remembered():
+        first = motion_stream(clips)
+        again = motion_stream(clips[::-1])  # the same clips in another order: nothing new to compute
+        mirrored = motion_stream(clips[:, :, :, ::-1])  # another clip for each: computed
+    assert computed == [2, 2]
+    np.testing.assert_array_equal(first, plain)
+    np.testing.assert_array_equal(again, plain[::-1])
+    assert not np.array_equal(mirrored, plain)
+    motion_stream(clips)  # outside the block nothing is kept
+    assert computed == [2, 2, 2]
+
+
+def test_remembered_is_this_threads_alone(monkeypatch):
+    import threading
+
+    from core.video import motion_stream as ms
+
+    clip = np.stack([scene(10), scene(12)])[None]
+    computed = []
+    real = ms._computed
+    monkeypatch.setattr(ms, "_computed", lambda c, factor: computed.append(len(c)) or real(c, factor))
+    with ms.remembered():
+        motion_stream(clip)
+        other = threading.Thread(target=motion_stream, args=(clip,))  # another session's thread: no memo
+        other.start()
+        other.join()
+        motion_stream(clip)
+    assert computed == [1, 1]
