@@ -52,14 +52,21 @@ def evaluate(shift_dir: Path, recompute: bool) -> dict:
     if not (shift_dir / "labels.json").is_file():
         shift.make_set(shift_dir, workers=default_threads())
     loaded = {name: checkpoints.load(name) for name in MODELS}
-    config = loaded["video-motion"].config
     start = time.perf_counter()
-    sets = {"shift": shift.load_set(shift_dir, config.frames, config.input_size)[0]}
-    if recompute:
-        sets["heldout"] = recipes.heldout_data(config.frames, config.input_size)[0]
+    decoded = {}  # (frames, side) -> {part: ClipSet}: the same files, sampled at what each model reads
+
+    def sets_for(config) -> dict:
+        key = (config.frames, config.input_size)
+        if key not in decoded:
+            decoded[key] = {"shift": shift.load_set(shift_dir, *key)[0]}
+            if recompute:
+                decoded[key]["heldout"] = recipes.heldout_data(*key)[0]
+        return decoded[key]
+
     rows = json.loads((shift_dir / "labels.json").read_text())
     models = {}
     for name, model in loaded.items():
+        sets = sets_for(model.config)
         readings = [(name, False)] + ([(f"{name} (shuffled)", True)] if model.config.temporal in RECURRENT else [])
         for shown, shuffled in readings:
             models[shown] = {part: shift.score(model, data, shuffled) for part, data in sets.items()}
@@ -81,7 +88,7 @@ def evaluate(shift_dir: Path, recompute: bool) -> dict:
                 "what": "core.video.shift: other shapes, photo-textured objects on photo backgrounds "
                 "(scikit-image's sample photos), lighting drift, camera shake, blur, sensor noise",
                 "command": f"python -m core video make-shift-set --out DIR --seed {shift.SHIFT_SEED}",
-                "clips": len(sets["shift"]),
+                "clips": len(rows),
                 "codecs": sorted({row["codec"] for row in rows}),
                 "fps": sorted({row["fps"] for row in rows}),
                 "sizes": sorted(

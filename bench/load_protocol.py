@@ -81,6 +81,8 @@ ACTIONS = ("open", *(action for actions in PARTS.values() for action in actions)
 # The issue's targets: p95 seconds per action on one 2-core server (open/choose_upload have none).
 TARGET_P95 = {"translate": 2.0, "beam5": 2.0, "slider": 2.0, "generate": 5.0, "upload": 5.0}
 TARGET_PEAK_MB = 1536
+BUSY_SHARE = 0.5  # capacity(): a replica's core kept at most half busy
+LARGER_MACHINE_CORES = 16  # capacity(): the machine the issue asks about
 TUNE = {"model": "folk-abc", "meter": "6/8", "key": "D", "type": "jig"}
 FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 
@@ -623,8 +625,25 @@ def run(config: LoadConfig, url: str, pids: list[int], folder: Path, replicas: i
     }
     if not pids:
         report.update(server_alive=None, server_rss_mb=None, server_cpu=None)
+    report["capacity"] = capacity(report)
     report["targets_met"] = targets_met(report)
     return report
+
+
+def capacity(report: dict) -> dict | None:
+    """What a larger machine would serve, scaled from this run's server CPU per person: a replica is one process
+    whose script runs share one interpreter lock, so more cores serve more people through more replicas, one per
+    core, each kept at most BUSY_SHARE busy (headroom for a whole class clicking at once)."""
+    cpu = report["server_cpu"]
+    if not cpu or not cpu["percent_of_one_core"]:
+        return None
+    per_replica = report["sessions"] * BUSY_SHARE * 100 / cpu["percent_of_one_core"]  # the servers' CPU, summed
+    return {
+        "busy_share": BUSY_SHARE,
+        "people_per_replica": round(per_replica),
+        "cores": LARGER_MACHINE_CORES,
+        "people": round(LARGER_MACHINE_CORES * per_replica),
+    }
 
 
 def targets_met(report: dict) -> dict:

@@ -752,10 +752,34 @@ def abuse_run(relative: str) -> list[str]:
     return lines + table(header, rows)
 
 
+def more_cores() -> list[str]:
+    """What a larger machine would serve, as the one-server run scaled it (``capacity`` in load.json)."""
+    data = read("bench/results/load.json")
+    room = (data or {}).get("capacity")
+    if not room:
+        return []
+    cpu = data["server_cpu"]
+    return [
+        "",
+        "### More cores",
+        "",
+        f"Scaled from the one-server run: {data['sessions']} people kept {num(cpu['percent_of_one_core'], 0, '%')} "
+        f"of one core busy ({num(cpu['ms_per_action'], 0, 'ms')} per action). A replica is one process whose script "
+        "runs share one interpreter lock, so more cores serve more people through more replicas, one per core "
+        f"(`python deploy/serve.py N PORT`). With each core at most {num(room['busy_share'] * 100, 0, '%')} busy, one "
+        f"replica serves about {room['people_per_replica']:,} people and a {room['cores']}-core machine about "
+        f"{room['people']:,}, with {room['cores']} times one replica's memory (peak "
+        f"{num(dig(data, 'server_rss_mb', 'peak'), 0, 'MB')} here). An estimate from the cost of one action, not a "
+        "run on such a machine.",
+        "",
+    ]
+
+
 def app_section() -> list[str]:
     lines = ["## The app: drawing time and load", ""] + page_drawn() + interactions() + rerun_cost() + reopen()
     lines += ["### One server", ""] + _load_run("bench/results/load.json")
     lines += ["", "### Two replicas behind nginx", ""] + _load_run("bench/results/load_2replicas.json")
+    lines += more_cores()
     lines += ["", "### Bad clients: the bare server", ""] + abuse_run("bench/results/load_abuse.json")
     return (
         lines

@@ -122,12 +122,14 @@ def _train(args) -> int:
         channels=list(MOTION.channels),
         bidirectional=args.bidirectional,
         **input_groups(args.temporal, args.motion, args.flow),  # a baseline never gets the order
+        flow_size=args.flow_size,
         mirror_labels=synth.relabelling(synth.MIRRORED, labels) if args.augment else [],
     )
     config.validate()
     start = time.perf_counter()
-    train = ClipSet(*synth.training_set(per_class, args.frames, args.image_size, args.seed))
-    val = ClipSet(*synth.training_set(max(1, per_class // 5), args.frames, args.image_size, args.seed + 1)[:2])
+    side = config.input_size
+    train = ClipSet(*synth.training_set(per_class, args.frames, side, args.seed))
+    val = ClipSet(*synth.training_set(max(1, per_class // 5), args.frames, side, args.seed + 1)[:2])
     seed_everything(args.seed)
     model = VideoClassifier(config)
     history = fit(
@@ -223,6 +225,13 @@ def register(commands, train_commands) -> None:
     )
     train.add_argument("--frames", type=int, default=MOTION.frames, help="frames sampled per clip")
     train.add_argument("--image-size", type=int, default=MOTION.image_size, help="frame side after resizing")
+    train.add_argument(
+        "--flow-size",
+        type=int,
+        default=0,
+        help="with --flow: compute the stream on frames of this side (a multiple of --image-size), then "
+        "area-average it to --image-size (the shipped recipe: 64); 0 = --image-size",
+    )
     train.add_argument("--per-class", type=int, default=100, help="training clips per class")
     train.add_argument("--epochs", type=int, default=8, help="epochs")
     train.add_argument("--lr", type=float, default=MOTION.lr, help="learning rate")

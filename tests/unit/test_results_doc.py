@@ -86,3 +86,16 @@ def _has_docstring(node) -> bool:
         and isinstance(body[0].value, ast.Constant)
         and isinstance(body[0].value.value, str)
     )
+
+
+def test_the_larger_machine_estimate_is_scaled_from_the_measured_run():
+    """load_protocol.capacity scales the run's CPU per person; the doc shows what it stored."""
+    from bench.load_protocol import capacity
+
+    run = {"sessions": 30, "replicas": 1, "server_cpu": {"percent_of_one_core": 15.0, "ms_per_action": 50}}
+    assert capacity(run) == {"busy_share": 0.5, "people_per_replica": 100, "cores": 16, "people": 1600}
+    assert capacity({**run, "server_cpu": {"percent_of_one_core": 30.0}})["people_per_replica"] == 50
+    stored = results.read("bench/results/load.json")
+    if stored.get("capacity"):
+        text = " ".join(results.more_cores())
+        assert f"one replica serves about {stored['capacity']['people_per_replica']:,} people" in text

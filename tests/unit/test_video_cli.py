@@ -123,10 +123,10 @@ def test_train_dry_run(tmp_path):
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["saved"] is None and "val_accuracy" in summary
     args = ("train", "video", "--flow", "--per-class", "2", "--epochs", "1", "--image-size", "16", "--frames", "6")
-    result = run_cli(*args, "--out", str(tmp_path / "stream"))
+    result = run_cli(*args, "--flow-size", "32", "--out", str(tmp_path / "stream"))
     assert result.returncode == 0, result.stderr
     config = json.loads((tmp_path / "stream" / "config.json").read_text())["config"]
-    assert (config["appearance"], config["motion"], config["flow"]) == (False, False, True)
+    assert (config["appearance"], config["motion"], config["flow"], config["flow_size"]) == (False, False, True, 32)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +136,7 @@ def test_train_dry_run(tmp_path):
         ["video", "classify", "--frames", "0", "x.mp4"],
         ["video", "make-dataset", "/tmp/x", "--classes", "jump"],
         ["train", "video", "--temporal", "attention"],
+        ["train", "video", "--flow", "--flow-size", "48"],
     ],
 )
 def test_bad_command_lines_are_one_line_exit_2(args):
