@@ -77,3 +77,13 @@ def test_remembered_is_this_threads_alone(monkeypatch):
         other.join()
         motion_stream(clip)
     assert computed == [1, 1]
+
+
+def test_clips_in_threads_get_the_streams_of_one_thread(monkeypatch):
+    from core.video import motion_stream as ms
+
+    clips = np.stack([np.stack([scene(x), scene(x + 2), scene(x + 4)]) for x in (4, 8, 12)])  # (3, 3, S, S, 3)
+    monkeypatch.setattr(ms, "FLOW_THREADS", 2)
+    threaded = motion_stream(clips, factor=2)
+    monkeypatch.setattr(ms, "FLOW_THREADS", 1)
+    np.testing.assert_array_equal(threaded, motion_stream(clips, factor=2))
