@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from dataclasses import dataclass
 
@@ -13,7 +12,6 @@ import torch.nn as nn
 from core.errors import UserError
 from core.training import Callback, History, Progress, TrainConfig, Trainer
 from core.video.model import VideoClassifier, predict_batch, train_loss
-from core.video.motion_stream import remembered
 
 
 @dataclass
@@ -160,12 +158,11 @@ def fit(
             metrics["val_accuracy"] = accuracy(model, val)
         return metrics
 
-    with remembered() if model.config.flow else contextlib.nullcontext():  # each clip's flow computed once
-        start = _start_point(model, seen, val) if measure_start else None
-        if start is not None and callback is not None:
-            metrics = {k: v for k, v in start.items() if k.endswith("accuracy")}
-            callback.on_epoch(Progress(0, config.epochs, 0, steps, start["loss"], 0.0, metrics))
-        history = Trainer(trained, config, callback, cancel).fit(make_batches, loss_fn, evaluate, steps)
+    start = _start_point(model, seen, val) if measure_start else None
+    if start is not None and callback is not None:
+        metrics = {k: v for k, v in start.items() if k.endswith("accuracy")}
+        callback.on_epoch(Progress(0, config.epochs, 0, steps, start["loss"], 0.0, metrics))
+    history = Trainer(trained, config, callback, cancel).fit(make_batches, loss_fn, evaluate, steps)
     if start is not None:
         history.epochs.insert(0, start)
     model.eval()

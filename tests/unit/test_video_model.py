@@ -291,27 +291,3 @@ def test_flow_size_reads_larger_frames_and_averages_the_stream_down():
     assert model(big).logits.shape == (2, 8)
     with pytest.raises(UserError, match="6 frames of 32x32"):  # fit refuses clips at the CNN's own size
         fit(model, ClipSet(clips(n=2).numpy(), np.array([0, 1])), TrainConfig(epochs=1))
-
-
-def test_training_a_flow_model_remembers_streams_without_changing_a_step(monkeypatch):
-    """fit computes each clip's stream once (core.video.motion_stream.remembered): the same losses and weights
-    as computing every stream each time it is read."""
-    from core.video import motion_stream as ms
-
-    x, y, states = synth.training_set(1, 6, 16, seed=3)
-    swaps = {"mirror": synth.relabelling(synth.MIRRORED), "reverse": synth.relabelling(synth.REVERSED)}
-
-    def trained(memo_bytes: int):
-        monkeypatch.setattr(ms, "MEMO_BYTES", memo_bytes)
-        computed = []
-        real = ms._computed
-        monkeypatch.setattr(ms, "_computed", lambda c, factor: computed.append(len(c)) or real(c, factor))
-        model = tiny("gru", flow=True, appearance=False)
-        history = fit(model, ClipSet(x, y, states), TrainConfig(epochs=3), batch_size=4, state_weight=1.0, **swaps)
-        return [e["loss"] for e in history.epochs], model.state_dict(), sum(computed)
-
-    losses, weights, remembered = trained(ms.MEMO_BYTES)
-    losses_each_time, weights_each_time, each_time = trained(0)
-    assert losses == losses_each_time
-    assert all(torch.equal(weights[k], weights_each_time[k]) for k in weights)
-    assert remembered < each_time / 2, (remembered, each_time)
