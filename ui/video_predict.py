@@ -3,7 +3,8 @@ variants side by side, the chosen model's held-out evaluation. One fragment: its
 
 The views of an answer are lazy tabs: only the open one is drawn, and the comparison runs the other shipped
 models only when its tab is open. Drawing all three (three charts and a table) after every upload, and reading
-the clip with five more models, took a 3 s upload from about 0.65 s to 1.05 s in a warm browser on 2 cores.
+the clip five more times (the other models, and the recurrent ones on shuffled frames), took a 3 s upload from
+about 0.65 s to 1.05 s in a warm browser on 2 cores.
 
 Predictions are computed once per (model, clip, frames): a shipped model's in a cache shared by sessions
 (keyed by its name), an uploaded model's in this session only.
