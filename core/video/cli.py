@@ -141,6 +141,7 @@ def _train(args) -> int:
         callback=ProgressLine(args.json, "video"),
         mirror=config.mirror_labels or None,
         reverse=synth.relabelling(synth.REVERSED, labels) if args.augment else None,
+        stream_workers=args.threads or default_threads(),
     )
     meta = {
         "task": "video classification: 8 order-only motion classes",

@@ -146,9 +146,10 @@ class VideoClassifier(nn.Module):
             width = config.hidden * (2 if config.bidirectional else 1)
         self.head = nn.Linear(width, len(config.labels))
 
-    def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
+    def frame_features(self, frames: torch.Tensor, stream: torch.Tensor | None = None) -> torch.Tensor:
         """frames (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1], S = config.input_size -> CNN features
-        (B, T, F)."""
+        (B, T, F). ``stream``: these frames' motion stream (B, T, s, s, 3), s = image_size, if computed already
+        (training: core.video.motion_stream.streams_of_flips)."""
         pixels = frames  # as decoded, for OpenCV's flow
         if frames.dtype == torch.uint8:
             frames = frames.float() / 255.0
@@ -164,18 +165,22 @@ class VideoClassifier(nn.Module):
             previous = torch.cat([frames[:, :1], frames[:, :-1]], dim=1)  # the first frame is its own predecessor
             parts.append(frames - previous)
         if self.config.flow:
-            if pixels.dtype != torch.uint8:
-                pixels = (pixels * 255).round().to(torch.uint8)
-            stream = motion_stream(pixels.cpu().numpy(), factor)  # OpenCV: on the CPU whatever the device
-            parts.append(torch.from_numpy(stream).to(frames.device))
+            if stream is None:
+                if pixels.dtype != torch.uint8:
+                    pixels = (pixels * 255).round().to(torch.uint8)
+                stream = torch.from_numpy(motion_stream(pixels.cpu().numpy(), factor))  # OpenCV: on the CPU
+            parts.append(stream.to(frames.device))
         x = torch.cat(parts, dim=-1)  # (B, T, S, S, C) at image_size
         x = x.permute(0, 1, 4, 2, 3).reshape(b * t, x.shape[-1], *x.shape[2:4])  # (B*T, C, S, S)
         return self.cnn(x).view(b, t, -1)
 
-    def forward(self, frames: torch.Tensor) -> VideoOutput:
-        """frames: (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1]."""
+    def forward(self, frames: torch.Tensor, stream: torch.Tensor | None = None) -> VideoOutput:
+        """frames: (B, T, S, S, 3) uint8 (as decoded) or float in [0, 1]; ``stream``: their motion stream if
+        computed already (a training read: an answer also reads the mirror image, whose stream it computes)."""
         if self.training or not self.config.mirror_labels:
-            return self.read(frames)
+            return self.read(frames, stream)
+        if stream is not None:
+            raise ValueError("an answer reads the clip and its mirror image: it computes both streams itself")
         # Answer for the clip and its mirror image at once: a shape turning clockwise turns counter-clockwise
         # in the mirror, so averaging cancels any leaning of the model towards one class of a mirrored pair.
         # Also averaging the clip played backwards (4 readings) was measured for video-motion on the dev sets
@@ -192,10 +197,10 @@ class VideoClassifier(nn.Module):
             out.states[:b],  # the hidden-state trajectory of the clip itself
         )
 
-    def read(self, frames: torch.Tensor) -> VideoOutput:
+    def read(self, frames: torch.Tensor, stream: torch.Tensor | None = None) -> VideoOutput:
         """One reading of the clip: frame features, then the RNN (or mean / middle frame), then the head."""
         t = frames.shape[1]
-        features = self.dropout(self.frame_features(frames))  # (B, T, F)
+        features = self.dropout(self.frame_features(frames, stream))  # (B, T, F)
         kind = self.config.temporal
         if kind in RECURRENT:
             states, _ = self.rnn(features)  # (B, T, H or 2H)
@@ -214,12 +219,12 @@ class VideoClassifier(nn.Module):
         return VideoOutput(self.head(last), self.head(states), states)
 
 
-def train_loss(model: VideoClassifier, batch) -> torch.Tensor:
+def train_loss(model: VideoClassifier, batch, stream: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-entropy on the clip's answer, plus (weight 0.5) on the answers after each of the later half of
     the frames: more gradient reaches the CNN early in training, and the timeline learns to settle.
     The single-frame model learns from every frame with the clip's label (more data, same task)."""
     frames, labels = batch
-    out = model(frames)
+    out = model(frames, stream)
     t = out.step_logits.shape[1]
     if model.config.temporal == "frame":
         return nn.functional.cross_entropy(out.step_logits.flatten(0, 1), labels.repeat_interleave(t))

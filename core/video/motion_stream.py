@@ -13,11 +13,14 @@ A shaking or panning camera moves the whole frame; the median flow of a pair is 
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+
 import cv2
 import numpy as np
 
 STREAM_CHANNELS = 3  # flow dx, flow dy, brightness change
 PIXELS_PER_UNIT = 2.0  # flow is divided by this: a move across a 32-pixel frame in 16 frames is about 1 unit
+STREAM_CHUNK = 256  # clips per job of streams_of_flips
 
 
 def motion_stream(clips: np.ndarray, factor: int = 1) -> np.ndarray:
@@ -39,3 +42,35 @@ def motion_stream(clips: np.ndarray, factor: int = 1) -> np.ndarray:
     n, t, side, _, c = stream.shape
     blocks = stream.reshape(n, t, side // factor, factor, side // factor, factor, c)
     return blocks.mean(axis=(3, 5)) / np.array([factor, factor, 1], np.float32)  # flow in the output's pixels
+
+
+def flipped(clips: np.ndarray, mirrored: bool, backwards: bool) -> np.ndarray:
+    """(N, T, S, S, 3) clips mirrored left-right and/or played backwards, as training augments them."""
+    if mirrored:
+        clips = clips[:, :, :, ::-1]
+    if backwards:
+        clips = clips[:, ::-1]
+    return np.ascontiguousarray(clips)
+
+
+def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1) -> np.ndarray:
+    """(N, T, S, S, 3) uint8 -> (N, len(flips), T, S / factor, S / factor, 3) float32: each clip's stream for each
+    (mirrored, backwards) of ``flips``, computed once. Training reads every clip, flipped at random, every epoch:
+    recomputing its flow there (twice a step with the object-state head) was most of an epoch on 2 cores, and the
+    whole flow cost of a GPU build. ``workers`` > 1 computes chunks in that many processes."""
+    side = clips.shape[2] // factor
+    out = np.empty((len(clips), len(flips), clips.shape[1], side, side, STREAM_CHANNELS), np.float32)
+    chunks = [slice(i, i + STREAM_CHUNK) for i in range(0, len(clips), STREAM_CHUNK)]
+    jobs = [(clips[chunk], flips, factor) for chunk in chunks]
+    if workers > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for chunk, streams in zip(chunks, pool.map(_chunk_streams, *zip(*jobs))):
+                out[chunk] = streams
+    else:
+        for chunk, job in zip(chunks, jobs):
+            out[chunk] = _chunk_streams(*job)
+    return out
+
+
+def _chunk_streams(clips: np.ndarray, flips, factor: int) -> np.ndarray:
+    return np.stack([motion_stream(flipped(clips, *flip), factor) for flip in flips], axis=1)

@@ -238,6 +238,7 @@ def _train(model: VideoClassifier, recipe: VideoRecipe) -> dict:
             state_weight=recipe.state_weight,
             mirror=model.config.mirror_labels,
             reverse=synth.relabelling(synth.REVERSED),
+            stream_workers=default_threads(),
         )
         last = history.epochs[-1]
         stages.append(

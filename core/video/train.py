@@ -12,6 +12,7 @@ import torch.nn as nn
 from core.errors import UserError
 from core.training import Callback, History, Progress, TrainConfig, Trainer
 from core.video.model import VideoClassifier, predict_batch, train_loss
+from core.video.motion_stream import streams_of_flips
 
 
 @dataclass
@@ -35,14 +36,14 @@ class WithStateHead(nn.Module):
         self.model, self.weight = model, weight
         self.state_head = nn.Linear(model.config.feature_dim, 6)
 
-    def loss(self, batch) -> torch.Tensor:
+    def loss(self, batch, stream: torch.Tensor | None = None) -> torch.Tensor:
         frames, labels, states = batch
-        guess = self.state_head(self.model.frame_features(frames))  # (B, T, 6)
+        guess = self.state_head(self.model.frame_features(frames, stream))  # (B, T, 6)
         visible = states[..., 5]
         shown = visible.unsqueeze(-1).expand_as(states[..., :5])  # geometry only counts where the object is
         geometry = ((guess[..., :5] - states[..., :5]) ** 2 * shown).sum() / shown.sum().clamp(min=1)
         seen = nn.functional.binary_cross_entropy_with_logits(guess[..., 5], visible)
-        return train_loss(self.model, (frames, labels)) + self.weight * (geometry + seen)
+        return train_loss(self.model, (frames, labels), stream) + self.weight * (geometry + seen)
 
 
 def _flip(batch: list, kind: str, rows: torch.Tensor, swap: list[int]) -> list:
@@ -61,7 +62,9 @@ def _flip(batch: list, kind: str, rows: torch.Tensor, swap: list[int]) -> list:
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(model: VideoClassifier, clips: np.ndarray, batch_size: int) -> None:
+def recalibrate_batchnorm(
+    model: VideoClassifier, clips: np.ndarray, batch_size: int, streams: torch.Tensor | None = None
+) -> None:
     """Recompute the CNN's BatchNorm running statistics over ``clips`` with the current weights.
 
     Training normalises with each batch's own statistics; evaluation uses running averages that
@@ -77,7 +80,8 @@ def recalibrate_batchnorm(model: VideoClassifier, clips: np.ndarray, batch_size:
         norm.momentum = None
         norm.train()
     for i in range(0, len(clips), batch_size):
-        model.frame_features(torch.from_numpy(clips[i : i + batch_size]))
+        stream = streams[i : i + batch_size] if streams is not None else None
+        model.frame_features(torch.from_numpy(clips[i : i + batch_size]), stream)
     for norm, momentum in zip(norms, momenta):
         norm.momentum = momentum
         norm.train(model.training)
@@ -108,6 +112,7 @@ def fit(
     mirror: list[int] | None = None,
     reverse: list[int] | None = None,
     measure_start: bool = False,
+    stream_workers: int = 1,
 ) -> History:
     """Train ``model`` on ``train`` (shuffled each epoch by the seed); report train/val accuracy per epoch.
 
@@ -118,7 +123,10 @@ def fit(
     model nothing to memorise but the direction of the change.
 
     ``measure_start`` (fine-tuning) first scores the model as it comes, before any step, and reports that as
-    epoch 0 (the first point of the curve and of the history)."""
+    epoch 0 (the first point of the curve and of the history).
+
+    A model that reads the motion stream gets each clip's stream for every flip computed once, before the first
+    epoch (in ``stream_workers`` processes), not at every step: the same values, so the same steps."""
     if len(train) == 0:
         raise UserError("no training clips")
     side = model.config.input_size
@@ -132,6 +140,15 @@ def fit(
     states = torch.from_numpy(train.states) if aux else None
     trained = WithStateHead(model, state_weight) if aux else model
     steps = (len(train) + batch_size - 1) // batch_size
+    mirrors, backwards = (
+        (False, True) if mirror is not None else (False,),
+        (False, True) if reverse is not None else (False,),
+    )
+    streams = None  # (N, flips, T, s, s, 3): each clip's stream for every flip the augmentation may draw
+    if model.config.flow:
+        factor = model.config.input_size // model.config.image_size
+        flips = [(m, b) for m in mirrors for b in backwards]  # index: m * len(backwards) + b
+        streams = torch.from_numpy(streams_of_flips(train.clips, flips, factor, stream_workers))
 
     def make_batches(epoch: int):
         generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
@@ -139,20 +156,26 @@ def fit(
         for i in range(0, len(order), batch_size):
             pick = order[i : i + batch_size]
             batch = [clips[pick], labels[pick], states[pick] if aux else None]
+            drawn = {}  # kind -> rows flipped that way
             for kind, swap in (("mirror", mirror), ("reverse", reverse)):
+                drawn[kind] = torch.zeros(len(pick), dtype=torch.bool)
                 if swap is not None:
-                    batch = _flip(batch, kind, torch.rand(len(pick), generator=generator) < 0.5, swap)
-            yield tuple(batch) if aux else tuple(batch[:2])
+                    drawn[kind] = torch.rand(len(pick), generator=generator) < 0.5
+                    batch = _flip(batch, kind, drawn[kind], swap)
+            flip = drawn["mirror"].long() * len(backwards) + drawn["reverse"].long()
+            yield (*batch, streams[pick, flip] if streams is not None else None)
 
     def loss_fn(module, batch):
-        return module.loss(batch) if aux else train_loss(module, batch)
+        *batch, stream = batch
+        return module.loss(batch, stream) if aux else train_loss(module, batch[:2], stream)
 
     seen = ClipSet(train.clips[:512], train.labels[:512])  # a bounded sample: evaluation must stay cheap
 
     def evaluate(module) -> dict[str, float]:
         # after every epoch that took a step, so the model also ends with its final weights' statistics;
         # 128 clips (2,048 frames) pin them down, more would only add to every epoch's evaluation
-        recalibrate_batchnorm(model, seen.clips[:128], batch_size)
+        calibration = streams[:128, 0] if streams is not None else None  # the clips as they are
+        recalibrate_batchnorm(model, seen.clips[:128], batch_size, calibration)
         metrics = {"train_accuracy": accuracy(model, seen)}
         if val is not None and len(val):
             metrics["val_accuracy"] = accuracy(model, val)

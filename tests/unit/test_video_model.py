@@ -291,3 +291,24 @@ def test_flow_size_reads_larger_frames_and_averages_the_stream_down():
     assert model(big).logits.shape == (2, 8)
     with pytest.raises(UserError, match="6 frames of 32x32"):  # fit refuses clips at the CNN's own size
         fit(model, ClipSet(clips(n=2).numpy(), np.array([0, 1])), TrainConfig(epochs=1))
+
+
+def test_a_precomputed_stream_trains_as_the_computed_one():
+    """fit gives a flow model each clip's stream computed once (motion_stream.streams_of_flips): the loss of a
+    step is the one the model gets computing the stream itself, and a whole run trains."""
+    from core.video.motion_stream import flipped, streams_of_flips
+
+    x, y, states = synth.training_set(1, 6, 32, seed=3)
+    mirror = synth.relabelling(synth.MIRRORED)
+    model = tiny("gru", flow=True, appearance=False, flow_size=32, mirror_labels=mirror).train()
+    frames = torch.from_numpy(flipped(x, True, True))  # mirrored and backwards, as augmentation may draw them
+    stream = torch.from_numpy(streams_of_flips(x, [(True, True)], factor=2)[:, 0])
+    seed_everything(0)
+    given = train_loss(model, (frames, torch.from_numpy(y)), stream)
+    seed_everything(0)
+    assert torch.equal(given, train_loss(model, (frames, torch.from_numpy(y))))
+    swaps = {"mirror": synth.relabelling(synth.MIRRORED), "reverse": synth.relabelling(synth.REVERSED)}
+    history = fit(model, ClipSet(x, y, states), TrainConfig(epochs=2), ClipSet(x, y), 4, 1.0, **swaps)
+    assert len(history.epochs) == 2 and "val_accuracy" in history.epochs[-1]
+    with pytest.raises(ValueError, match="computes both streams itself"):
+        model.eval()(frames, stream)

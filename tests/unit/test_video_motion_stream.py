@@ -39,3 +39,17 @@ def test_a_blink_moves_nothing_but_changes_brightness():
     stream = motion_stream(np.stack([scene(10), scene(10, visible=False)])[None])[0]
     assert stream[1, 12:20, 10:18, 2].mean() > 0.3
     assert stream[1, :8, :, 2].max() == 0  # the background did not change
+
+
+def test_streams_of_flips_are_the_streams_of_the_flipped_clips():
+    from core.video.motion_stream import flipped, streams_of_flips
+
+    clips = np.stack([np.stack([scene(x), scene(x + 2), scene(x + 5)]) for x in (4, 10)])  # (2, 3, S, S, 3)
+    flips = [(False, False), (False, True), (True, False), (True, True)]
+    streams = streams_of_flips(clips, flips, factor=2)
+    assert streams.shape == (2, 4, 3, SIZE // 2, SIZE // 2, 3)
+    for k, flip in enumerate(flips):
+        np.testing.assert_array_equal(streams[:, k], motion_stream(flipped(clips, *flip), factor=2))
+    assert not np.array_equal(streams[:, 0], streams[:, 2])  # a mirror image moves the other way
+    in_processes = streams_of_flips(np.concatenate([clips] * 150), flips, factor=2, workers=2)  # two chunks
+    np.testing.assert_array_equal(in_processes[-2:], streams)
