@@ -56,8 +56,8 @@ def flipped(clips: np.ndarray, mirrored: bool, backwards: bool) -> np.ndarray:
 def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1) -> np.ndarray:
     """(N, T, S, S, 3) uint8 -> (N, len(flips), T, S / factor, S / factor, 3) float32: each clip's stream for each
     (mirrored, backwards) of ``flips``, computed once. Training reads every clip, flipped at random, every epoch:
-    recomputing its flow there (twice a step with the object-state head) was most of an epoch on 2 cores, and the
-    whole flow cost of a GPU build. ``workers`` > 1 computes chunks in that many processes."""
+    recomputing its flow there (twice a step with the object-state head) was about half of an epoch at 64x64 on
+    2 cores, and on a GPU the flow is all CPU work. ``workers`` > 1 computes chunks in that many processes."""
     side = clips.shape[2] // factor
     out = np.empty((len(clips), len(flips), clips.shape[1], side, side, STREAM_CHANNELS), np.float32)
     chunks = [slice(i, i + STREAM_CHUNK) for i in range(0, len(clips), STREAM_CHUNK)]

@@ -312,3 +312,25 @@ def test_a_precomputed_stream_trains_as_the_computed_one():
     assert len(history.epochs) == 2 and "val_accuracy" in history.epochs[-1]
     with pytest.raises(ValueError, match="computes both streams itself"):
         model.eval()(frames, stream)
+
+
+def test_every_training_step_gets_the_stream_of_the_frames_it_reads(monkeypatch):
+    """The stream fit hands a step is the one of that step's frames as flipped (mirror and/or backwards): a wrong
+    flip index would train the CNN on another clip's motion."""
+    from core.video import train as video_train
+    from core.video.motion_stream import motion_stream
+
+    checked = []
+    real = video_train.train_loss
+
+    def checking(model, batch, stream=None):
+        expected = motion_stream(batch[0].numpy(), model.config.input_size // model.config.image_size)
+        checked.append(torch.equal(stream, torch.from_numpy(expected)))
+        return real(model, batch, stream)
+
+    monkeypatch.setattr(video_train, "train_loss", checking)
+    x, y, states = synth.training_set(1, 6, 32, seed=4)
+    model = tiny("gru", flow=True, appearance=False, flow_size=32, mirror_labels=synth.relabelling(synth.MIRRORED))
+    swaps = {"mirror": synth.relabelling(synth.MIRRORED), "reverse": synth.relabelling(synth.REVERSED)}
+    fit(model, ClipSet(x, y, states), TrainConfig(epochs=3), batch_size=4, state_weight=1.0, **swaps)
+    assert len(checked) == 6 and all(checked), checked
