@@ -15,6 +15,7 @@ from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
 from core.video import export, shift, synth
 from core.video.io import EXTENSIONS, model_input, read_clip
+from core.video.motion_stream import FLOW_METHODS
 from core.video.model import TEMPORAL, VideoClassifier, VideoConfig, input_groups, predict
 from core.video.recipes import MOTION
 from core.video.train import ClipSet, fit
@@ -123,6 +124,7 @@ def _train(args) -> int:
         bidirectional=args.bidirectional,
         **input_groups(args.temporal, args.motion, args.flow),  # a baseline never gets the order
         flow_size=args.flow_size,
+        flow_method=args.flow_method,
         mirror_labels=synth.relabelling(synth.MIRRORED, labels) if args.augment else [],
     )
     config.validate()
@@ -231,7 +233,13 @@ def register(commands, train_commands) -> None:
         type=int,
         default=0,
         help="with --flow: compute the stream on frames of this side (a multiple of --image-size), then "
-        "area-average it to --image-size (the shipped recipe: 64); 0 = --image-size",
+        "area-average it to --image-size; 0 = --image-size",
+    )
+    train.add_argument(
+        "--flow-method",
+        choices=FLOW_METHODS,
+        default=MOTION.flow_method,
+        help="with --flow: the optical flow of the stream (default: the shipped recipe's)",
     )
     train.add_argument("--per-class", type=int, default=100, help="training clips per class")
     train.add_argument("--epochs", type=int, default=8, help="epochs")

@@ -55,6 +55,7 @@ class CustomTraining:
     frames: int = 16  # frames sampled per clip
     image_size: int = 32  # frames are area-resized to this square
     flow_size: int = 0  # model: the start model's (it computes its stream on frames of this side)
+    flow_method: str = "dis"  # model: the start model's (the optical flow its stream is made of)
     lr: float = 3e-3
     batch_size: int = 8
     seed: int = 0  # model init, data order and the held-out split
@@ -65,10 +66,12 @@ class CustomTraining:
         shape = {"channels": [self.width, self.width * 2, self.width * 2], "image_size": self.image_size}
         inputs = input_groups(self.temporal, self.motion, self.flow)
         inputs["flow_size"] = self.flow_size if inputs["flow"] else 0
+        inputs["flow_method"] = self.flow_method
         if cnn is not None:
             shape = {"channels": list(cnn.channels), "image_size": cnn.image_size, "feature_dim": cnn.feature_dim}
             inputs = {"appearance": cnn.appearance, "motion": cnn.motion and recurrent, "flow": cnn.flow and recurrent}
             inputs["flow_size"] = cnn.flow_size if inputs["flow"] else 0  # the stream its CNN learned to read
+            inputs["flow_method"] = cnn.flow_method
         return VideoConfig(
             labels=list(names), frames=self.frames, temporal=self.temporal, hidden=self.hidden, **shape, **inputs
         )
@@ -86,6 +89,7 @@ class CustomTraining:
             frames=c.frames,
             image_size=c.image_size,
             flow_size=c.flow_size,
+            flow_method=c.flow_method,
             width=c.channels[0],
         )
 
@@ -108,6 +112,7 @@ NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's v
     "frames": ("frames per clip", lambda c: c.frames),
     "image_size": ("frame size", lambda c: c.image_size),
     "flow_size": ("stream frame size", lambda c: c.flow_size),
+    "flow_method": ("optical flow", lambda c: c.flow_method),
 }
 
 

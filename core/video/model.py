@@ -17,7 +17,7 @@ import torch.nn as nn
 
 from core import checkpoints
 from core.errors import UserError
-from core.video.motion_stream import STREAM_CHANNELS, motion_stream
+from core.video.motion_stream import FLOW_METHODS, STREAM_CHANNELS, motion_stream
 
 RECURRENT = ("gru", "lstm")  # read frames in order; only these may see frame changes (motion) or flow
 TEMPORAL = (*RECURRENT, "mean", "frame")
@@ -40,6 +40,7 @@ class VideoConfig:
     # the side the stream is computed at, a multiple of image_size (0: image_size); frames then arrive at this
     # side and everything the CNN reads is area-averaged down to image_size (see input_size)
     flow_size: int = 0
+    flow_method: str = "dis"  # the stream's optical flow: dis | farneback (core.video.motion_stream)
     # the class of each class's mirror image (move_left -> move_right); if set, answers (not training)
     # average the clip and its left-right mirror image read as the mirrored class
     mirror_labels: list[int] = field(default_factory=list)
@@ -65,6 +66,8 @@ class VideoConfig:
                 f"flow_size needs flow and must be a multiple of image_size ({self.image_size}) up to 256, "
                 f"not {self.flow_size}"
             )
+        if self.flow_method not in FLOW_METHODS:
+            raise UserError(f"flow_method must be one of {', '.join(FLOW_METHODS)}, not {self.flow_method!r}")
         if not 1 <= len(self.channels) <= 5 or not all(1 <= c <= 256 for c in self.channels):
             raise UserError("channels: 1-5 conv blocks of 1-256 channels")
         if not 1 <= self.frames <= 256 or not 1 <= self.feature_dim <= 1024 or not 1 <= self.hidden <= 1024:
@@ -168,7 +171,8 @@ class VideoClassifier(nn.Module):
             if stream is None:
                 if pixels.dtype != torch.uint8:
                     pixels = (pixels * 255).round().to(torch.uint8)
-                stream = torch.from_numpy(motion_stream(pixels.cpu().numpy(), factor))  # OpenCV: on the CPU
+                computed = motion_stream(pixels.cpu().numpy(), factor, self.config.flow_method)  # OpenCV: on the CPU
+                stream = torch.from_numpy(computed)
             parts.append(stream.to(frames.device))
         x = torch.cat(parts, dim=-1)  # (B, T, S, S, C) at image_size
         x = x.permute(0, 1, 4, 2, 3).reshape(b * t, x.shape[-1], *x.shape[2:4])  # (B*T, C, S, S)

@@ -5,8 +5,11 @@ A CNN that reads pixels learns what the training generator's objects look like. 
 (photo-textured objects on photo backgrounds, a shaking camera, drifting light) the shipped model that read
 RGB and its change called almost everything a rotation (48 % on the shift set). Flow says where things
 moved whatever they look like, as in two-stream ConvNets (Simonyan & Zisserman, 2014). A blink moves
-nothing, so the stream also carries the brightness change. OpenCV's DIS flow (Kroeger et al., 2016) on
-its ultrafast preset takes about 0.14 ms for a 32x32 pair on one core: 16 frames add about 2 ms to a clip.
+nothing, so the stream also carries the brightness change. Two flows: OpenCV's DIS (Kroeger et al., 2016)
+on its ultrafast preset, which matches 8x8 patches (about 0.14 ms for a 32x32 pair on one core), and
+Farneback's (2003), which fits a polynomial to every pixel's 5x5 neighbourhood (FARNEBACK below: about
+as fast at 32x32). On 32x32 frames a small object fits in one DIS patch; trained the same way from scratch,
+a CNN+GRU reading Farneback's flow beat the DIS one on both development sets (bench/probe_flow_method.py).
 A shaking or panning camera moves the whole frame; the median flow of a pair is the background's motion
 (the object covers less than half of the frame), and subtracting it leaves the object's own motion.
 """
@@ -21,20 +24,39 @@ import numpy as np
 STREAM_CHANNELS = 3  # flow dx, flow dy, brightness change
 PIXELS_PER_UNIT = 2.0  # flow is divided by this: a move across a 32-pixel frame in 16 frames is about 1 unit
 STREAM_CHUNK = 256  # clips per job of streams_of_flips
+FLOW_METHODS = ("dis", "farneback")
+# pyramid scale, levels, window, iterations, poly_n, poly_sigma, flags: two levels suffice at 32x32
+FARNEBACK = (0.5, 2, 9, 3, 5, 1.1, 0)
 
 
-def motion_stream(clips: np.ndarray, factor: int = 1) -> np.ndarray:
+class _Farneback:
+    """Farneback's dense flow behind DIS's ``calc`` call."""
+
+    def calc(self, previous: np.ndarray, current: np.ndarray, flow: None) -> np.ndarray:
+        return cv2.calcOpticalFlowFarneback(previous, current, flow, *FARNEBACK)
+
+
+def flow_of(method: str):
+    """A new flow estimator for ``method`` (per call: OpenCV's DIS object is not safe across threads)."""
+    if method == "dis":
+        return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    if method == "farneback":
+        return _Farneback()
+    raise ValueError(f"unknown flow method {method!r}; choose from {', '.join(FLOW_METHODS)}")
+
+
+def motion_stream(clips: np.ndarray, factor: int = 1, method: str = "dis") -> np.ndarray:
     """(B, T, S, S, 3) uint8 -> (B, T, S / factor, S / factor, 3) float32: flow (dx, dy) from frame t-1 to t minus
     its median, in PIXELS_PER_UNIT of the output frame, and |grey(t) - grey(t-1)| in [0, 1]. The first frame has no
     predecessor: zeros. With ``factor`` > 1 the flow is computed on the frames as given (a small turning shape
     moves a pixel or two between sampled 32x32 frames, below what DIS resolves) and each output pixel is the mean
-    of a factor x factor block (cv2.INTER_AREA's shrink)."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # per call: not safe across threads
+    of a factor x factor block (cv2.INTER_AREA's shrink). ``method``: one of FLOW_METHODS."""
+    estimator = flow_of(method)
     stream = np.zeros((*clips.shape[:4], STREAM_CHANNELS), np.float32)
     for b, clip in enumerate(clips):
         grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in clip]
         for t in range(1, len(grey)):
-            flow = dis.calc(grey[t - 1], grey[t], None)  # (S, S, 2) pixels
+            flow = estimator.calc(grey[t - 1], grey[t], None)  # (S, S, 2) pixels
             stream[b, t, ..., :2] = (flow - np.median(flow.reshape(-1, 2), axis=0)) / PIXELS_PER_UNIT
             stream[b, t, ..., 2] = cv2.absdiff(grey[t], grey[t - 1]) / 255.0
     if factor == 1:
@@ -53,7 +75,7 @@ def flipped(clips: np.ndarray, mirrored: bool, backwards: bool) -> np.ndarray:
     return np.ascontiguousarray(clips)
 
 
-def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1) -> np.ndarray:
+def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1, method: str = "dis") -> np.ndarray:
     """(N, T, S, S, 3) uint8 -> (N, len(flips), T, S / factor, S / factor, 3) float32: each clip's stream for each
     (mirrored, backwards) of ``flips``, computed once. Training reads every clip, flipped at random, every epoch:
     recomputing its flow there (twice a step with the object-state head) was about half of an epoch at 64x64 on
@@ -61,7 +83,7 @@ def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1
     side = clips.shape[2] // factor
     out = np.empty((len(clips), len(flips), clips.shape[1], side, side, STREAM_CHANNELS), np.float32)
     chunks = [slice(i, i + STREAM_CHUNK) for i in range(0, len(clips), STREAM_CHUNK)]
-    jobs = [(clips[chunk], flips, factor) for chunk in chunks]
+    jobs = [(clips[chunk], flips, factor, method) for chunk in chunks]
     if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(workers) as pool:
             for chunk, streams in zip(chunks, pool.map(_chunk_streams, *zip(*jobs))):
@@ -72,5 +94,5 @@ def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1
     return out
 
 
-def _chunk_streams(clips: np.ndarray, flips, factor: int) -> np.ndarray:
-    return np.stack([motion_stream(flipped(clips, *flip), factor) for flip in flips], axis=1)
+def _chunk_streams(clips: np.ndarray, flips, factor: int, method: str) -> np.ndarray:
+    return np.stack([motion_stream(flipped(clips, *flip), factor, method) for flip in flips], axis=1)

@@ -70,6 +70,7 @@ class VideoRecipe:
     wild: bool = True  # draw training clips from synth.TRAIN (randomised scenes and camera) or synth.TRAIN_PLAIN
     flow: bool = False  # the CNN reads the motion stream only (flow, brightness change), not the frames
     flow_size: int = 0  # the stream is computed on frames of this side, then area-averaged (0: image_size)
+    flow_method: str = "dis"  # the stream's optical flow (core.video.motion_stream.FLOW_METHODS)
     then: tuple[tuple[int, float, float], ...] = ()  # further runs (epochs, lr, lr_decay), each from the last's weights
 
     def config(self) -> VideoConfig:
@@ -85,6 +86,7 @@ class VideoRecipe:
             hidden=self.hidden,
             **input_groups(self.temporal, motion=True, flow=self.flow),
             flow_size=self.flow_size,
+            flow_method=self.flow_method,
             mirror_labels=synth.relabelling(synth.MIRRORED),
         )
 

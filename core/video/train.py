@@ -148,7 +148,8 @@ def fit(
     if model.config.flow:
         factor = model.config.input_size // model.config.image_size
         flips = [(m, b) for m in mirrors for b in backwards]  # index: m * len(backwards) + b
-        streams = torch.from_numpy(streams_of_flips(train.clips, flips, factor, stream_workers))
+        streams = streams_of_flips(train.clips, flips, factor, stream_workers, model.config.flow_method)
+        streams = torch.from_numpy(streams)
 
     def make_batches(epoch: int):
         generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)

@@ -334,3 +334,30 @@ def test_every_training_step_gets_the_stream_of_the_frames_it_reads(monkeypatch)
     swaps = {"mirror": synth.relabelling(synth.MIRRORED), "reverse": synth.relabelling(synth.REVERSED)}
     fit(model, ClipSet(x, y, states), TrainConfig(epochs=3), batch_size=4, state_weight=1.0, **swaps)
     assert len(checked) == 6 and all(checked), checked
+
+
+@pytest.mark.parametrize("method", ["dis", "farneback"])
+def test_the_stream_follows_an_object_whatever_the_flow(method):
+    """A bright square moving right on a still background: its stream points right (flow dx > 0 where it is, the
+    background's median motion removed), and a model reading that flow answers with it."""
+    from core.video.motion_stream import motion_stream
+
+    frames = np.full((1, 3, 32, 32, 3), 40, np.uint8)
+    for t in range(3):
+        frames[0, t, 12:20, 6 + 3 * t : 14 + 3 * t] = 220
+    stream = motion_stream(frames, method=method)[0, 2]  # (32, 32, 3): frame 1 -> 2
+    assert stream[13:19, 10:16, 0].mean() > 0.3 and abs(stream[13:19, 10:16, 1].mean()) < 0.2
+    model = tiny("gru", flow=True, appearance=False, flow_method=method)
+    assert model(torch.randint(0, 256, (1, 6, 16, 16, 3), dtype=torch.uint8)).logits.shape == (1, 8)
+
+
+def test_each_flow_method_is_its_own_and_an_unknown_one_is_refused():
+    from core.video.motion_stream import motion_stream
+
+    frames = torch.randint(0, 256, (1, 3, 16, 16, 3), dtype=torch.uint8).numpy()
+    assert not np.allclose(motion_stream(frames, method="dis"), motion_stream(frames, method="farneback"))
+
+    with pytest.raises(UserError, match="flow_method must be one of dis, farneback"):
+        tiny("gru", flow=True, appearance=False, flow_method="lucas")
+    with pytest.raises(ValueError, match="unknown flow method 'lucas'"):
+        motion_stream(np.zeros((1, 2, 16, 16, 3), np.uint8), method="lucas")
