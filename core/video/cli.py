@@ -15,8 +15,8 @@ from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
 from core.video import export, shift, synth
 from core.video.io import EXTENSIONS, model_input, read_clip
-from core.video.motion_stream import FLOW_METHODS
 from core.video.model import TEMPORAL, VideoClassifier, VideoConfig, input_groups, predict
+from core.video.motion_stream import FLOW_METHODS
 from core.video.recipes import MOTION
 from core.video.train import ClipSet, fit
 
