@@ -61,6 +61,10 @@ class _Epochs(Callback):
         print(f"{self.arm}: epoch {progress.epoch} {self.epochs[-1]}", file=sys.stderr, flush=True)
 
 
+def per_class_accuracy(predicted: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    return {label: round(float((predicted[labels == c] == c).mean()), 3) for c, label in enumerate(synth.LABELS)}
+
+
 def run_arm(arm: str, data: dict, epochs: int) -> dict:
     seed_everything(0)
     model = build(arm)
@@ -74,9 +78,7 @@ def run_arm(arm: str, data: dict, epochs: int) -> dict:
     fit(model, train, config, val, state_weight=MOTION.state_weight, mirror=model.config.mirror_labels,
         reverse=synth.relabelling(synth.REVERSED), callback=callback)  # fmt: skip
     predicted = predict_batch(model, dev.clips)
-    per_class = {
-        label: round(float((predicted[dev.labels == c] == c).mean()), 3) for c, label in enumerate(synth.LABELS)
-    }
+    per_class = per_class_accuracy(predicted, dev.labels)
     return {
         "epochs": callback.epochs,
         "dev_shift_accuracy": round(float((predicted == dev.labels).mean()), 4),

@@ -38,6 +38,7 @@ COMMANDS = {
     "bench/results/generation.json": "python bench/bench_generation.py",
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
     "bench/results/flow_size_probe.json": "python bench/probe_flow_size.py",
+    "bench/results/flow_method_probe.json": "python bench/probe_flow_method.py",
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
     "bench/results/load.json": "python bench/load_protocol.py",
@@ -347,31 +348,38 @@ def video_shift_bench() -> list[str]:
             f"and {data.get('test_clips_per_class')} test clips per class, one run per seed.",
             "",
         ] + table(["start", "test accuracy (mean)", "test accuracy (worst run)", "CPU time (worst run)"], rows)
-    return lines + flow_size_probe()
+    return (
+        lines
+        + stream_probe("flow_size", "the motion stream on larger frames than the CNN reads")
+        + stream_probe("flow_method", "the motion stream's optical flow, DIS or Farneback's")
+    )
 
 
-def flow_size_probe() -> list[str]:
-    """Dev-set probe: the motion stream computed on larger frames than the CNN reads."""
-    relative = "bench/results/flow_size_probe.json"
+def stream_probe(name: str, title: str) -> list[str]:
+    """A dev-set probe of the motion stream: one row per arm (bench/probe_NAME.py)."""
+    relative = f"bench/results/{name}_probe.json"
     data = read(relative)
-    heading = "### Probe: the motion stream on larger frames than the CNN reads (dev sets only)"
-    lines = [heading, ""] + source(relative, data)
+    lines = [f"### Probe: {title} (dev sets only)", ""] + source(relative, data)
     if not data:
         return lines
     arms = data.get("arms") or {}
-    classes = list(dig(arms, "flow32", "dev_shift_per_class") or {})
+    first = next(iter(arms.values()), {})
+    classes = list(first.get("dev_shift_per_class") or {})
+    held = "dev_heldout_accuracy" in first
     rows = [
         [arm, pct(dig(a, "epochs", -1, "train_accuracy")), pct(dig(a, "epochs", -1, "val_accuracy"))]
+        + ([pct(a.get("dev_heldout_accuracy"))] if held else [])
         + [pct(a.get("dev_shift_accuracy"))]
         + [pct(dig(a, "dev_shift_per_class", c), 0) for c in classes]
         + [num(a.get("seconds"), 0, "s")]
         for arm, a in arms.items()
     ]
     sets = data.get("sets") or {}
+    dev = f"{sets.get('dev_heldout')}; {sets.get('dev_shift')}" if held else sets.get("dev_shift")
     lines += [f"Training: {sets.get('train')}; {dig(data, 'config', 'epochs')} epochs. Validation: {sets.get('val')}. "
-              f"Dev: {sets.get('dev_shift')}.", ""]  # fmt: skip
-    header = ["arm", "train (sample)", "validation", "shift dev", *(f"dev {c}" for c in classes), "time"]
-    return lines + table(header, rows)
+              f"Dev: {dev}.", ""]  # fmt: skip
+    header = ["arm", "train (sample)", "validation", *(["held-out ranges dev"] if held else []), "shift dev"]
+    return lines + table(header + [f"dev {c}" for c in classes] + ["time"], rows)
 
 
 def video_section(meta: dict[str, dict]) -> list[str]:
