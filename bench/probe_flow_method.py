@@ -26,8 +26,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.probe_flow_size import per_class_accuracy  # noqa: E402
-from core.training import Callback, Progress, TrainConfig, default_threads, seed_everything  # noqa: E402
+from bench.probe_flow_size import EpochLog, per_class_accuracy  # noqa: E402
+from core.training import TrainConfig, default_threads, seed_everything  # noqa: E402
 from core.video import recipes, shift, synth  # noqa: E402
 from core.video.model import VideoClassifier, predict_batch  # noqa: E402
 from core.video.motion_stream import FLOW_METHODS  # noqa: E402
@@ -37,19 +37,10 @@ from core.video.train import ClipSet, fit  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "flow_method_probe.json"
 
 
-class _Epochs(Callback):
-    def __init__(self, arm: str):
-        self.arm, self.epochs = arm, []
-
-    def on_epoch(self, progress: Progress) -> None:
-        self.epochs.append({k: round(v, 4) for k, v in progress.metrics.items()})
-        print(f"{self.arm}: epoch {progress.epoch} {self.epochs[-1]}", file=sys.stderr, flush=True)
-
-
 def run_arm(method: str, data: dict, epochs: int, workers: int) -> dict:
     seed_everything(0)
     model = VideoClassifier(replace(MOTION, flow_method=method).config())
-    callback = _Epochs(method)
+    callback = EpochLog(method)
     start = time.perf_counter()
     config = TrainConfig(epochs=epochs, lr=MOTION.lr, lr_decay=MOTION.lr_decay, seed=0)
     fit(model, data["train"], config, data["val"], state_weight=MOTION.state_weight,

@@ -52,7 +52,9 @@ def build(arm: str) -> VideoClassifier:
     return VideoClassifier(replace(MOTION, flow_size=RENDER if arm == "flow64" else 0).config())
 
 
-class _Epochs(Callback):
+class EpochLog(Callback):
+    """Keeps each epoch's metrics of an arm and prints them as they come."""
+
     def __init__(self, arm: str):
         self.arm, self.epochs = arm, []
 
@@ -72,7 +74,7 @@ def run_arm(arm: str, data: dict, epochs: int) -> dict:
     if arm == "flow32":
         train = ClipSet(shrink(train.clips, MOTION.image_size), train.labels, train.states)
         val, dev = (ClipSet(shrink(s.clips, MOTION.image_size), s.labels) for s in (val, dev))
-    callback = _Epochs(arm)
+    callback = EpochLog(arm)
     start = time.perf_counter()
     config = TrainConfig(epochs=epochs, lr=MOTION.lr, lr_decay=MOTION.lr_decay, seed=0)
     fit(model, train, config, val, state_weight=MOTION.state_weight, mirror=model.config.mirror_labels,
