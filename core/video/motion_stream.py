@@ -4,15 +4,15 @@ camera's own motion removed) and how much its brightness changed.
 A CNN that reads pixels learns what the training generator's objects look like. On clips drawn elsewhere
 (photo-textured objects on photo backgrounds, a shaking camera, drifting light) the shipped model that read
 RGB and its change called almost everything a rotation (48 % on the shift set). Flow says where things
-moved whatever they look like, as in two-stream ConvNets (Simonyan & Zisserman, 2014). Two flows: OpenCV's
-DIS (Kroeger et al., 2016) on its ultrafast preset, which matches 8x8 patches (about 0.14 ms for a 32x32 pair on one core), and
-Farneback's (2003), which fits a polynomial to every pixel's 5x5 neighbourhood (FARNEBACK below: about
-2 ms more per classified clip at 32x32). On 32x32 frames a small object fits in one DIS patch. Trained the
-same way from scratch (4,000 clips, 10 epochs), a CNN+GRU reading Farneback's flow beat the DIS one on both
-development sets (held-out ranges 88.0 vs 83.25 %, shift renderer 88.75 vs 86.5 %); MOTION's full recipe
-with it then scored 95.25 vs 91.25 % on the held-out-range dev set but 89.0 vs 92.25 % on the shift dev set
-(grow and shrink of photo-textured objects), so the shipped model keeps DIS (bench/probe_flow_method.py).
-A blink moves nothing, so the stream also carries the brightness change."""
+moved whatever they look like, as in two-stream ConvNets (Simonyan & Zisserman, 2014). A blink moves
+nothing, so the stream also carries the brightness change. Two flows (``flow_method``): OpenCV's DIS
+(Kroeger et al., 2016) on its ultrafast preset matches 8x8 patches, about 0.14 ms for a 32x32 pair on one
+core, and a small object fits in one patch; Farneback's (2003) fits a polynomial to every pixel's
+neighbourhood, about 2 ms more per classified clip. The shipped model reads DIS: what a rebuild with
+Farneback's flow measured is in ``core.video.recipes`` (MOTION) and bench/probe_flow_method.py.
+A shaking or panning camera moves the whole frame; the median flow of a pair is the background's motion
+(the object covers less than half of the frame), and subtracting it leaves the object's own motion.
+"""
 
 from __future__ import annotations
 

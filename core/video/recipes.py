@@ -118,7 +118,8 @@ MOTION = replace(
     # dev sets is a finer stream, computed on 64x64 frames and area-averaged to the CNN's 32x32 (rotations
     # most; bench/probe_flow_size.py). Rebuilt with it (training now caches the streams): held-out 93.0 %.
     # Rebuilt with Farneback's flow instead of DIS (flow_method): held-out 93.5 %, held-out-range dev set 95.25 %
-    # (this model: 91.25 %), shift dev set 89.0 % (this model: 92.25 %; core.video.motion_stream). Neither shipped.
+    # (this model: 91.25 %), shift dev set 89.0 % (this model: 92.25 %; grow and shrink of photo-textured objects).
+    # Neither shipped.
     then=((12, 1e-3, 0.85),),
 )
 # The baselines start from video-motion-synthetic's CNN (minus its change channels) on the same plain scenes:

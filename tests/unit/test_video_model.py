@@ -121,6 +121,14 @@ def test_randomised_training_clips_shake_drift_and_wear_textures():
     assert x.shape == (8, 4, 16, 16, 3)
 
 
+def test_the_heldout_dev_set_draws_other_clips_from_the_same_ranges():
+    from core.video import recipes
+
+    for label in synth.LABELS:
+        test, dev = (recipes.heldout_spec(label, 5, seed) for seed in (recipes.HELDOUT_SEED, recipes.HELDOUT_DEV_SEED))
+        assert test[0].seed != dev[0].seed and test[0] != dev[0]
+
+
 def test_heldout_clips_are_all_different_scenes():
     """Redrawing an oversized clip must not land on another clip's seed (it once left 129 scenes in 400)."""
     from core.video import recipes
