@@ -34,7 +34,10 @@ GRID = np.round(np.arange(0.3, 0.96, 0.05), 2)
 
 def confidences(model, folder: Path, per_class: int, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     shift.make_set(folder, per_class, shift.DEV_SEED, labels, workers=default_threads())
-    data, rows = shift.load_set(folder, model.config.frames, model.config.input_size, shift.LABELS + shift.EXTRA)
+    config = model.config
+    data, rows = shift.load_set(
+        folder, config.frames, config.input_size, shift.LABELS + shift.EXTRA, config.motion_crop
+    )
     answers = [predict(model, clip) for clip in data.clips]
     right = np.array([a["label"] == row["label"] for a, row in zip(answers, rows)])
     return np.array([a["confidence"] for a in answers]), right

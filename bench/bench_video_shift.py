@@ -53,14 +53,14 @@ def evaluate(shift_dir: Path, recompute: bool) -> dict:
         shift.make_set(shift_dir, workers=default_threads())
     loaded = {name: checkpoints.load(name) for name in MODELS}
     start = time.perf_counter()
-    decoded = {}  # (frames, side) -> {part: ClipSet}: the same files, sampled at what each model reads
+    decoded = {}  # (frames, side, crop) -> {part: ClipSet}: the same files, sampled as each model reads them
 
     def sets_for(config) -> dict:
-        key = (config.frames, config.input_size)
+        frames, side, crop = key = (config.frames, config.input_size, config.motion_crop)
         if key not in decoded:
-            decoded[key] = {"shift": shift.load_set(shift_dir, *key)[0]}
+            decoded[key] = {"shift": shift.load_set(shift_dir, frames, side, crop=crop)[0]}
             if recompute:
-                decoded[key]["heldout"] = recipes.heldout_data(*key)[0]
+                decoded[key]["heldout"] = recipes.heldout_data(frames, side, crop=crop)[0]
         return decoded[key]
 
     rows = json.loads((shift_dir / "labels.json").read_text())

@@ -93,11 +93,15 @@ def summary(model: VideoClassifier) -> str:
     size = f" {c.hidden}" if c.temporal in ("gru", "lstm") else ""
     reads = {"appearance": "frames", "motion": "frame changes", "flow": "motion stream"}
     inputs = " + ".join(reads[name] for name in c.inputs())
-    if c.flow_size:
-        inputs += f" computed on {c.flow_size}x{c.flow_size}"
+    if c.flow:
+        flow = {"dis": "DIS", "farneback": "Farnebäck"}[c.flow_method]
+        inputs += f" ({flow} flow" + (f" computed on {c.flow_size}x{c.flow_size})" if c.flow_size else ")")
+    frames = f"{c.frames} frames of {c.image_size}x{c.image_size}" + (
+        ", cut to where the clip changes" if c.motion_crop else ""
+    )
     return (
         f"CNN ({', '.join(map(str, c.channels))} channels, reads {inputs}) + {over}{size}, "
-        f"{c.frames} frames of {c.image_size}x{c.image_size}, {len(c.labels)} classes: {', '.join(c.labels)}"
+        f"{frames}, {len(c.labels)} classes: {', '.join(c.labels)}"
     )
 
 

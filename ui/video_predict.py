@@ -17,7 +17,6 @@ import streamlit as st
 from core import results
 from core.plots import video as plots
 from core.video import export
-from core.video.io import model_input
 from core.video.model import RECURRENT, VideoClassifier, predict
 from ui import video as vi
 from ui import video_stored as stored
@@ -31,7 +30,7 @@ SESSION_PREDICTIONS = "_video_predictions"  # session_state: {(model key, clip k
 @st.cache_data(max_entries=64, show_spinner=False)
 def _shipped_prediction(name: str, clip_key: str, frames: int, shuffle_seed: int | None, _clip) -> dict:
     model = vi.load_model(name)
-    return predict(model, model_input(_clip.frames, model.config.input_size), shuffle_seed)
+    return predict(model, model.config.model_input(_clip.frames), shuffle_seed)
 
 
 def prediction(name: str, model_key: str, model: VideoClassifier, clip_key: str, clip, shuffle_seed=None) -> dict:
@@ -44,7 +43,7 @@ def prediction(name: str, model_key: str, model: VideoClassifier, clip_key: str,
     if key not in kept:
         if len(kept) >= 16:  # a session classifies a few clips; keep the memory bounded
             kept.clear()
-        kept[key] = predict(model, model_input(clip.frames, model.config.input_size), shuffle_seed)
+        kept[key] = predict(model, model.config.model_input(clip.frames), shuffle_seed)
     return kept[key]
 
 

@@ -11,7 +11,7 @@ from core import checkpoints, limits, results
 from core.errors import UserError
 from core.plots import video as plots
 from core.video import custom
-from core.video.io import EXTENSIONS, model_input
+from core.video.io import EXTENSIONS
 from core.video.model import RECURRENT, TEMPORAL, VideoClassifier, predict
 from ui import video as vi
 from ui.common import (
@@ -231,7 +231,7 @@ def _answer(model: VideoClassifier, upload) -> dict:
     kept = st.session_state.get("vt_try_answer")
     if kept is None or kept[0] is not model or kept[1] != key:
         clip = vi.decode(key, upload.getvalue(), model.config.frames)
-        kept = (model, key, predict(model, model_input(clip.frames, model.config.input_size)))
+        kept = (model, key, predict(model, model.config.model_input(clip.frames)))
         st.session_state["vt_try_answer"] = kept
     return kept[2]
 

@@ -245,7 +245,7 @@ def sample_clips() -> list[str]:
 
 
 def _video_input(model, clip: str) -> CellInput:
-    from core.video.io import model_input, read_clip
+    from core.video.io import read_clip
     from core.video.model import RECURRENT
 
     if model.config.temporal not in RECURRENT:
@@ -253,7 +253,7 @@ def _video_input(model, clip: str) -> CellInput:
     if clip not in sample_clips():
         raise UserError(f"no sample clip {clip!r}; the samples are {', '.join(sample_clips())}")
     frames = read_clip(SAMPLES_DIR / f"{clip}.webm", model.config.frames).frames
-    pixels = torch.from_numpy(model_input(frames, model.config.input_size))[None]
+    pixels = torch.from_numpy(model.config.model_input(frames))[None]
     x = model.frame_features(pixels)[0]  # (T, F)
     return CellInput(model.rnn, x, [f"frame {t + 1}" for t in range(len(x))])
 

@@ -14,7 +14,7 @@ from core.cli import ProgressLine, add_json_flag, emit, print_json
 from core.errors import UserError
 from core.training import TrainConfig, default_threads, seed_everything
 from core.video import export, shift, synth
-from core.video.io import EXTENSIONS, model_input, read_clip
+from core.video.io import EXTENSIONS, read_clip
 from core.video.model import TEMPORAL, VideoClassifier, VideoConfig, input_groups, predict
 from core.video.motion_stream import FLOW_METHODS
 from core.video.recipes import MOTION
@@ -24,7 +24,7 @@ from core.video.train import ClipSet, fit
 def classify_file(model: VideoClassifier, source, frames: int | None = None) -> dict:
     """Decode, sample, classify: the page and the CLI share this."""
     clip = read_clip(source, frames or model.config.frames)
-    result = predict(model, model_input(clip.frames, model.config.input_size))
+    result = predict(model, model.config.model_input(clip.frames))
     result.update(clip=clip, frames_read=clip.frames_read)
     return result
 

@@ -23,7 +23,7 @@ import torch.nn as nn
 from core import checkpoints
 from core.errors import UserError
 from core.training import Callback, TrainConfig, seed_everything
-from core.video.io import model_input, read_clip, read_segments
+from core.video.io import read_clip, read_segments
 from core.video.model import RECURRENT, VideoClassifier, VideoConfig, adapt_cnn_weights, input_groups
 from core.video.train import ClipSet, accuracy, confusion_matrix, fit
 
@@ -56,6 +56,7 @@ class CustomTraining:
     image_size: int = 32  # frames are area-resized to this square
     flow_size: int = 0  # model: the start model's (it computes its stream on frames of this side)
     flow_method: str = "dis"  # model: the start model's (the optical flow its stream is made of)
+    motion_crop: bool = False  # model: the start model's (it reads frames cut to where the clip changes)
     lr: float = 3e-3
     batch_size: int = 8
     seed: int = 0  # model init, data order and the held-out split
@@ -66,12 +67,12 @@ class CustomTraining:
         shape = {"channels": [self.width, self.width * 2, self.width * 2], "image_size": self.image_size}
         inputs = input_groups(self.temporal, self.motion, self.flow)
         inputs["flow_size"] = self.flow_size if inputs["flow"] else 0
-        inputs["flow_method"] = self.flow_method
+        inputs["flow_method"], inputs["motion_crop"] = self.flow_method, self.motion_crop
         if cnn is not None:
             shape = {"channels": list(cnn.channels), "image_size": cnn.image_size, "feature_dim": cnn.feature_dim}
             inputs = {"appearance": cnn.appearance, "motion": cnn.motion and recurrent, "flow": cnn.flow and recurrent}
             inputs["flow_size"] = cnn.flow_size if inputs["flow"] else 0  # the stream its CNN learned to read
-            inputs["flow_method"] = cnn.flow_method
+            inputs["flow_method"], inputs["motion_crop"] = cnn.flow_method, cnn.motion_crop
         return VideoConfig(
             labels=list(names), frames=self.frames, temporal=self.temporal, hidden=self.hidden, **shape, **inputs
         )
@@ -90,18 +91,19 @@ class CustomTraining:
             image_size=c.image_size,
             flow_size=c.flow_size,
             flow_method=c.flow_method,
+            motion_crop=c.motion_crop,
             width=c.channels[0],
         )
 
-    def clip_size(self) -> int:
-        """The side a user's clips are sampled at: the model's input (a transferred CNN may read a stream computed
-        on larger frames than itself)."""
+    def clip_config(self) -> VideoConfig:
+        """The model a user's clips are sampled for (``VideoConfig.model_input``): a transferred CNN reads what its
+        source read (a stream computed on larger frames than itself, frames cut to the motion)."""
         if self.start == "transfer":
             documents = checkpoints.shipped_documents()
             source = documents.get(transfer_source(self.temporal))
             if source is not None:  # without it, new_model says what to do
-                return checkpoints.config_from_dict(VideoConfig, source["config"]).input_size
-        return self.config(["a", "b"]).input_size
+                return self.config(["a", "b"], checkpoints.config_from_dict(VideoConfig, source["config"]))
+        return self.config(["a", "b"])
 
 
 NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's value from its config)
@@ -113,6 +115,7 @@ NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's v
     "image_size": ("frame size", lambda c: c.image_size),
     "flow_size": ("stream frame size", lambda c: c.flow_size),
     "flow_method": ("optical flow", lambda c: c.flow_method),
+    "motion_crop": ("motion crop", lambda c: c.motion_crop),
 }
 
 
@@ -208,14 +211,14 @@ def _every_class(labels: list[int], names: list[str]) -> np.ndarray:
 
 def clips_from_uploads(uploads: list[list[tuple[str, bytes]]], names: list[str], settings: CustomTraining) -> Collected:
     """One list of (file name, bytes) per class -> the sampled clips, labelled by class."""
-    clips, labels, side = [], [], settings.clip_size()
+    clips, labels, reader = [], [], settings.clip_config()
     for c, (name, files) in enumerate(zip(names, uploads)):
         for file_name, data in files:
             try:
                 clip = read_clip(data, settings.frames)
             except UserError as error:
                 raise UserError(f"{name} / {file_name}: {error}") from None
-            clips.append(model_input(clip.frames, side))
+            clips.append(reader.model_input(clip.frames))
             labels.append(c)
     labels = _every_class(labels, names)
     return Collected(ClipSet(np.stack(clips), labels))
@@ -225,7 +228,8 @@ def clips_from_ranges(data: bytes, segments: list[Segment], names: list[str], se
     """Time ranges of one long clip -> one sampled clip per range (one decoding pass for all)."""
     clips = read_segments(data, settings.frames, [(s.start, s.end) for s in segments])
     labels = _every_class([names.index(s.label) for s in segments], names)
-    frames = np.stack([model_input(clip.frames, settings.clip_size()) for clip in clips])
+    reader = settings.clip_config()
+    frames = np.stack([reader.model_input(clip.frames) for clip in clips])
     notes = [note for clip in clips for note in clip.notes]
     return Collected(ClipSet(frames, labels), notes)
 

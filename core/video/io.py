@@ -22,6 +22,7 @@ import numpy as np
 
 from core import limits
 from core.errors import UserError
+from core.video import motion_crop
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own chatter about bad files goes nowhere
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
@@ -260,6 +261,9 @@ def grab_all(source: Source) -> int:
     return read
 
 
-def model_input(frames: np.ndarray, size: int) -> np.ndarray:
-    """(N, H, W, 3) uint8 frames -> (N, size, size, 3) uint8, area-averaged like the training data."""
+def model_input(frames: np.ndarray, size: int, crop: bool = False) -> np.ndarray:
+    """(N, H, W, 3) uint8 frames -> (N, size, size, 3) uint8, area-averaged like the training data; with ``crop``,
+    cut to where the clip changes first (``core.video.motion_crop``, a model's ``motion_crop`` setting)."""
+    if crop:
+        frames = motion_crop.crop(frames, motion_crop.motion_box(frames))
     return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])

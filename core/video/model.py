@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from core import checkpoints
 from core.errors import UserError
+from core.video.io import model_input
 from core.video.motion_stream import FLOW_METHODS, STREAM_CHANNELS, motion_stream
 
 RECURRENT = ("gru", "lstm")  # read frames in order; only these may see frame changes (motion) or flow
@@ -41,6 +42,7 @@ class VideoConfig:
     # side and everything the CNN reads is area-averaged down to image_size (see input_size)
     flow_size: int = 0
     flow_method: str = "dis"  # the stream's optical flow: dis | farneback (core.video.motion_stream)
+    motion_crop: bool = False  # frames are cut to where the clip changes before shrinking (core.video.motion_crop)
     # the class of each class's mirror image (move_left -> move_right); if set, answers (not training)
     # average the clip and its left-right mirror image read as the mirrored class
     mirror_labels: list[int] = field(default_factory=list)
@@ -77,6 +79,10 @@ class VideoConfig:
     def input_size(self) -> int:
         """The side of the frames the model takes (``model_input(frames, input_size)``)."""
         return self.flow_size or self.image_size
+
+    def model_input(self, frames: np.ndarray) -> np.ndarray:
+        """(N, H, W, 3) uint8 decoded frames -> (N, input_size, input_size, 3) uint8, what this model reads."""
+        return model_input(frames, self.input_size, self.motion_crop)
 
     def inputs(self) -> dict[str, int]:
         """What the CNN reads per pixel, in this order: input group -> channels."""

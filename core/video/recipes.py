@@ -72,6 +72,7 @@ class VideoRecipe:
     flow: bool = False  # the CNN reads the motion stream only (flow, brightness change), not the frames
     flow_size: int = 0  # the stream is computed on frames of this side, then area-averaged (0: image_size)
     flow_method: str = "dis"  # the stream's optical flow (core.video.motion_stream.FLOW_METHODS)
+    motion_crop: bool = False  # frames are cut to where the clip changes first (core.video.motion_crop)
     then: tuple[tuple[int, float, float], ...] = ()  # further runs (epochs, lr, lr_decay), each from the last's weights
 
     def config(self) -> VideoConfig:
@@ -88,6 +89,7 @@ class VideoRecipe:
             **input_groups(self.temporal, motion=True, flow=self.flow),
             flow_size=self.flow_size,
             flow_method=self.flow_method,
+            motion_crop=self.motion_crop,
             mirror_labels=synth.relabelling(synth.MIRRORED),
         )
 
@@ -148,16 +150,24 @@ def training_data(recipe: VideoRecipe) -> tuple[ClipSet, ClipSet]:
         recipe.train_seed,
         recipe.val_seed,
         recipe.wild,
+        recipe.motion_crop,
     )
 
 
 @functools.cache
 def _clips(
-    train_per_class: int, val_per_class: int, frames: int, size: int, train_seed: int, val_seed: int, wild: bool
+    train_per_class: int,
+    val_per_class: int,
+    frames: int,
+    size: int,
+    train_seed: int,
+    val_seed: int,
+    wild: bool,
+    crop: bool,
 ):
-    workers, ranges = default_threads(), synth.TRAIN if wild else synth.TRAIN_PLAIN
-    train = ClipSet(*synth.training_set(train_per_class, frames, size, train_seed, workers=workers, ranges=ranges))
-    val = ClipSet(*synth.training_set(val_per_class, frames, size, val_seed, workers=workers, ranges=ranges)[:2])
+    options = {"workers": default_threads(), "ranges": synth.TRAIN if wild else synth.TRAIN_PLAIN, "crop": crop}
+    train = ClipSet(*synth.training_set(train_per_class, frames, size, train_seed, **options))
+    val = ClipSet(*synth.training_set(val_per_class, frames, size, val_seed, **options)[:2])
     return train, val
 
 
@@ -180,30 +190,32 @@ def heldout_spec(label: str, k: int, set_seed: int = HELDOUT_SEED) -> tuple[synt
     return spec, codec
 
 
-def _heldout_clip(label: str, k: int, frames: int, size: int, set_seed: int) -> tuple[np.ndarray, dict]:
+def _heldout_clip(label: str, k: int, frames: int, size: int, set_seed: int, crop: bool) -> tuple[np.ndarray, dict]:
     """Write clip k of a class to a real file, decode and sample it like an upload; the file is removed."""
     spec, codec = heldout_spec(label, k, set_seed)
     with tempfile.TemporaryDirectory(prefix="rnnplay-video-") as tmp:
         clip = read_clip(synth.write_clip(spec, Path(tmp) / f"{label}-{k}", codec), frames)
     info = {"codec": codec, "width": spec.width, "height": spec.height, "fps": round(spec.fps, 1)}
-    return model_input(clip.frames, size), {**info, "frames": clip.frames_read}
+    return model_input(clip.frames, size, crop), {**info, "frames": clip.frames_read}
 
 
 @functools.cache
-def heldout_data(frames: int, size: int, set_seed: int = HELDOUT_SEED) -> tuple[ClipSet, list[dict]]:
+def heldout_data(
+    frames: int, size: int, set_seed: int = HELDOUT_SEED, crop: bool = False
+) -> tuple[ClipSet, list[dict]]:
     """The held-out clips (or, with ``HELDOUT_DEV_SEED``, its development twin), rendered by ``default_threads()``
-    processes (each clip has its own seed)."""
+    processes (each clip has its own seed), as a model with ``motion_crop`` = ``crop`` reads them."""
     jobs = [(label, k) for k in range(HELDOUT_PER_CLASS) for label in synth.LABELS]
     labels, ks = zip(*jobs)
     with ProcessPoolExecutor(default_threads()) as pool:
         n = len(jobs)
-        rendered = list(pool.map(_heldout_clip, labels, ks, [frames] * n, [size] * n, [set_seed] * n))
+        rendered = list(pool.map(_heldout_clip, labels, ks, [frames] * n, [size] * n, [set_seed] * n, [crop] * n))
     classes = np.array([synth.LABELS.index(label) for label in labels])
     return ClipSet(np.stack([clip for clip, _ in rendered]), classes), [info for _, info in rendered]
 
 
 def heldout_metrics(model: VideoClassifier, shuffled: bool = False) -> dict:
-    data, info = heldout_data(model.config.frames, model.config.input_size)
+    data, info = heldout_data(model.config.frames, model.config.input_size, crop=model.config.motion_crop)
 
     def area(row: dict) -> int:
         return row["width"] * row["height"]

@@ -333,14 +333,15 @@ def make_set(
     return rows
 
 
-def load_set(folder: str | Path, frames: int, size: int, labels: list[str] = LABELS):
-    """Decode every clip of a folder written by ``make_set`` like an upload: (ClipSet, labels.json rows)."""
+def load_set(folder: str | Path, frames: int, size: int, labels: list[str] = LABELS, crop: bool = False):
+    """Decode every clip of a folder written by ``make_set`` like an upload, as a model with ``motion_crop`` =
+    ``crop`` reads them: (ClipSet, labels.json rows)."""
     from core.video.io import model_input, read_clip
     from core.video.train import ClipSet
 
     folder = Path(folder)
     rows = json.loads((folder / "labels.json").read_text())
-    clips = [model_input(read_clip(folder / row["file"], frames).frames, size) for row in rows]
+    clips = [model_input(read_clip(folder / row["file"], frames).frames, size, crop) for row in rows]
     return ClipSet(np.stack(clips), np.array([labels.index(row["label"]) for row in rows])), rows
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.video.io import sample_indices
+from core.video import motion_crop
+from core.video.io import model_input, sample_indices
 
 LABELS = ["move_left", "move_right", "grow", "shrink", "rotate_cw", "rotate_ccw", "blink_fast", "blink_slow"]
 PAIRS = [tuple(LABELS[i : i + 2]) for i in range(0, len(LABELS), 2)]  # the classes only the order tells apart
@@ -337,16 +338,18 @@ def jpeg_quality(seed: int) -> int:
 
 
 def training_clip(
-    label: str, seed: int, n_frames: int, image_size: int, ranges: Ranges = TRAIN
+    label: str, seed: int, n_frames: int, image_size: int, ranges: Ranges = TRAIN, crop: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The n frames a uniform sampler would pick, rendered small and area-resized: (n, S, S, 3) uint8,
-    with their (n, 6) object states."""
+    with their (n, 6) object states; with ``crop``, cut to where the clip changes first (as ``model_input``)."""
     spec = random_spec(label, seed, ranges)
     spec.jpeg = jpeg_quality(seed)
     indices = sample_indices(spec.frames, n_frames)
-    frames = render(spec, indices)
-    small = np.stack([cv2.resize(f, (image_size, image_size), interpolation=cv2.INTER_AREA) for f in frames])
-    return small, state_targets(spec, indices)
+    frames, states = render(spec, indices), state_targets(spec, indices)
+    if crop:
+        box = motion_crop.motion_box(frames)
+        frames, states = motion_crop.crop(frames, box), motion_crop.crop_states(states, box)
+    return model_input(frames, image_size), states
 
 
 def training_set(
@@ -357,12 +360,13 @@ def training_set(
     labels: list[str] = LABELS,
     workers: int = 1,
     ranges: Ranges = TRAIN,
+    crop: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frames (per_class * C, n, S, S, 3) uint8, labels (per_class * C,) and object states
     (per_class * C, n, 6), deterministic by seed (each clip has its own, so ``workers`` processes
     render the same set)."""
     jobs = [
-        (label, seed * 1_000_003 + k * len(LABELS) + c, n_frames, image_size, ranges)
+        (label, seed * 1_000_003 + k * len(LABELS) + c, n_frames, image_size, ranges, crop)
         for k in range(per_class)
         for c, label in enumerate(labels)
     ]

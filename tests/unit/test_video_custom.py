@@ -106,8 +106,10 @@ def test_transfer_starts_from_the_shipped_cnn_and_keeps_it_fixed(monkeypatch, tm
         source = checkpoints.load(custom.transfer_source(temporal))  # gru: video-motion, mean: frames only
         shipped = source.cnn.state_dict()
         settings = custom.CustomTraining(temporal=temporal, width=8, hidden=8, epochs=2, held_share=0.0)
-        assert settings.clip_size() == source.config.input_size  # clips are sampled at what the source reads
-        x, _, _ = synth.training_set(1, 16, settings.clip_size(), seed=6)
+        assert (
+            settings.clip_config().input_size == source.config.input_size
+        )  # clips are sampled at what the source reads
+        x, _, _ = synth.training_set(1, 16, settings.clip_config().input_size, seed=6)
         collected = custom.Collected(ClipSet(x[:4], np.array([0, 1, 0, 1])))
         trained = custom.train(collected, ["a", "b"], settings)
         cnn = trained.model.cnn.state_dict()
@@ -195,10 +197,25 @@ def test_a_stream_computed_on_larger_frames_is_kept_by_transfer_and_fine_tuning(
     documents = {custom.TRANSFER_FROM: {"config": vars(fine)}}
     monkeypatch.setattr(checkpoints, "shipped_documents", lambda: documents)
     transfer = custom.CustomTraining(hidden=8)
-    assert transfer.clip_size() == 64
+    assert transfer.clip_config().input_size == 64
     assert transfer.config(["x", "y"], fine).input_size == 64
-    assert custom.CustomTraining(start="scratch", flow=True, flow_size=64).clip_size() == 64
+    assert custom.CustomTraining(start="scratch", flow=True, flow_size=64).clip_config().input_size == 64
     tuned = custom.CustomTraining().like(VideoClassifier(fine))
-    assert (tuned.flow_size, tuned.clip_size()) == (64, 64)
+    assert (tuned.flow_size, tuned.clip_config().input_size) == (64, 64)
     with pytest.raises(UserError, match="stream frame size 0 \\(the start model: 64\\)"):
         custom.check_start(VideoClassifier(fine), replace(tuned, flow_size=0))
+
+
+def test_a_motion_crop_is_kept_by_transfer_and_fine_tuning(monkeypatch):
+    """A CNN that learned frames cut to the motion gets a user's clips cut the same way, however their model starts."""
+    cropped = VideoConfig(
+        labels=["a", "b"], channels=[4, 8], feature_dim=8, hidden=8, appearance=False, flow=True, motion_crop=True
+    )
+    monkeypatch.setattr(checkpoints, "shipped_documents", lambda: {custom.TRANSFER_FROM: {"config": vars(cropped)}})
+    assert custom.CustomTraining(hidden=8).clip_config().motion_crop
+    assert custom.CustomTraining(hidden=8).config(["x", "y"], cropped).motion_crop
+    assert not custom.CustomTraining(start="scratch").clip_config().motion_crop
+    tuned = custom.CustomTraining().like(VideoClassifier(cropped))
+    assert tuned.motion_crop and tuned.clip_config().motion_crop
+    with pytest.raises(UserError, match="motion crop off \\(the start model: on\\)"):
+        custom.check_start(VideoClassifier(cropped), replace(tuned, motion_crop=False))
