@@ -68,9 +68,8 @@ def main() -> None:
     size, frames = MOTION.image_size, MOTION.frames
     x, y, states = synth.training_set(args.per_class, frames, size, MOTION.train_seed, workers=workers)
     val = synth.training_set(max(1, args.per_class // 20), frames, size, MOTION.val_seed, workers=workers)
-    dev_heldout = recipes.heldout_data(frames, size, recipes.HELDOUT_DEV_SEED)[0]
-    if args.dry_run:
-        dev_heldout = ClipSet(dev_heldout.clips[:16], dev_heldout.labels[:16])
+    dev_per_class = 1 if args.dry_run else recipes.HELDOUT_PER_CLASS
+    dev_heldout = recipes.heldout_data(frames, size, recipes.HELDOUT_DEV_SEED, per_class=dev_per_class)[0]
     with tempfile.TemporaryDirectory(prefix="rnnplay-flowprobe-") as tmp:
         shift.make_set(tmp, args.dev_per_class, shift.DEV_SEED, workers=workers)
         dev_shift, _ = shift.load_set(tmp, frames, size)

@@ -201,11 +201,12 @@ def _heldout_clip(label: str, k: int, frames: int, size: int, set_seed: int, cro
 
 @functools.cache
 def heldout_data(
-    frames: int, size: int, set_seed: int = HELDOUT_SEED, crop: bool = False
+    frames: int, size: int, set_seed: int = HELDOUT_SEED, crop: bool = False, per_class: int = HELDOUT_PER_CLASS
 ) -> tuple[ClipSet, list[dict]]:
-    """The held-out clips (or, with ``HELDOUT_DEV_SEED``, its development twin), rendered by ``default_threads()``
-    processes (each clip has its own seed), as a model with ``motion_crop`` = ``crop`` reads them."""
-    jobs = [(label, k) for k in range(HELDOUT_PER_CLASS) for label in synth.LABELS]
+    """The held-out clips (or, with ``HELDOUT_DEV_SEED``, its development twin; ``per_class`` < 50: its first
+    clips, for smoke runs), rendered by ``default_threads()`` processes (each clip has its own seed), as a model
+    with ``motion_crop`` = ``crop`` reads them."""
+    jobs = [(label, k) for k in range(per_class) for label in synth.LABELS]
     labels, ks = zip(*jobs)
     with ProcessPoolExecutor(default_threads()) as pool:
         n = len(jobs)
