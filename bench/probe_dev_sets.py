@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -95,6 +96,7 @@ def main() -> None:
     result = {
         "benchmark": "video_dev_sets",
         "command": "python bench/probe_dev_sets.py --model NAME=FOLDER ...",
+        "cpu_cores": os.cpu_count(),
         "sets": {
             "dev_heldout": f"the held-out ranges and codecs, seed {recipes.HELDOUT_DEV_SEED}, {len(small)} clips, "
             f"decoded like uploads; small: object extent under {SMALL} of the frame height at its smallest",

@@ -39,6 +39,7 @@ COMMANDS = {
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
     "bench/results/flow_size_probe.json": "python bench/probe_flow_size.py",
     "bench/results/flow_method_probe.json": "python bench/probe_flow_method.py",
+    "bench/results/video_dev_sets.json": "python bench/probe_dev_sets.py --model NAME=FOLDER ...",
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
     "bench/results/load.json": "python bench/load_protocol.py",
@@ -352,7 +353,36 @@ def video_shift_bench() -> list[str]:
         lines
         + stream_probe("flow_size", "the motion stream on larger frames than the CNN reads")
         + stream_probe("flow_method", "the motion stream's optical flow, DIS or Farneback's")
+        + dev_sets_probe()
     )
+
+
+def dev_sets_probe() -> list[str]:
+    """Full video-motion builds, shipped or not, side by side on the dev sets (bench/probe_dev_sets.py)."""
+    relative = "bench/results/video_dev_sets.json"
+    data = read(relative)
+    lines = ["### Probe: whole video-motion builds on the dev sets", ""] + source(relative, data)
+    if not data:
+        return lines
+    models = data.get("models") or {}
+    classes = list(dig(next(iter(models.values()), {}), "dev_shift_per_class") or {})
+
+    def reads(row: dict) -> str:
+        r = row.get("reads") or {}
+        crop = ", motion crop" if r.get("motion_crop") else ""
+        return f"{r.get('flow_method')} flow{f' on {s}x{s}' if (s := r.get('flow_size')) else ''}{crop}"
+
+    rows = [
+        [f"`{name}`", reads(row), pct(row.get("dev_heldout_accuracy"))]
+        + [pct(dig(row, part, "accuracy")) for part in ("dev_heldout_small", "dev_heldout_larger")]
+        + [pct(row.get("dev_shift_accuracy"))]
+        + [pct(dig(row, "dev_shift_per_class", c), 0) for c in classes]
+        for name, row in models.items()
+    ]
+    sets = data.get("sets") or {}
+    lines += [f"Dev: {sets.get('dev_heldout')}; {sets.get('dev_shift')}.", ""]
+    header = ["model", "reads", "held-out ranges dev", "… small objects", "… larger", "shift dev"]
+    return lines + table(header + [f"dev {c}" for c in classes], rows)
 
 
 def stream_probe(name: str, title: str) -> list[str]:
