@@ -109,7 +109,13 @@ def _shrink(frame: np.ndarray, size: int) -> np.ndarray:
     scale = min(1.0, size / max(height, width))
     if scale < 1.0:
         shape = (max(1, round(width * scale)), max(1, round(height * scale)))
-        frame = cv2.resize(frame, shape, interpolation=cv2.INTER_AREA)  # a 3rd positional argument is dst
+        # Halving even sides is OpenCV's fast 2x2 path: 640x480 -> 160x120 by two halvings took 0.08 ms
+        # against 0.25 ms at once (the same 4x4 averages, rounded twice), 16 times per classified clip.
+        while width % 2 == height % 2 == 0 and width // 2 >= shape[0] and height // 2 >= shape[1]:
+            width, height = width // 2, height // 2
+            frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+        if (width, height) != shape:
+            frame = cv2.resize(frame, shape, interpolation=cv2.INTER_AREA)  # a 3rd positional argument is dst
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 

@@ -97,6 +97,10 @@ def test_frames_are_shrunk_by_area_averaging():
     shrunk = vio._shrink(noise, 80)
     assert shrunk.shape == (80, 80, 3)
     assert shrunk.std() < noise.std() / 5, (shrunk.std(), noise.std())
+    blocks = noise.reshape(80, 8, 80, 8, 3).mean(axis=(1, 3))[..., ::-1]  # each 8x8 block's mean, BGR -> RGB
+    assert np.abs(shrunk - blocks).max() <= 1.5  # three 2x2 halvings round three times
+    odd = vio._shrink(noise[:639, :601], 80)  # no halving: one area shrink to the exact size
+    assert odd.shape == (80, 75, 3) and odd.std() < noise.std() / 5
 
 
 def test_animated_gif_is_read():
