@@ -57,6 +57,7 @@ class CustomTraining:
     flow_size: int = 0  # model: the start model's (it computes its stream on frames of this side)
     flow_method: str = "dis"  # model: the start model's (the optical flow its stream is made of)
     motion_crop: bool = False  # model: the start model's (it reads frames cut to where the clip changes)
+    flow_polar: bool = False  # model: the start model's (its stream carries the flow's radial and turning parts)
     lr: float = 3e-3
     batch_size: int = 8
     seed: int = 0  # model init, data order and the held-out split
@@ -68,11 +69,13 @@ class CustomTraining:
         inputs = input_groups(self.temporal, self.motion, self.flow)
         inputs["flow_size"] = self.flow_size if inputs["flow"] else 0
         inputs["flow_method"], inputs["motion_crop"] = self.flow_method, self.motion_crop
+        inputs["flow_polar"] = self.flow_polar and inputs["flow"]
         if cnn is not None:
             shape = {"channels": list(cnn.channels), "image_size": cnn.image_size, "feature_dim": cnn.feature_dim}
             inputs = {"appearance": cnn.appearance, "motion": cnn.motion and recurrent, "flow": cnn.flow and recurrent}
             inputs["flow_size"] = cnn.flow_size if inputs["flow"] else 0  # the stream its CNN learned to read
             inputs["flow_method"], inputs["motion_crop"] = cnn.flow_method, cnn.motion_crop
+            inputs["flow_polar"] = cnn.flow_polar and inputs["flow"]
         return VideoConfig(
             labels=list(names), frames=self.frames, temporal=self.temporal, hidden=self.hidden, **shape, **inputs
         )
@@ -92,6 +95,7 @@ class CustomTraining:
             flow_size=c.flow_size,
             flow_method=c.flow_method,
             motion_crop=c.motion_crop,
+            flow_polar=c.flow_polar,
             width=c.channels[0],
         )
 
@@ -116,6 +120,7 @@ NETWORK = {  # what fine-tuning keeps: setting -> (in words, the start model's v
     "flow_size": ("stream frame size", lambda c: c.flow_size),
     "flow_method": ("optical flow", lambda c: c.flow_method),
     "motion_crop": ("motion crop", lambda c: c.motion_crop),
+    "flow_polar": ("radial and turning flow", lambda c: c.flow_polar),
 }
 
 
@@ -128,6 +133,7 @@ def check_start(start: VideoClassifier, settings: CustomTraining) -> None:
     asked = {name: getattr(settings, name) for name in NETWORK}
     built = settings.config(["a", "b"])  # as config() builds it
     asked["motion"], asked["flow"], asked["flow_size"] = built.motion, built.flow, built.flow_size
+    asked["flow_polar"] = built.flow_polar
     differ = [
         f"{words} {_said(asked[name])} (the start model: {_said(value(start.config))})"
         for name, (words, value) in NETWORK.items()

@@ -18,7 +18,7 @@ import torch.nn as nn
 from core import checkpoints
 from core.errors import UserError
 from core.video.io import model_input
-from core.video.motion_stream import FLOW_METHODS, STREAM_CHANNELS, motion_stream
+from core.video.motion_stream import FLOW_METHODS, POLAR_CHANNELS, STREAM_CHANNELS, motion_stream
 
 RECURRENT = ("gru", "lstm")  # read frames in order; only these may see frame changes (motion) or flow
 TEMPORAL = (*RECURRENT, "mean", "frame")
@@ -43,6 +43,7 @@ class VideoConfig:
     flow_size: int = 0
     flow_method: str = "dis"  # the stream's optical flow: dis | farneback (core.video.motion_stream)
     motion_crop: bool = False  # frames are cut to where the clip changes before shrinking (core.video.motion_crop)
+    flow_polar: bool = False  # the stream also carries the flow's radial and turning parts (motion_stream.with_polar)
     # the class of each class's mirror image (move_left -> move_right); if set, answers (not training)
     # average the clip and its left-right mirror image read as the mirrored class
     mirror_labels: list[int] = field(default_factory=list)
@@ -68,6 +69,8 @@ class VideoConfig:
                 f"flow_size needs flow and must be a multiple of image_size ({self.image_size}) up to 256, "
                 f"not {self.flow_size}"
             )
+        if self.flow_polar and not self.flow:
+            raise UserError("flow_polar adds parts of the flow: it needs flow")
         if self.flow_method not in FLOW_METHODS:
             raise UserError(f"flow_method must be one of {', '.join(FLOW_METHODS)}, not {self.flow_method!r}")
         if not 1 <= len(self.channels) <= 5 or not all(1 <= c <= 256 for c in self.channels):
@@ -86,7 +89,7 @@ class VideoConfig:
 
     def inputs(self) -> dict[str, int]:
         """What the CNN reads per pixel, in this order: input group -> channels."""
-        groups = {"appearance": 3, "motion": 3, "flow": STREAM_CHANNELS}
+        groups = {"appearance": 3, "motion": 3, "flow": STREAM_CHANNELS + POLAR_CHANNELS * self.flow_polar}
         return {name: n for name, n in groups.items() if getattr(self, name)}
 
 
@@ -177,7 +180,8 @@ class VideoClassifier(nn.Module):
             if stream is None:
                 if pixels.dtype != torch.uint8:
                     pixels = (pixels * 255).round().to(torch.uint8)
-                computed = motion_stream(pixels.cpu().numpy(), factor, self.config.flow_method)  # OpenCV: on the CPU
+                c = self.config
+                computed = motion_stream(pixels.cpu().numpy(), factor, c.flow_method, c.flow_polar)  # OpenCV: CPU
                 stream = torch.from_numpy(computed)
             parts.append(stream.to(frames.device))
         x = torch.cat(parts, dim=-1)  # (B, T, S, S, C) at image_size

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 STREAM_CHANNELS = 3  # flow dx, flow dy, brightness change
+POLAR_CHANNELS = 2  # with ``polar``: the flow's part away from the frame's centre, and its part turning about it
 PIXELS_PER_UNIT = 2.0  # flow is divided by this: a move across a 32-pixel frame in 16 frames is about 1 unit
 STREAM_CHUNK = 256  # clips per job of streams_of_flips
 FLOW_METHODS = ("dis", "farneback")
@@ -45,12 +46,13 @@ def flow_of(method: str):
     raise ValueError(f"unknown flow method {method!r}; choose from {', '.join(FLOW_METHODS)}")
 
 
-def motion_stream(clips: np.ndarray, factor: int = 1, method: str = "dis") -> np.ndarray:
+def motion_stream(clips: np.ndarray, factor: int = 1, method: str = "dis", polar: bool = False) -> np.ndarray:
     """(B, T, S, S, 3) uint8 -> (B, T, S / factor, S / factor, 3) float32: flow (dx, dy) from frame t-1 to t minus
     its median, in PIXELS_PER_UNIT of the output frame, and |grey(t) - grey(t-1)| in [0, 1]. The first frame has no
     predecessor: zeros. With ``factor`` > 1 the flow is computed on the frames as given (a small turning shape
     moves a pixel or two between sampled 32x32 frames, below what DIS resolves) and each output pixel is the mean
-    of a factor x factor block (cv2.INTER_AREA's shrink). ``method``: one of FLOW_METHODS."""
+    of a factor x factor block (cv2.INTER_AREA's shrink). ``method``: one of FLOW_METHODS. ``polar`` adds
+    POLAR_CHANNELS (``with_polar``)."""
     estimator = flow_of(method)
     stream = np.zeros((*clips.shape[:4], STREAM_CHANNELS), np.float32)
     for b, clip in enumerate(clips):
@@ -59,11 +61,26 @@ def motion_stream(clips: np.ndarray, factor: int = 1, method: str = "dis") -> np
             flow = estimator.calc(grey[t - 1], grey[t], None)  # (S, S, 2) pixels
             stream[b, t, ..., :2] = (flow - np.median(flow.reshape(-1, 2), axis=0)) / PIXELS_PER_UNIT
             stream[b, t, ..., 2] = cv2.absdiff(grey[t], grey[t - 1]) / 255.0
-    if factor == 1:
-        return stream
-    n, t, side, _, c = stream.shape
-    blocks = stream.reshape(n, t, side // factor, factor, side // factor, factor, c)
-    return blocks.mean(axis=(3, 5)) / np.array([factor, factor, 1], np.float32)  # flow in the output's pixels
+    if factor > 1:
+        n, t, side, _, c = stream.shape
+        blocks = stream.reshape(n, t, side // factor, factor, side // factor, factor, c)
+        stream = blocks.mean(axis=(3, 5)) / np.array([factor, factor, 1], np.float32)  # flow in the output's pixels
+    return with_polar(stream) if polar else stream
+
+
+def with_polar(stream: np.ndarray) -> np.ndarray:
+    """(..., S, S, 3) stream -> (..., S, S, 5): also the flow's radial part (out from the frame's centre: growing)
+    and its tangential part (clockwise on screen: turning). Within the motion crop the object sits near the
+    centre, where a shape growing and one turning differ only in these parts' signs, and 3x3 convolutions do
+    not know where the centre is."""
+    side = stream.shape[-2]
+    offset = np.arange(side, dtype=np.float32) - (side - 1) / 2
+    y, x = np.meshgrid(offset, offset, indexing="ij")  # (S, S) pixels from the centre; image y points down
+    norm = np.maximum(np.hypot(x, y), 0.5)
+    ux, uy = x / norm, y / norm
+    dx, dy = stream[..., 0], stream[..., 1]
+    polar = np.stack([dx * ux + dy * uy, dy * ux - dx * uy], axis=-1)  # radial, tangential
+    return np.concatenate([stream, polar.astype(np.float32)], axis=-1)
 
 
 def flipped(clips: np.ndarray, mirrored: bool, backwards: bool) -> np.ndarray:
@@ -75,15 +92,18 @@ def flipped(clips: np.ndarray, mirrored: bool, backwards: bool) -> np.ndarray:
     return np.ascontiguousarray(clips)
 
 
-def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1, method: str = "dis") -> np.ndarray:
+def streams_of_flips(
+    clips: np.ndarray, flips, factor: int = 1, workers: int = 1, method: str = "dis", polar: bool = False
+) -> np.ndarray:
     """(N, T, S, S, 3) uint8 -> (N, len(flips), T, S / factor, S / factor, 3) float32: each clip's stream for each
     (mirrored, backwards) of ``flips``, computed once. Training reads every clip, flipped at random, every epoch:
     recomputing its flow there (twice a step with the object-state head) was about half of an epoch at 64x64 on
     2 cores, and on a GPU the flow is all CPU work. ``workers`` > 1 computes chunks in that many processes."""
     side = clips.shape[2] // factor
-    out = np.empty((len(clips), len(flips), clips.shape[1], side, side, STREAM_CHANNELS), np.float32)
+    channels = STREAM_CHANNELS + POLAR_CHANNELS * polar
+    out = np.empty((len(clips), len(flips), clips.shape[1], side, side, channels), np.float32)
     chunks = [slice(i, i + STREAM_CHUNK) for i in range(0, len(clips), STREAM_CHUNK)]
-    jobs = [(clips[chunk], flips, factor, method) for chunk in chunks]
+    jobs = [(clips[chunk], flips, factor, method, polar) for chunk in chunks]
     if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(workers) as pool:
             for chunk, streams in zip(chunks, pool.map(_chunk_streams, *zip(*jobs))):
@@ -94,5 +114,5 @@ def streams_of_flips(clips: np.ndarray, flips, factor: int = 1, workers: int = 1
     return out
 
 
-def _chunk_streams(clips: np.ndarray, flips, factor: int, method: str) -> np.ndarray:
-    return np.stack([motion_stream(flipped(clips, *flip), factor, method) for flip in flips], axis=1)
+def _chunk_streams(clips: np.ndarray, flips, factor: int, method: str, polar: bool) -> np.ndarray:
+    return np.stack([motion_stream(flipped(clips, *flip), factor, method, polar) for flip in flips], axis=1)

@@ -73,6 +73,7 @@ class VideoRecipe:
     flow_size: int = 0  # the stream is computed on frames of this side, then area-averaged (0: image_size)
     flow_method: str = "dis"  # the stream's optical flow (core.video.motion_stream.FLOW_METHODS)
     motion_crop: bool = False  # frames are cut to where the clip changes first (core.video.motion_crop)
+    flow_polar: bool = False  # the stream also carries the flow's radial and turning parts
     then: tuple[tuple[int, float, float], ...] = ()  # further runs (epochs, lr, lr_decay), each from the last's weights
 
     def config(self) -> VideoConfig:
@@ -90,6 +91,7 @@ class VideoRecipe:
             flow_size=self.flow_size,
             flow_method=self.flow_method,
             motion_crop=self.motion_crop,
+            flow_polar=self.flow_polar,
             mirror_labels=synth.relabelling(synth.MIRRORED),
         )
 

@@ -148,7 +148,8 @@ def fit(
     if model.config.flow:
         factor = model.config.input_size // model.config.image_size
         flips = [(m, b) for m in mirrors for b in backwards]  # index: m * len(backwards) + b
-        streams = streams_of_flips(train.clips, flips, factor, stream_workers, model.config.flow_method)
+        c = model.config
+        streams = streams_of_flips(train.clips, flips, factor, stream_workers, c.flow_method, c.flow_polar)
         streams = torch.from_numpy(streams)
 
     def make_batches(epoch: int):

@@ -1,9 +1,15 @@
 """core.video.motion_stream: flow that follows the object, not the camera, and a brightness change for blinks."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import torch
 
-from core.video.motion_stream import motion_stream
+from core.errors import UserError
+from core.video import custom
+from core.video.model import VideoClassifier, VideoConfig
+from core.video.motion_stream import POLAR_CHANNELS, STREAM_CHANNELS, motion_stream, streams_of_flips, with_polar
 
 SIZE = 32
 
@@ -53,3 +59,35 @@ def test_streams_of_flips_are_the_streams_of_the_flipped_clips():
     assert not np.array_equal(streams[:, 0], streams[:, 2])  # a mirror image moves the other way
     in_processes = streams_of_flips(np.concatenate([clips] * 150), flips, factor=2, workers=2)  # two chunks
     np.testing.assert_array_equal(in_processes[-2:], streams)
+
+
+def test_polar_parts_tell_growing_from_turning():
+    """with_polar: flow straight out from the centre is all radial, flow turning clockwise on screen all tangential."""
+    offset = np.arange(8, dtype=np.float32) - 3.5
+    y, x = np.meshgrid(offset, offset, indexing="ij")
+    growing = np.stack([x, y, np.zeros_like(x)], axis=-1) * 0.1  # (8, 8, 3)
+    turning = np.stack([-y, x, np.zeros_like(x)], axis=-1) * 0.1  # image y points down: clockwise on screen
+    for field, radial, tangential in ((growing, 1, 0), (turning, 0, 1), (-turning, 0, -1)):
+        out = with_polar(field[None])[0]
+        assert out.shape == (8, 8, STREAM_CHANNELS + POLAR_CHANNELS)
+        np.testing.assert_array_equal(out[..., :3], field)
+        for channel, sign in ((3, radial), (4, tangential)):
+            values = out[..., channel] * sign if sign else np.abs(out[..., channel])
+            assert (values > 0.1 * 0.5).all() if sign else (values < 1e-6).all(), (channel, out[..., channel])
+
+
+def test_a_polar_stream_reaches_the_cnn_and_is_kept_by_fine_tuning():
+    clips = np.random.default_rng(0).integers(0, 255, (2, 4, 16, 16, 3), dtype=np.uint8)
+    assert motion_stream(clips, polar=True).shape == (2, 4, 16, 16, 5)
+    assert streams_of_flips(clips, [(False, False), (True, True)], polar=True).shape == (2, 2, 4, 16, 16, 5)
+    small = {"labels": ["a", "b"], "image_size": 16, "channels": [4, 8], "feature_dim": 8, "hidden": 8}
+    config = VideoConfig(**small, appearance=False, flow=True, flow_polar=True)
+    model = VideoClassifier(config).eval()
+    assert model.cnn.convs[0].in_channels == 5
+    assert model(torch.from_numpy(clips)).logits.shape == (2, 2)
+    with pytest.raises(UserError, match="needs flow"):
+        VideoConfig(**small, flow_polar=True).validate()
+    tuned = custom.CustomTraining().like(model)
+    assert tuned.flow_polar and tuned.config(["x", "y"]).flow_polar
+    with pytest.raises(UserError, match="radial and turning flow off \\(the start model: on\\)"):
+        custom.check_start(model, replace(tuned, flow_polar=False))
