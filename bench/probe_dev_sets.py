@@ -86,7 +86,7 @@ def main() -> None:
             if key not in decoded:
                 heldout = recipes.heldout_data(*key[:2], recipes.HELDOUT_DEV_SEED, c.motion_crop, per_class)[0]
                 decoded[key] = heldout, shift.load_set(tmp, *key[:2], crop=c.motion_crop)[0]
-            reads = {"flow_method": c.flow_method, "flow_size": c.flow_size, "motion_crop": c.motion_crop}
+            reads = {name: getattr(c, name) for name in ("flow_method", "flow_size", "motion_crop", "flow_polar")}
             rows[name] = {"checkpoint": folder, "reads": reads, "measured": datetime.date.today().isoformat()}
             rows[name].update(score(model, *decoded[key], small))
             print(name, json.dumps(rows[name]), flush=True)

@@ -372,7 +372,8 @@ def dev_sets_probe() -> list[str]:
     def reads(row: dict) -> str:
         r = row.get("reads") or {}
         crop = ", motion crop" if r.get("motion_crop") else ""
-        return f"{r.get('flow_method')} flow{f' on {s}x{s}' if (s := r.get('flow_size')) else ''}{crop}"
+        polar = " + radial and turning parts" if r.get("flow_polar") else ""
+        return f"{r.get('flow_method')} flow{f' on {s}x{s}' if (s := r.get('flow_size')) else ''}{polar}{crop}"
 
     rows = [
         [f"`{name}`", reads(row), pct(row.get("dev_heldout_accuracy"))]
