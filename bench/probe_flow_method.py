@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.probe_flow_size import EpochLog, per_class_accuracy  # noqa: E402
 from core.training import TrainConfig, default_threads, seed_everything  # noqa: E402
 from core.video import recipes, shift, synth  # noqa: E402
-from core.video.model import VideoClassifier, VideoConfig, predict_batch  # noqa: E402
+from core.video.model import VideoClassifier, predict_batch  # noqa: E402
 from core.video.motion_stream import FLOW_METHODS  # noqa: E402
 from core.video.recipes import MOTION  # noqa: E402
 from core.video.train import ClipSet, fit  # noqa: E402
@@ -37,11 +37,12 @@ from core.video.train import ClipSet, fit  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "flow_method_probe.json"
 
 
-def run_arm(config: VideoConfig, name: str, data: dict, epochs: int, workers: int) -> dict:
-    """A fresh model of ``config`` trained with MOTION's schedule for ``epochs``, scored on the two dev sets."""
+def run_arm(method: str, data: dict, epochs: int, workers: int) -> dict:
     seed_everything(0)
-    model = VideoClassifier(config)
-    callback = EpochLog(name)
+    model = VideoClassifier(
+        replace(MOTION, flow_method=method, motion_crop=False).config()
+    )  # its clips are whole frames
+    callback = EpochLog(method)
     start = time.perf_counter()
     config = TrainConfig(epochs=epochs, lr=MOTION.lr, lr_decay=MOTION.lr_decay, seed=0)
     fit(model, data["train"], config, data["val"], state_weight=MOTION.state_weight,
@@ -55,68 +56,49 @@ def run_arm(config: VideoConfig, name: str, data: dict, epochs: int, workers: in
     return arm
 
 
-def parse(description: str, results: Path) -> argparse.Namespace:
-    """The probes' shared options (this one's and bench/probe_flow_polar.py's)."""
-    parser = argparse.ArgumentParser(description=description)
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=500, help="training clips per class")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--dev-per-class", type=int, default=50, help="shift-renderer dev clips per class")
-    parser.add_argument("--dry-run", action="store_true", help=f"a few clips and one epoch, {results.name} unwritten")
+    parser.add_argument("--dry-run", action="store_true", help="a few clips and one epoch, nothing written")
     args = parser.parse_args()
     if args.dry_run:
         args.per_class, args.epochs, args.dev_per_class = 4, 1, 1
-    return args
-
-
-def probe_data(args: argparse.Namespace, workers: int, crop: bool = False) -> tuple[dict, dict]:
-    """Training, validation and the two dev sets at MOTION's size, cut to the motion if ``crop``; and their words."""
+    workers = default_threads()
+    torch.set_num_threads(workers)
     size, frames = MOTION.image_size, MOTION.frames
-    x, y, states = synth.training_set(args.per_class, frames, size, MOTION.train_seed, workers=workers, crop=crop)
-    val = synth.training_set(max(1, args.per_class // 20), frames, size, MOTION.val_seed, workers=workers, crop=crop)
+    x, y, states = synth.training_set(args.per_class, frames, size, MOTION.train_seed, workers=workers)
+    val = synth.training_set(max(1, args.per_class // 20), frames, size, MOTION.val_seed, workers=workers)
     dev_per_class = 1 if args.dry_run else recipes.HELDOUT_PER_CLASS
-    dev_heldout = recipes.heldout_data(frames, size, recipes.HELDOUT_DEV_SEED, crop, dev_per_class)[0]
-    with tempfile.TemporaryDirectory(prefix="rnnplay-probe-") as tmp:
+    dev_heldout = recipes.heldout_data(frames, size, recipes.HELDOUT_DEV_SEED, per_class=dev_per_class)[0]
+    with tempfile.TemporaryDirectory(prefix="rnnplay-flowprobe-") as tmp:
         shift.make_set(tmp, args.dev_per_class, shift.DEV_SEED, workers=workers)
-        dev_shift, _ = shift.load_set(tmp, frames, size, crop=crop)
+        dev_shift, _ = shift.load_set(tmp, frames, size)
     data = {
         "train": ClipSet(x, y, states),
         "val": ClipSet(*val[:2]),
         "dev_heldout": dev_heldout,
         "dev_shift": dev_shift,
     }
-    cut = ", cut to the motion" if crop else ""
-    sets = {
-        "train": f"synth.TRAIN, seed {MOTION.train_seed}, {len(y)} clips at {size}x{size}{cut}",
-        "val": f"synth.TRAIN, seed {MOTION.val_seed}, {len(val[1])} clips (val_accuracy per epoch)",
-        "dev_heldout": f"the held-out ranges and codecs, seed {recipes.HELDOUT_DEV_SEED}, "
-        f"{len(dev_heldout.labels)} clips, decoded like uploads{cut}",
-        "dev_shift": f"core.video.shift seed {shift.DEV_SEED}, {len(dev_shift.labels)} clips, decoded like uploads{cut}",
-    }
-    return data, sets
-
-
-def report(name: str, script: str, args: argparse.Namespace, sets: dict, arms: dict, results: Path) -> None:
+    arms = {method: run_arm(method, data, args.epochs, workers) for method in FLOW_METHODS}
     result = {
-        "benchmark": name,
-        "command": f"python bench/{script}" + (" --dry-run" if args.dry_run else ""),
+        "benchmark": "flow_method_probe",
+        "command": "python bench/probe_flow_method.py" + (" --dry-run" if args.dry_run else ""),
         "measured": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "config": {"per_class": args.per_class, "epochs": args.epochs, "dev_per_class": args.dev_per_class},
-        "sets": sets,
+        "sets": {
+            "train": f"synth.TRAIN, seed {MOTION.train_seed}, {len(y)} clips at {size}x{size}",
+            "val": f"synth.TRAIN, seed {MOTION.val_seed}, {len(val[1])} clips (val_accuracy per epoch)",
+            "dev_heldout": f"the held-out ranges and codecs, seed {recipes.HELDOUT_DEV_SEED}, "
+            f"{len(dev_heldout.labels)} clips, decoded like uploads",
+            "dev_shift": f"core.video.shift seed {shift.DEV_SEED}, {len(dev_shift.labels)} clips, decoded like uploads",
+        },
         "arms": arms,
     }
     print(json.dumps(result, indent=1))
     if not args.dry_run:
-        results.write_text(json.dumps(result, indent=1) + "\n")
-
-
-def main() -> None:
-    args = parse(__doc__.splitlines()[0], RESULTS)
-    workers = default_threads()
-    torch.set_num_threads(workers)
-    data, sets = probe_data(args, workers)
-    whole = replace(MOTION, motion_crop=False)  # the arms read whole frames, as video-motion did then
-    arms = {m: run_arm(replace(whole, flow_method=m).config(), m, data, args.epochs, workers) for m in FLOW_METHODS}
-    report("flow_method_probe", "probe_flow_method.py", args, sets, arms, RESULTS)
+        RESULTS.write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ COMMANDS = {
     "bench/results/folk_transpose_probe.json": "python bench/probe_folk_transpose.py",
     "bench/results/flow_size_probe.json": "python bench/probe_flow_size.py",
     "bench/results/flow_method_probe.json": "python bench/probe_flow_method.py",
-    "bench/results/flow_polar_probe.json": "python bench/probe_flow_polar.py",
     "bench/results/video_dev_sets.json": "python bench/probe_dev_sets.py --model NAME=FOLDER ...",
     "bench/results/varlen.json": "python bench/bench_varlen.py",
     "bench/results/distributed.json": "python bench/bench_distributed.py",
@@ -354,7 +353,6 @@ def video_shift_bench() -> list[str]:
         lines
         + stream_probe("flow_size", "the motion stream on larger frames than the CNN reads")
         + stream_probe("flow_method", "the motion stream's optical flow, DIS or Farneback's")
-        + stream_probe("flow_polar", "the flow's radial and turning parts beside it, in the motion crop")
         + dev_sets_probe()
     )
 
