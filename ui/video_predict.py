@@ -16,7 +16,7 @@ import streamlit as st
 
 from core import results
 from core.plots import video as plots
-from core.video import export
+from core.video import export, motion_crop
 from core.video.model import RECURRENT, VideoClassifier, predict
 from ui import video as vi
 from ui import video_stored as stored
@@ -82,9 +82,27 @@ def show_answer(name: str, result: dict) -> None:
     )
 
 
+def crop_view(model: VideoClassifier, clip) -> None:
+    """Where a cropping model looks: its box drawn on the middle sampled frame."""
+    box = motion_crop.motion_box(clip.frames)
+    side = model.config.input_size
+    if box == motion_crop.WHOLE:
+        said = "the change is spread over the whole frame (a moving camera, or noise), so the model reads all of it"
+    else:
+        said = (
+            f"the model reads the boxed part, where the clip changes ({box[2] - box[0]:.0%} of the width, "
+            f"{box[3] - box[1]:.0%} of the height), shrunk to {side}x{side}"
+        )
+    middle = clip.frames[len(clip.frames) // 2]
+    st.image(motion_crop.outlined(middle, box), width=160, alt=f"The middle sampled frame: {said}.")
+    st.caption(f"Motion crop: {said}, so a small object is not lost.")
+
+
 def prediction_section(name: str, model_key: str, model: VideoClassifier, clip_name: str, clip_key: str, clip):
     result = prediction(name, model_key, model, clip_key, clip)
     show_answer(name, result)
+    if model.config.motion_crop:
+        crop_view(model, clip)
     timeline, hidden, compare = st.tabs(
         VIEWS, default=VIEWS[0], key="video_view", on_change="rerun", bind=bind_choice("video_view", "View", VIEWS)
     )

@@ -75,3 +75,15 @@ def crop_states(states: np.ndarray, box: Box) -> np.ndarray:
     out[:, 1] = (states[:, 1] - y0) / (y1 - y0)
     out[:, 2] = states[:, 2] / (y1 - y0)
     return out
+
+
+def outlined(frame: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of an (H, W, 3) RGB frame with ``box`` drawn on it: a yellow line inside a black one, seen on any
+    background (what the page shows of the crop)."""
+    height, width = frame.shape[:2]
+    x0, y0 = round(box[0] * width), round(box[1] * height)
+    x1, y1 = max(round(box[2] * width), x0 + 1) - 1, max(round(box[3] * height), y0 + 1) - 1
+    out = frame.copy()
+    cv2.rectangle(out, (x0, y0), (x1, y1), (0, 0, 0), 3)
+    cv2.rectangle(out, (x0, y0), (x1, y1), (255, 230, 0), 1)
+    return out

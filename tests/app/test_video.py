@@ -171,4 +171,7 @@ def test_every_chart_image_and_video_says_what_it_shows(open_page):
         assert len(described) == len(charts(at)) == 4, (view, titles(at), described)
     frames = at.get("image")[0].proto.imgs
     assert frames and all(img.alt.startswith("Sampled frame ") and " s" in img.alt for img in frames)
+    crop = at.get("image")[1].proto.imgs[0].alt  # video-motion cuts frames to where the clip changes
+    assert crop.startswith("The middle sampled frame: ") and "shrunk to 32x32" in crop, crop
+    assert any(c.value.startswith("Motion crop: the model reads the boxed part") for c in at.caption)
     assert at.get("video")[0].proto.alt.startswith("The clip ")

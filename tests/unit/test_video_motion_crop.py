@@ -67,3 +67,14 @@ def test_a_cropping_model_sees_a_small_object_larger():
     _, states = synth.training_clip("rotate_cw", 11, 16, 32, plain)
     _, cut_states = synth.training_clip("rotate_cw", 11, 16, 32, plain, crop=True)
     assert (cut_states[:, 2] > 1.5 * states[:, 2]).all()  # the extent, as a share of what the model sees
+
+
+def test_the_box_is_drawn_on_a_copy_of_the_frame():
+    frame = np.full((40, 80, 3), 128, np.uint8)
+    drawn = motion_crop.outlined(frame, (0.25, 0.5, 0.75, 1.0))
+    assert (frame == 128).all()  # the original is untouched
+    yellow, black = [255, 230, 0], [0, 0, 0]
+    np.testing.assert_array_equal(drawn[20, 20:60], [yellow] * 40)  # top edge, x 20..59
+    np.testing.assert_array_equal(drawn[39, 20:60], [yellow] * 40)  # bottom edge, the frame's last row
+    np.testing.assert_array_equal(drawn[[19, 21], 30], [black, black])  # a black line either side of it
+    assert (drawn[23:37, 23:57] == 128).all() and (drawn[:16] == 128).all()  # inside and above stay as they were
