@@ -39,9 +39,8 @@ RESULTS = ROOT / "bench" / "results" / "flow_method_probe.json"
 
 def run_arm(method: str, data: dict, epochs: int, workers: int) -> dict:
     seed_everything(0)
-    model = VideoClassifier(
-        replace(MOTION, flow_method=method, motion_crop=False).config()
-    )  # its clips are whole frames
+    # the probe's clips are whole frames, as video-motion read them before the motion crop
+    model = VideoClassifier(replace(MOTION, flow_method=method, motion_crop=False).config())
     callback = EpochLog(method)
     start = time.perf_counter()
     config = TrainConfig(epochs=epochs, lr=MOTION.lr, lr_decay=MOTION.lr_decay, seed=0)

@@ -58,11 +58,15 @@ def motion_box(frames: np.ndarray) -> Box:
     return (x0, y0, x1, y1)
 
 
-def crop(frames: np.ndarray, box: Box) -> np.ndarray:
-    """(T, H, W, C) frames cut to ``box`` (at least one pixel each way)."""
-    height, width = frames.shape[1:3]
+def _pixels(box: Box, height: int, width: int) -> tuple[int, int, int, int]:
+    """``box`` in pixels of a height x width frame: x0, y0, x1, y1 (ends excluded, at least one pixel each way)."""
     x0, y0 = round(box[0] * width), round(box[1] * height)
-    x1, y1 = max(round(box[2] * width), x0 + 1), max(round(box[3] * height), y0 + 1)
+    return x0, y0, max(round(box[2] * width), x0 + 1), max(round(box[3] * height), y0 + 1)
+
+
+def crop(frames: np.ndarray, box: Box) -> np.ndarray:
+    """(T, H, W, C) frames cut to ``box``."""
+    x0, y0, x1, y1 = _pixels(box, *frames.shape[1:3])
     return frames[:, y0:y1, x0:x1]
 
 
@@ -80,10 +84,8 @@ def crop_states(states: np.ndarray, box: Box) -> np.ndarray:
 def outlined(frame: np.ndarray, box: Box) -> np.ndarray:
     """A copy of an (H, W, 3) RGB frame with ``box`` drawn on it: a yellow line inside a black one, seen on any
     background (what the page shows of the crop)."""
-    height, width = frame.shape[:2]
-    x0, y0 = round(box[0] * width), round(box[1] * height)
-    x1, y1 = max(round(box[2] * width), x0 + 1) - 1, max(round(box[3] * height), y0 + 1) - 1
+    x0, y0, x1, y1 = _pixels(box, *frame.shape[:2])
     out = frame.copy()
-    cv2.rectangle(out, (x0, y0), (x1, y1), (0, 0, 0), 3)
-    cv2.rectangle(out, (x0, y0), (x1, y1), (255, 230, 0), 1)
+    for color, thickness in (((0, 0, 0), 3), ((255, 230, 0), 1)):
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), color, thickness)  # OpenCV's corners are inclusive
     return out

@@ -2,8 +2,9 @@
 
 ``video-motion`` (CNN+GRU) reads the motion stream instead of the frames (``core.video.motion_stream``:
 dense optical flow between sampled frames with the camera's motion removed, and the brightness change),
-of frames cut to where the clip changes (``core.video.motion_crop``), trained from scratch on randomised scenes and cameras (``synth.TRAIN``: dead-leaves textures, blob
-outlines, shake, lighting drift, blur) with the auxiliary object-state loss. Its predecessor,
+of frames cut to where the clip changes (``core.video.motion_crop``), trained from scratch on randomised
+scenes and cameras (``synth.TRAIN``: dead-leaves textures, blob outlines, shake, lighting drift, blur) with
+the auxiliary object-state loss. Its predecessor,
 ``video-motion-synthetic``, read RGB and each frame's RGB change on plain scenes (``synth.TRAIN_PLAIN``):
 98.5 % on the held-out set but 48 % on clips of another renderer (``core.video.shift``), which it read as
 rotations; it stays shipped for comparison, and the two baselines start from its CNN's frame channels.
