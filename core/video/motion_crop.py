@@ -14,6 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from core.video.grey import clip_grey
+
 WORK_SIDE = 48  # the change map is computed with the frame's longer side shrunk to this (about 0.1 ms a pair)
 FLOOR = 0.15  # change below this share of the map's 99th percentile is noise, not the object
 MASS = 0.03  # the box leaves out this share of the change on each side (stray specks)
@@ -31,12 +33,8 @@ def motion_box(frames: np.ndarray) -> Box:
     height, width = frames.shape[1:3]
     scale = WORK_SIDE / max(height, width)
     side_x, side_y = max(8, round(width * scale)), max(8, round(height * scale))
-    grey = np.stack(
-        [
-            cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (side_x, side_y), interpolation=cv2.INTER_AREA)
-            for frame in frames
-        ]
-    ).astype(np.float32)  # (T, h, w)
+    small = np.stack([cv2.resize(frame, (side_x, side_y), interpolation=cv2.INTER_AREA) for frame in frames])
+    grey = clip_grey(small).astype(np.float32)  # (T, h, w), as the flow will read the crop
     grey /= np.maximum(grey.mean(axis=(1, 2), keepdims=True), 1.0)  # lighting drift scales the whole frame
     change = np.abs(np.diff(grey, axis=0))  # (T-1, h, w)
     change = np.maximum(change - np.median(change.reshape(len(change), -1), axis=1)[:, None, None], 0)

@@ -21,6 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 import cv2
 import numpy as np
 
+from core.video.grey import clip_grey
+
 STREAM_CHANNELS = 3  # flow dx, flow dy, brightness change
 POLAR_CHANNELS = 2  # with ``polar``: the flow's part away from the frame's centre, and its part turning about it
 PIXELS_PER_UNIT = 2.0  # flow is divided by this: a move across a 32-pixel frame in 16 frames is about 1 unit
@@ -56,7 +58,7 @@ def motion_stream(clips: np.ndarray, factor: int = 1, method: str = "dis", polar
     estimator = flow_of(method)
     stream = np.zeros((*clips.shape[:4], STREAM_CHANNELS), np.float32)
     for b, clip in enumerate(clips):
-        grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in clip]
+        grey = clip_grey(clip)  # (T, S, S): luma, or the colour axis an object of luma's shade moves along
         for t in range(1, len(grey)):
             flow = estimator.calc(grey[t - 1], grey[t], None)  # (S, S, 2) pixels
             stream[b, t, ..., :2] = (flow - np.median(flow.reshape(-1, 2), axis=0)) / PIXELS_PER_UNIT
