@@ -68,6 +68,7 @@ class Ranges:
     shake: tuple[float, float] = (0.0, 0.0)  # camera shake: std of a smoothed random walk, share of the width
     gain: tuple[float, float] = (1.0, 1.0)  # exposure at the start and at the end, each drawn here (lighting drift)
     blur: tuple[float, float] = (0.0, 0.0)  # defocus sigma, share of the height
+    fill_moves: float = 0.0  # share of clips whose fill the object carries as it moves, turns and scales
 
 
 HELDOUT = Ranges()
@@ -93,6 +94,9 @@ TRAIN = replace(
     shake=(0.0, 0.015),
     gain=(0.7, 1.3),
     blur=(0.0, 0.008),
+    # Half the textured objects carry their fill as they move, turn and scale, as real objects (and the shift
+    # renderer's photo sprites) do; the held-out set keeps the scene-fixed fills it was drawn with.
+    fill_moves=0.5,
 )
 
 
@@ -123,6 +127,7 @@ class ClipSpec:
     shake: float = 0.0  # camera shake, pixels
     gain: tuple[float, float] = (1.0, 1.0)  # exposure at the first and the last frame
     blur: float = 0.0  # defocus sigma, pixels
+    fill_moves: bool = False  # the fill moves, turns and scales with the object (else it stays with the scene)
     extra: dict = field(default_factory=dict)
 
 
@@ -198,6 +203,7 @@ def random_spec(label: str, seed: int, ranges: Ranges = TRAIN) -> ClipSpec:
         noise=float(rng.uniform(*ranges.noise)),
         seed=seed,
         **_camera(seed, width, height, ranges),
+        fill_moves=bool(np.random.default_rng([seed, 6]).random() < ranges.fill_moves),
     )
 
 
@@ -300,7 +306,8 @@ def render(spec: ClipSpec, indices: list[int] | None = None) -> np.ndarray:
             mask = np.zeros(frame.shape[:2], np.uint8)
             cv2.fillPoly(mask, [np.round(points * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
             alpha = (mask.astype(np.float32) / 255.0)[..., None]
-            frame = frame * (1 - alpha) + texture * alpha
+            fill = _carried(texture, spec, index, margin) if spec.fill_moves else texture
+            frame = frame * (1 - alpha) + fill * alpha
         if margin:
             dx, dy = np.clip(np.round(shake[index]).astype(int), -margin, margin)
             frame = frame[margin + dy : margin + dy + spec.height, margin + dx : margin + dx + spec.width]
@@ -315,6 +322,18 @@ def render(spec: ClipSpec, indices: list[int] | None = None) -> np.ndarray:
             frame = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
         frames[k] = frame
     return frames
+
+
+def _carried(texture: np.ndarray, spec: ClipSpec, index: int, margin: int) -> np.ndarray:
+    """The fill as the object carries it at frame ``index``: moved, turned and scaled with the object from where
+    it lay at frame 0 (a real object's surface moves with it; a fill fixed to the scene moves only at the edges)."""
+    x0, y0, size0, angle0, _ = frame_state(spec, 0)
+    x, y, size, angle, _ = frame_state(spec, index)
+    theta = math.radians(angle - angle0)
+    linear = size / size0 * np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+    centre0, centre = np.array([x0 + margin, y0 + margin]), np.array([x + margin, y + margin])
+    warp = np.hstack([linear, (centre - linear @ centre0)[:, None]])  # (2, 3): frame-0 pixels -> frame-index pixels
+    return cv2.warpAffine(texture, warp, texture.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def state_targets(spec: ClipSpec, indices: list[int]) -> np.ndarray:
