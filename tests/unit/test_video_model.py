@@ -1,5 +1,7 @@
 """core.video: the synthetic classes, the CNN+RNN and its baselines, training smoke tests, shipped models."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -119,6 +121,27 @@ def test_randomised_training_clips_shake_drift_and_wear_textures():
     assert np.abs(first - last).mean() > 5  # ... yet the camera and the light change every pixel
     x, y, _ = synth.training_set(1, 4, 16, seed=3, ranges=synth.TRAIN_PLAIN)
     assert x.shape == (8, 4, 16, 16, 3)
+
+
+def test_a_carried_fill_moves_with_the_object_a_scene_fill_does_not():
+    """The patch at the object's centre keeps its colours when the object carries its fill, not otherwise."""
+    assert not synth.random_spec("move_right", 11, synth.HELDOUT).fill_moves
+    assert 0.3 < np.mean([synth.random_spec("grow", seed).fill_moves for seed in range(100)]) < 0.7
+    ranges = replace(synth.HELDOUT, width=(400, 400), size=(0.35, 0.35), backgrounds=("solid",), noise=(0.0, 0.0))
+    spec = synth.random_spec("move_right", 4, ranges)
+    spec = replace(spec, fill="checker", texture_period=9.0, colors=[(0, 0, 0), (255, 255, 255), *spec.colors[2:]])
+    indices = list(range(0, spec.frames, max(1, spec.frames // 8)))
+
+    def centre_patches(moves: bool) -> list[np.ndarray]:
+        frames = synth.render(replace(spec, fill_moves=moves), indices).astype(float)
+        states = [synth.frame_state(spec, i) for i in indices]
+        return [
+            frame[round(y) - 6 : round(y) + 6, round(x) - 6 : round(x) + 6] for frame, (x, y, *_) in zip(frames, states)
+        ]
+
+    carried, fixed = centre_patches(True), centre_patches(False)
+    assert max(np.abs(patch - carried[0]).mean() for patch in carried) < 8  # interpolation only
+    assert max(np.abs(patch - fixed[0]).mean() for patch in fixed) > 20  # the object slides over the checker
 
 
 def test_the_heldout_dev_set_draws_other_clips_from_the_same_ranges():
