@@ -50,11 +50,11 @@ def flow_of(method: str):
 
 def motion_stream(clips: np.ndarray, factor: int = 1, method: str = "dis", polar: bool = False) -> np.ndarray:
     """(B, T, S, S, 3) uint8 -> (B, T, S / factor, S / factor, 3) float32: flow (dx, dy) from frame t-1 to t minus
-    its median, in PIXELS_PER_UNIT of the output frame, and |grey(t) - grey(t-1)| in [0, 1] (``clip_grey``). The first frame has no
-    predecessor: zeros. With ``factor`` > 1 the flow is computed on the frames as given (a small turning shape
-    moves a pixel or two between sampled 32x32 frames, below what DIS resolves) and each output pixel is the mean
-    of a factor x factor block (cv2.INTER_AREA's shrink). ``method``: one of FLOW_METHODS. ``polar`` adds
-    POLAR_CHANNELS (``with_polar``)."""
+    its median, in PIXELS_PER_UNIT of the output frame, and |grey(t) - grey(t-1)| in [0, 1], on each clip's
+    ``clip_grey``. The first frame has no predecessor: zeros. With ``factor`` > 1 the flow is computed on the frames
+    as given (a small turning shape moves a pixel or two between sampled 32x32 frames, below what DIS resolves) and
+    each output pixel is the mean of a factor x factor block (cv2.INTER_AREA's shrink). ``method``: one of
+    FLOW_METHODS. ``polar`` adds POLAR_CHANNELS (``with_polar``)."""
     estimator = flow_of(method)
     stream = np.zeros((*clips.shape[:4], STREAM_CHANNELS), np.float32)
     for b, clip in enumerate(clips):
