@@ -13,8 +13,9 @@ setup_page("Video classification")
 st.title("Video classification")
 st.markdown(
     "A small **CNN** turns each sampled frame's **motion stream** (where each pixel went since the previous "
-    "sampled frame, the camera's own motion taken out, and how much its brightness changed; the frames are "
-    "first cut to the part of the picture where the clip changes, so a small object is not lost) into a feature "
+    "sampled frame, the camera's own motion taken out, and how much its brightness changed; an object as bright "
+    "as its background is read by its colour instead; the frames are first cut to the part of the picture "
+    "where the clip changes, so a small object is not lost) into a feature "
     "vector; a **GRU** reads those vectors in order and classifies the clip (sequence to vector). The eight "
     "built-in classes come in pairs that no single frame and no unordered set of frames can tell apart "
     f"({vi.named(joiner=', ')}): only the "
