@@ -30,6 +30,7 @@ from bench.probe_flow_size import per_class_accuracy  # noqa: E402
 from core import checkpoints  # noqa: E402
 from core.training import default_threads  # noqa: E402
 from core.video import recipes, shift, synth  # noqa: E402
+from core.video.grey import clip_grey  # noqa: E402
 from core.video.model import predict_batch  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "video_dev_sets.json"
@@ -87,6 +88,7 @@ def main() -> None:
                 heldout = recipes.heldout_data(*key[:2], recipes.HELDOUT_DEV_SEED, c.motion_crop, per_class)[0]
                 decoded[key] = heldout, shift.load_set(tmp, *key[:2], crop=c.motion_crop)[0]
             reads = {name: getattr(c, name) for name in ("flow_method", "flow_size", "motion_crop", "flow_polar")}
+            reads["grey"] = clip_grey.__name__  # rows measured before it existed read luma
             rows[name] = {"checkpoint": folder, "reads": reads, "measured": datetime.date.today().isoformat()}
             rows[name].update(score(model, *decoded[key], small))
             print(name, json.dumps(rows[name]), flush=True)

@@ -371,7 +371,9 @@ def dev_sets_probe() -> list[str]:
         r = row.get("reads") or {}
         crop = ", motion crop" if r.get("motion_crop") else ""
         polar = " + radial and turning parts" if r.get("flow_polar") else ""
-        return f"{r.get('flow_method')} flow{f' on {s}x{s}' if (s := r.get('flow_size')) else ''}{polar}{crop}"
+        grey = "luma, or colour where luma hides the change" if r.get("grey") == "clip_grey" else "luma"
+        size = f" on {s}x{s}" if (s := r.get("flow_size")) else ""
+        return f"{r.get('flow_method')} flow{size}{polar} of {grey}{crop}"
 
     rows = [
         [f"`{name}`", reads(row), pct(row.get("dev_heldout_accuracy"))]
