@@ -113,7 +113,7 @@ def test_heldout_scenes_are_unchanged_by_the_training_randomisation():
 
 def test_randomised_training_clips_shake_drift_and_wear_textures():
     specs = [synth.random_spec(label, seed) for seed in range(60) for label in synth.LABELS[:2]]
-    assert {"leaves"} <= {s.background for s in specs} and "blob" in {s.shape for s in specs}
+    assert {"leaves", "large leaves"} <= {s.background for s in specs} and "blob" in {s.shape for s in specs}
     spec = next(s for s in specs if s.background == "leaves" and s.shake > 1 and abs(s.gain[1] - s.gain[0]) > 0.2)
     still = synth.ClipSpec(**{**spec.__dict__, "noise": 0.0, "jpeg": 0, "cycles": 0, "label": "grow"})
     still.end, still.end_size, still.end_angle = still.start, still.size, still.angle  # nothing moves ...
